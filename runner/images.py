@@ -1,0 +1,177 @@
+"""Runner images: where their Dockerfiles are, how they are tagged, how they are built.
+
+Tags are content hashes of what goes into an image (its Dockerfile and the init), so
+a changed Dockerfile gets a new tag and is rebuilt, and an old image is never used by
+mistake. Offline, the base is a Debian image made locally with debootstrap from the
+host's own apt sources: no registry is needed, and no mirror is written here.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .errors import SandboxError
+
+IMAGE_DIR = Path(__file__).parent / "images"
+LANGUAGE_IMAGES = ("python", "node", "bash", "c")
+ONLINE_BASE = "debian:bookworm-slim"
+OFFLINE_BASE_REPO = "tui-sandbox-base"
+LABEL = "tui-sandbox.image"
+
+Progress = Callable[[str], None]
+
+
+def _digest(*names: str) -> str:
+    h = hashlib.sha256()
+    for name in names:
+        h.update(name.encode() + b"\0" + (IMAGE_DIR / name).read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def init_ref() -> str:
+    return f"tui-sandbox-init:{_digest('init.Dockerfile', 'init.c')}"
+
+
+def image_ref(key: str) -> str:
+    """The tag the engine runs for a built-in image key; any other text is a reference already."""
+    if key not in LANGUAGE_IMAGES:
+        return key
+    return f"tui-sandbox-{key}:{_digest('init.Dockerfile', 'init.c', f'{key}.Dockerfile')}"
+
+
+def build_command(offline: bool | None = None) -> str:
+    return "tui-sandbox images build --offline" if offline in (None, True) else "tui-sandbox images build"
+
+
+@dataclass(frozen=True)
+class ImageStatus:
+    key: str
+    ref: str
+    present: bool
+    size_bytes: int | None
+
+
+def list_images(api) -> list[ImageStatus]:
+    present = {}
+    for image in api.images(filters={"label": LABEL}):
+        for tag in image.get("RepoTags") or []:
+            present[tag] = image.get("Size")
+    return [ImageStatus(key, image_ref(key), image_ref(key) in present, present.get(image_ref(key)))
+            for key in LANGUAGE_IMAGES]
+
+
+def build_images(api, offline: bool, progress: Progress = print, keys=LANGUAGE_IMAGES) -> list[str]:
+    """Build the init and the language images that are missing; return the refs built."""
+    base = ensure_offline_base(api, progress) if offline else ONLINE_BASE
+    built = []
+    init = init_ref()
+    if not _exists(api, init):
+        _build(api, "init.Dockerfile", init, {"BASE": base}, progress)
+        built.append(init)
+    for key in keys:
+        ref = image_ref(key)
+        if _exists(api, ref):
+            progress(f"{ref}: up to date")
+            continue
+        _build(api, f"{key}.Dockerfile", ref, {"BASE": base, "INIT": init}, progress)
+        built.append(ref)
+    return built
+
+
+def _exists(api, ref: str) -> bool:
+    import docker.errors
+
+    try:
+        api.inspect_image(ref)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def _build(api, dockerfile: str, ref: str, buildargs: dict, progress: Progress) -> None:
+    progress(f"building {ref} from {dockerfile}")
+    last_lines: list[str] = []
+    for chunk in api.build(path=str(IMAGE_DIR), dockerfile=dockerfile, tag=ref, buildargs=buildargs,
+                           rm=True, forcerm=True, decode=True, labels={LABEL: "1"}):
+        if "error" in chunk:
+            detail = "\n".join(last_lines[-15:])
+            raise SandboxError(f"building {ref} failed: {chunk['error'].strip()}\n{detail}",
+                               "see the lines above; offline builds need the host's Debian mirror")
+        line = (chunk.get("stream") or "").rstrip()
+        if line:
+            last_lines.append(line)
+            if line.startswith("Step "):
+                progress(f"  {line}")
+
+
+# --- the offline base --------------------------------------------------------------
+
+def host_codename() -> str:
+    text = Path("/etc/os-release").read_text() if Path("/etc/os-release").exists() else ""
+    match = re.search(r"^VERSION_CODENAME=\"?([a-z]+)", text, re.M)
+    return match.group(1) if match else "bookworm"
+
+
+def host_mirror(codename: str, sources_root: Path = Path("/etc/apt")) -> str | None:
+    """The host's configured Debian mirror for its release, read from its apt sources."""
+    deb822 = sorted(glob.glob(str(sources_root / "sources.list.d" / "*.sources")))
+    for path in deb822:
+        for stanza in Path(path).read_text().split("\n\n"):
+            fields = {}
+            for line in stanza.splitlines():
+                if ":" in line and not line.lstrip().startswith("#"):
+                    key, value = line.split(":", 1)
+                    fields[key.strip().lower()] = value.split()
+            if codename in fields.get("suites", []) and "deb" in fields.get("types", ["deb"]):
+                return fields.get("uris", [None])[0]
+    for path in [sources_root / "sources.list", *sorted((sources_root / "sources.list.d").glob("*.list"))]:
+        if not Path(path).exists():
+            continue
+        for line in Path(path).read_text().splitlines():
+            words = re.sub(r"\[[^]]*\]", "", line).split()
+            if len(words) >= 3 and words[0] == "deb" and words[2] == codename:
+                return words[1]
+    return None
+
+
+def offline_base_ref() -> str:
+    return f"{OFFLINE_BASE_REPO}:{host_codename()}"
+
+
+def ensure_offline_base(api, progress: Progress) -> str:
+    ref = offline_base_ref()
+    if _exists(api, ref):
+        progress(f"{ref}: present")
+        return ref
+    codename = host_codename()
+    mirror = host_mirror(codename)
+    if not mirror:
+        raise SandboxError(f"no Debian mirror for {codename!r} found in the host's apt sources",
+                           "configure one in /etc/apt/sources.list, or build online")
+    if not shutil.which("debootstrap"):
+        raise SandboxError("debootstrap is not installed", "apt-get install debootstrap")
+    if os.geteuid() != 0:
+        raise SandboxError("debootstrap needs root to make the offline base image",
+                           "run it once as root: sudo tui-sandbox images build --offline")
+    progress(f"making {ref} with debootstrap from the host's mirror (about a minute)")
+    with tempfile.TemporaryDirectory(prefix="tui-sandbox-base-") as tmp:
+        root = Path(tmp) / "root"
+        run = subprocess.run(["debootstrap", "--variant=minbase", codename, str(root), mirror],
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            raise SandboxError(f"debootstrap failed:\n{run.stderr[-2000:]}")
+        tarball = Path(tmp) / "root.tar"
+        subprocess.run(["tar", "-C", str(root), "-cf", str(tarball), "."], check=True)
+        repo, tag = ref.split(":")
+        api.import_image_from_file(str(tarball), repository=repo, tag=tag)
+        shutil.rmtree(root, ignore_errors=True)
+    return ref

@@ -1,0 +1,11 @@
+# BASE is debian:bookworm-slim online, or a local debootstrap image offline.
+# INIT is the tui-sandbox-init image that holds /sandbox-init; the build names both.
+ARG BASE=debian:bookworm-slim
+ARG INIT=tui-sandbox-init
+FROM ${INIT} AS init
+
+FROM ${BASE}
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs && rm -rf /var/lib/apt/lists/*
+COPY --from=init /sandbox-init /opt/tui-sandbox/init
+RUN useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin sandbox
+USER 10001:10001

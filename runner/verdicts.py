@@ -1,0 +1,92 @@
+"""From what was observed about a run to one verdict and a sentence a student understands."""
+
+from __future__ import annotations
+
+import signal as signal_module
+from dataclasses import dataclass
+
+from .events import Verdict
+from .limits import format_seconds, format_size
+
+SIGNAL_MEANINGS = {
+    "SIGSEGV": "segmentation fault: the program touched memory it does not own",
+    "SIGABRT": "aborted: the program stopped itself after a failed check",
+    "SIGFPE": "arithmetic error, such as an integer division by zero",
+    "SIGBUS": "bus error: a bad memory access",
+    "SIGILL": "illegal instruction",
+    "SIGKILL": "killed outright",
+    "SIGTERM": "asked to terminate",
+    "SIGXFSZ": "a file grew past the file size limit",
+    "SIGXCPU": "CPU time limit reached",
+    "SIGPIPE": "wrote to a pipe nobody reads",
+}
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The facts one run produced, wherever they came from (the init's record, Docker)."""
+    exit_code: int | None          # the program's own exit status, if it exited
+    signal_number: int | None      # the signal that ended it, if one did
+    timed_out: bool
+    oom_killed: bool               # the kernel's OOM killer acted in the container
+    output_limited: bool
+    cancelled: bool
+    compile_failed: bool
+    stderr_tail: str               # for language runtimes' own memory errors
+    memory_limit: int
+    timeout: float
+    output_limit: int
+    no_report: bool = False        # the init never reported: the sandbox itself died
+    runtime: str = "runc"
+
+
+def signal_name(number: int | None) -> str | None:
+    if not number:
+        return None
+    try:
+        return signal_module.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def decide(o: Observed) -> tuple[Verdict, str]:
+    """The verdict and its reason. Order matters: what we did to the run comes first."""
+    if o.cancelled:
+        return Verdict.CANCELLED, "Cancelled: the run was stopped before it finished"
+    if o.output_limited:
+        return Verdict.OUTPUT_LIMIT, f"Output passed {format_size(o.output_limit)} and was cut off"
+    if o.timed_out:
+        return Verdict.TIMEOUT, f"Timed out after {format_seconds(o.timeout)} and was killed"
+    if o.oom_killed:
+        if o.signal_number == signal_module.SIGKILL or o.no_report:
+            return Verdict.OOM, f"Out of memory: killed at the {format_size(o.memory_limit)} limit"
+        return Verdict.OOM, (f"Out of memory: a process was killed at the {format_size(o.memory_limit)}"
+                             f" limit (the program itself {_ending(o)})")
+    if "JavaScript heap out of memory" in o.stderr_tail:
+        return Verdict.OOM, ("Out of memory: Node.js reached its heap limit (sized to half of the "
+                             f"{format_size(o.memory_limit)} limit) and stopped")
+    if o.no_report:
+        return Verdict.ERROR, (f"The sandbox stopped without a report (exit {o.exit_code}): under "
+                               f"{o.runtime} this usually means it hit its process limit")
+    if o.compile_failed:
+        if o.signal_number:
+            return Verdict.SIGNAL, f"The compiler was killed by {signal_name(o.signal_number)}"
+        return Verdict.ERROR, f"Compilation failed (the compiler exited with {o.exit_code})"
+    if o.signal_number:
+        name = signal_name(o.signal_number)
+        meaning = SIGNAL_MEANINGS.get(name or "")
+        return Verdict.SIGNAL, f"Killed by {name}" + (f" ({meaning})" if meaning else "")
+    if o.exit_code == 0:
+        return Verdict.OK, "Finished normally"
+    if "MemoryError" in o.stderr_tail:
+        return Verdict.ERROR, (f"Python raised MemoryError: the program asked for more memory than "
+                               f"it could get (exit {o.exit_code})")
+    if o.exit_code == 127 and "cannot start" in o.stderr_tail:
+        return Verdict.ERROR, "The program could not be started (exit 127)"
+    return Verdict.ERROR, f"Exited with status {o.exit_code}"
+
+
+def _ending(o: Observed) -> str:
+    if o.signal_number:
+        return f"was killed by {signal_name(o.signal_number)}"
+    return f"exited with {o.exit_code}"
