@@ -90,6 +90,7 @@ class ContainerRun:
             if compile_argv:
                 yield Phase("compiling")
             facts, tracker = _Facts(), StatsTracker()
+            facts.started_at = started_at
             host_deadline = started_at + limits.timeout + HOST_GRACE_S + (
                 COMPILE_TIMEOUT_S if compile_argv else 0)
             yield from self._pump(sock, facts, tracker, host_deadline)
@@ -255,8 +256,12 @@ class ContainerRun:
             timed_out = facts.timed_out or end.int("timed_out") == 1
             oom = (end.int("oom_kills") or 0) > 0 or facts.docker_oom
         else:
+            # No report: we killed the container (output cap, host deadline, cancel) or the
+            # sandbox itself died. Time it from here; a kill of ours is a SIGKILL, not an exit.
             exit_code, signal_number = facts.container_exit, None
-            duration = tracker.last.elapsed_s if tracker.last else 0.0
+            if self._killed.is_set() and exit_code == 137:
+                exit_code, signal_number = None, 9
+            duration = round(time.monotonic() - facts.started_at, 3) if facts.started_at else 0.0
             peak, cpu_ns, timed_out, oom = tracker.peak_memory, None, facts.timed_out, facts.docker_oom
         observed = Observed(
             exit_code=exit_code, signal_number=signal_number, timed_out=timed_out, oom_killed=oom,
@@ -319,6 +324,7 @@ class _Facts:
         self.end: Record | None = None
         self.container_exit: int | None = None
         self.docker_oom = False
+        self.started_at: float | None = None
 
 
 class _Batch:

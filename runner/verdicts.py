@@ -52,7 +52,7 @@ def signal_name(number: int | None) -> str | None:
 def decide(o: Observed) -> tuple[Verdict, str]:
     """The verdict and its reason. Order matters: what we did to the run comes first."""
     if o.cancelled:
-        return Verdict.CANCELLED, "Cancelled: the run was stopped before it finished"
+        return Verdict.CANCELLED, "Stopped on request before it finished"
     if o.output_limited:
         return Verdict.OUTPUT_LIMIT, f"Output passed {format_size(o.output_limit)} and was cut off"
     if o.timed_out:

@@ -119,24 +119,22 @@ def cmd_run(args) -> int:
     except SandboxError as exc:
         return _fail(args, exc, EXIT_ENGINE)
     result = None
-    events = run.events()
+    # Ctrl-C (or a grader's SIGTERM) cancels the run rather than interrupting the code that
+    # is reading it: the container is killed and removed, and the result says cancelled.
+    previous = {sig: signal.signal(sig, lambda *_: run.cancel()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while result is None:
-            try:
-                for event in events:
-                    if isinstance(event, Output) and not args.json:
-                        out = sys.stdout if event.stream == "stdout" else sys.stderr
-                        out.write(event.text)
-                        out.flush()
-                    elif isinstance(event, Finished):
-                        result = event.result
-                break
-            except KeyboardInterrupt:
-                run.cancel()   # the loop goes on draining until the run says it is cancelled
-    except ImageMissing as exc:
-        return _fail(args, exc, EXIT_ENGINE)
+        for event in run.events():
+            if isinstance(event, Output) and not args.json:
+                out = sys.stdout if event.stream == "stdout" else sys.stderr
+                out.write(event.text)
+                out.flush()
+            elif isinstance(event, Finished):
+                result = event.result
     except SandboxError as exc:
         return _fail(args, exc, EXIT_ENGINE)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if result is None:
         return _fail(args, SandboxError("the run ended without a result"), EXIT_ENGINE)
     if args.json:
