@@ -22,7 +22,7 @@ from .events import Event, Finished, Output, Phase, RunResult, Started, Stats
 from .images import build_command
 from .languages import CODE_DIR, Language
 from .limits import Limits
-from .stats import StatsTracker
+from .stats import DockerStatsFeed, StatsTracker
 from .stream import STREAMS as STREAM_NAMES, FrameSplitter, Record, RecordExtractor, TextDecoder
 from .verdicts import Observed, decide, signal_name
 
@@ -57,6 +57,7 @@ class ContainerRun:
         self._container_id: str | None = None
         self._killed = threading.Event()
         self.result: RunResult | None = None
+        self._docker_stats: DockerStatsFeed | None = None
 
     # --- public ----------------------------------------------------------------------
 
@@ -85,6 +86,8 @@ class ContainerRun:
                 return
             self._api.start(container_id)
             started_at = time.monotonic()
+            if limits.runtime != "runc":
+                self._docker_stats = DockerStatsFeed(self._api, container_id).start()
             self._send_stdin(sock)
             yield Started(container_id, language.name, limits.runtime, limits)
             if compile_argv:
@@ -166,8 +169,13 @@ class ContainerRun:
         data = self._nonce.encode() + b"\n" + self._stdin
 
         def send() -> None:
+            view = memoryview(data)
             try:
-                sock.sendall(data)
+                while view:
+                    try:
+                        view = view[sock.send(view):]
+                    except BlockingIOError:   # the pump made the socket non-blocking
+                        select.select([], [sock], [], 1.0)
                 sock.shutdown(socket.SHUT_WR)
             except OSError:
                 pass  # the program ended without reading it all
@@ -220,7 +228,8 @@ class ContainerRun:
 
     def _on_record(self, record: Record, facts: "_Facts", tracker: StatsTracker) -> Event | None:
         if record.kind == "S":
-            return tracker.sample(record)
+            stats = tracker.sample(record)
+            return self._docker_stats.fill(stats) if self._docker_stats else stats
         if record.kind != "E":
             return None
         facts.end = record
@@ -270,6 +279,8 @@ class ContainerRun:
             memory_limit=limits.memory, timeout=limits.timeout, output_limit=limits.output,
             no_report=end is None and not (facts.cancelled or self._cancelled.is_set()),
             runtime=limits.runtime)
+        if peak is None and self._docker_stats is not None:
+            peak = self._docker_stats.peak
         verdict, reason = decide(observed)
         self.result = RunResult(
             verdict=verdict, exit_code=exit_code, signal=signal_name(signal_number), kill_reason=reason,

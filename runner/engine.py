@@ -30,7 +30,7 @@ from .limits import Limits
 
 # gVisor's host pids cgroup does not see guest threads, yet its own threads count there:
 # the guest's process count is held by a ulimit, and the host limit gets room for gVisor.
-RUNSC_HOST_PIDS_EXTRA = 128
+RUNSC_HOST_PIDS_EXTRA = 512
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
 

@@ -1,0 +1,46 @@
+"""Shared fixtures. Every engine test runs real containers on a real Docker engine:
+without one, the tests fail (never skip), so CI cannot go green on an empty machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner import Limits, Sandbox, SandboxError
+from runner.container import LABEL, OWNER_LABEL
+from runner.images import build_command, list_images
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Sandbox:
+    try:
+        box = Sandbox()
+    except SandboxError as exc:
+        pytest.fail(f"a Docker engine is required for these tests: {exc}", pytrace=False)
+    missing = [s.ref for s in list_images(box.api) if not s.present]
+    if missing:
+        pytest.fail(f"runner images missing: {missing}; build them with {build_command()}", pytrace=False)
+    return box
+
+
+@pytest.fixture
+def run(sandbox):
+    """run(source, language="python", stdin=None, **limit changes) -> RunResult"""
+
+    def _run(source: str, language: str = "python", stdin=None, **changes):
+        return sandbox.run(source, language, Limits().with_(**changes), stdin=stdin)
+
+    return _run
+
+
+def our_containers(sandbox: Sandbox) -> list[dict]:
+    return [c for c in sandbox.api.containers(all=True, filters={"label": LABEL})
+            if (c.get("Labels") or {}).get(OWNER_LABEL) == sandbox.owner]
+
+
+@pytest.fixture(autouse=True)
+def no_container_left(request):
+    """After every test that used the engine, none of this process's containers remain."""
+    yield
+    if "sandbox" in request.fixturenames:
+        box = request.getfixturevalue("sandbox")
+        assert our_containers(box) == [], "a container outlived its run"
