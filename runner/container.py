@@ -126,7 +126,7 @@ class ContainerRun:
             config = self._api.create_container_config(
                 self._image, command, user=SANDBOX_USER, working_dir=CODE_DIR,
                 environment=environment, stdin_open=True, tty=False, hostname="sandbox",
-                volumes=[CODE_DIR], host_config=host_config,
+                volumes=[CODE_DIR] if limits.read_only else None, host_config=host_config,
                 labels={LABEL: "1", OWNER_LABEL: self._owner, "tui-sandbox.language": self._language.name})
             # Docker closes the program's stdin when we close ours: end of file at once.
             config["StdinOnce"] = True
@@ -140,21 +140,25 @@ class ContainerRun:
         return created["Id"]
 
     def _put_code(self, container_id: str) -> None:
-        """The code goes in through the API (no host bind mount), into the anonymous volume
-        at CODE_DIR: a read-only root refuses archives even under a tmpfs. Root owns the
-        file, mode 0444: the program can neither change nor replace it. With a writable
-        root, the directory is sticky and world-writable, so the program may add files
-        beside its source but still not remove or rename the source."""
+        """The code goes in through the API, never a host bind mount, so a remote engine
+        works too. Root owns the file, mode 0444: the program can neither change nor
+        chmod it.
+        Read-only runs: into a fresh anonymous volume at CODE_DIR (a read-only root refuses
+        archives, even under a tmpfs); the volume takes the image's root-owned 0755.
+        Writable runs: extracted at / with CODE_DIR itself in the archive, made sticky and
+        world-writable (Docker applies a directory entry's mode, except for "."), so the
+        program may add files beside its source but not remove or rename it."""
         data = io.BytesIO()
+        prefix = "" if self._limits.read_only else CODE_DIR.strip("/") + "/"
         with tarfile.open(fileobj=data, mode="w") as tar:
-            directory = tarfile.TarInfo(".")
-            directory.type = tarfile.DIRTYPE
-            directory.mode = 0o755 if self._limits.read_only else 0o1777
-            tar.addfile(directory)
-            source = tarfile.TarInfo(self._language.file)
+            if prefix:
+                directory = tarfile.TarInfo(prefix.rstrip("/"))
+                directory.type, directory.mode = tarfile.DIRTYPE, 0o1777
+                tar.addfile(directory)
+            source = tarfile.TarInfo(prefix + self._language.file)
             source.size, source.mode, source.mtime = len(self._source), 0o444, int(time.time())
             tar.addfile(source, io.BytesIO(self._source))
-        self._api.put_archive(container_id, CODE_DIR, data.getvalue())
+        self._api.put_archive(container_id, CODE_DIR if self._limits.read_only else "/", data.getvalue())
 
     def _attach(self, container_id: str):
         """Attached before start, so no byte of output can be missed."""

@@ -7,5 +7,8 @@ FROM ${INIT} AS init
 FROM ${BASE}
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs && rm -rf /var/lib/apt/lists/*
 COPY --from=init /sandbox-init /opt/tui-sandbox/init
-RUN useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin sandbox
+RUN useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin sandbox \
+ && install -d -m 0755 /sandbox
+# /sandbox is root-owned 0755: a read-only run mounts a fresh volume over it, which
+# takes this mode, so nothing there is writable by the program.
 USER 10001:10001
