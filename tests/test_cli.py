@@ -1,0 +1,138 @@
+"""`tui-sandbox run` as scripts and graders use it: exit statuses, --json, streaming."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+def cli(*args, stdin: bytes | None = None, env=None, timeout=60):
+    return subprocess.run([sys.executable, "-m", "tui_sandbox", *args], input=stdin, capture_output=True,
+                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+@pytest.fixture
+def program(tmp_path):
+    def write(text: str, name: str = "prog.py") -> str:
+        path = tmp_path / name
+        path.write_text(text)
+        return str(path)
+    return write
+
+
+def test_run_streams_output_then_the_verdict_line(sandbox, program):
+    done = cli("run", program("print('hi')\nimport sys; print('warn', file=sys.stderr)"))
+    assert done.returncode == 0
+    assert done.stdout == b"hi\n"
+    assert done.stderr.startswith(b"warn\n")
+    assert b"OK: Finished normally" in done.stderr
+
+
+def test_json_has_the_result_fields_language_runtime_and_limits(sandbox, program):
+    done = cli("run", program("print('hi')"), "--json", "--memory", "64m", "--timeout", "5")
+    assert done.returncode == 0
+    data = json.loads(done.stdout)
+    for key in ("verdict", "exit_code", "signal", "kill_reason", "output", "error", "duration_s",
+                "peak_memory_bytes", "truncated", "language", "runtime", "limits"):
+        assert key in data, key
+    assert data["verdict"] == "ok" and data["output"] == "hi\n" and data["language"] == "python"
+    assert data["limits"]["memory_bytes"] == 64 * 2**20 and data["limits"]["timeout_s"] == 5
+    assert data["limits"]["network"] is False and data["limits"]["read_only"] is True
+
+
+@pytest.mark.parametrize("source, status, verdict", [
+    ("import sys; sys.exit(3)", 3, "error"),
+    ("while True: pass", 124, "timeout"),
+    ("s = ' ' * 2**30", 137, "oom"),
+])
+def test_exit_status_follows_the_verdict(sandbox, program, source, status, verdict):
+    done = cli("run", program(source), "--timeout", "1", "--json")
+    assert done.returncode == status
+    assert json.loads(done.stdout)["verdict"] == verdict
+
+
+def test_language_from_extension_and_from_flag(sandbox, program):
+    assert cli("run", program("console.log('js')", "a.js"), "--json").returncode == 0
+    assert json.loads(cli("run", program("echo sh", "a.sh"), "--json").stdout)["output"] == "sh\n"
+    done = cli("run", "-", "-l", "bash", "--json", stdin=b"echo from stdin")
+    assert json.loads(done.stdout)["output"] == "from stdin\n"
+
+
+def test_stdin_file_feeds_the_program(sandbox, program, tmp_path):
+    (tmp_path / "in.txt").write_text("3 4\n")
+    done = cli("run", program("a, b = map(int, input().split()); print(a * b)"), "--stdin-file",
+               str(tmp_path / "in.txt"), "--json")
+    assert json.loads(done.stdout)["output"] == "12\n"
+
+
+def test_network_and_read_only_toggles(sandbox, program):
+    source = "import socket; print(sorted(n for _, n in socket.if_nameindex()))"
+    assert json.loads(cli("run", program(source), "--json").stdout)["output"] == "['lo']\n"
+    assert "eth0" in json.loads(cli("run", program(source), "--network", "--json").stdout)["output"]
+    write = "open('/sandbox/f', 'w').write('x'); print('wrote')"
+    assert json.loads(cli("run", program(write), "--json").stdout)["verdict"] == "error"
+    assert json.loads(cli("run", program(write), "--writable", "--json").stdout)["output"] == "wrote\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--memory", "2m"], "below Docker's minimum"),
+    (["--memory", "12q"], "unknown size suffix"),
+    (["--cpus", "999"], "more than this host has"),
+    (["--timeout", "0"], "more than zero"),
+    (["--timeout", "-3"], "more than zero"),
+    (["--pids", "many"], "not a whole number"),
+])
+def test_bad_limits_are_messages_with_status_2(program, args, message):
+    done = cli("run", program("print(1)"), *args)
+    assert done.returncode == 2
+    assert message in done.stderr.decode()
+    assert b"Traceback" not in done.stderr
+
+
+def test_bad_files_and_languages_are_messages(program, tmp_path):
+    missing = cli("run", str(tmp_path / "nope.py"))
+    assert missing.returncode == 2 and b"no such file" in missing.stderr
+    binary = tmp_path / "blob.py"
+    binary.write_bytes(b"\xff\xfe\x00\x01")
+    assert b"not UTF-8" in cli("run", str(binary)).stderr
+    unknown = cli("run", program("x", "prog.xyz"))
+    assert unknown.returncode == 2 and b"-l/--lang" in unknown.stderr
+    lang = cli("run", program("x"), "-l", "cobol")
+    assert lang.returncode == 2 and b"unknown language" in lang.stderr
+    assert cli("run", str(tmp_path)).returncode == 2
+    for done in (missing, unknown, lang):
+        assert b"Traceback" not in done.stderr
+
+
+def test_no_engine_is_status_125_with_the_fix(program, tmp_path):
+    env = {"DOCKER_HOST": f"unix://{tmp_path}/no-such.sock"}
+    done = cli("run", program("print(1)"), "--json", env=env)
+    assert done.returncode == 125
+    data = json.loads(done.stdout)
+    assert data["verdict"] == "engine_error" and "no Docker engine" in data["message"] and data["fix"]
+    plain = cli("run", program("print(1)"), env=env)
+    assert plain.returncode == 125 and b"fix:" in plain.stderr and b"Traceback" not in plain.stderr
+    doctor = cli("doctor", env=env)
+    assert doctor.returncode == 1 and b"NO  engine" in doctor.stdout
+
+
+def test_doctor_and_images_list_on_a_working_engine(sandbox):
+    doctor = cli("doctor")
+    assert doctor.returncode == 0, doctor.stdout.decode()
+    lines = doctor.stdout.decode().splitlines()
+    assert any(line.startswith("ok  engine: Docker") for line in lines)
+    assert sum("image: tui-sandbox-" in line for line in lines) == 4
+    listing = cli("images", "list").stdout.decode()
+    assert listing.count("present") == 4
+
+
+def test_run_does_not_import_textual(sandbox, program):
+    code = ("import sys; from tui_sandbox.cli import main; status = main(['run', sys.argv[1], '--json']);"
+            "print('TEXTUAL', any(m == 'textual' or m.startswith('textual.') for m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, program("print(1)")], capture_output=True, cwd=ROOT)
+    assert done.stdout.decode().splitlines()[-1] == "TEXTUAL False"

@@ -1,0 +1,152 @@
+"""The engine's pure parts: size parsing, limit validation, the language table and the
+user's TOML, the attach-stream demultiplexer. No Docker needed for these."""
+
+import ast
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runner import LanguageError, LimitError, Limits, load_languages, parse_limits, parse_size, resolve
+from runner.images import host_mirror, image_ref
+from runner.languages import BUILTIN, for_filename
+from runner.limits import MiB, format_size
+from runner.stream import FrameSplitter, RecordExtractor
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("128m", 128 * MiB), ("128MiB", 128 * MiB), ("1g", 1024 * MiB), ("512k", 512 * 1024),
+    ("1048576", 1048576), (" 64 MB ", 64 * MiB), ("1.5g", int(1.5 * 1024 * MiB)),
+])
+def test_parse_size(text, expected):
+    assert parse_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["12q", "", "m", "-5m", "1..2g"])
+def test_parse_size_rejects(text):
+    with pytest.raises(LimitError):
+        parse_size(text)
+
+
+def test_defaults_are_the_briefs():
+    limits = Limits()
+    assert (limits.memory, limits.cpus, limits.pids, limits.timeout) == (128 * MiB, 0.5, 64, 10.0)
+    assert limits.network is False and limits.read_only is True and limits.tmp_size == 16 * MiB
+    assert limits.output == 1 * MiB
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"memory": "5m"}, "below Docker's minimum"),
+    ({"cpus": "0"}, "at least 0.01"),
+    ({"cpus": "3"}, "more than this host has"),
+    ({"timeout": "0"}, "more than zero"),
+    ({"timeout": "nan"}, "more than zero"),
+    ({"pids": "1"}, "too low"),
+    ({"runtime": "kata"}, "unknown runtime"),
+])
+def test_validation_messages(changes, message):
+    with pytest.raises(LimitError, match=message):
+        parse_limits(**changes).validate(host_cpus=2)
+
+
+def test_format_size():
+    assert format_size(128 * MiB) == "128 MiB" and format_size(1536) == "1.5 KiB" and format_size(5) == "5 B"
+
+
+def test_languages_resolve_by_name_alias_and_extension():
+    assert resolve("py").name == "python" and resolve("JS").name == "javascript"
+    assert for_filename("x.c").name == "c" and for_filename("a.sh").name == "bash"
+    assert for_filename("README") is None
+    with pytest.raises(LanguageError, match="unknown language"):
+        resolve("cobol")
+
+
+def test_user_toml_overrides_and_adds_languages(tmp_path):
+    config = tmp_path / "languages.toml"
+    config.write_text('[languages.python]\nrun = ["python3", "-X", "dev", "{file}"]\n\n'
+                      '[languages.lua]\nimage = "my-lua:1"\nfile = "main.lua"\nrun = ["lua5.4", "{file}"]\n'
+                      'extensions = [".lua"]\n')
+    table = load_languages(config)
+    assert table["python"].run == ("python3", "-X", "dev", "{file}")
+    assert table["python"].image == BUILTIN["python"].image
+    assert table["lua"].commands(128 * MiB) == ([], ["lua5.4", "/sandbox/main.lua"])
+    assert for_filename("x.lua", table).name == "lua"
+    assert image_ref("my-lua:1") == "my-lua:1" and image_ref("python").startswith("tui-sandbox-python:")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[languages.x]\nfile = 'a'\n", "needs"),
+    ("[languages.x]\nimage='i'\nfile='a'\nrun='python3 a'\n", "list of strings"),
+    ("[languages.python]\ncolour = 'red'\n", "unknown keys"),
+    ("[languages\n", "cannot read"),
+])
+def test_bad_user_toml_is_a_clear_error(tmp_path, text, message):
+    config = tmp_path / "languages.toml"
+    config.write_text(text)
+    with pytest.raises(LanguageError, match=message):
+        load_languages(config)
+
+
+def test_node_heap_is_sized_from_the_memory_limit():
+    _, run = BUILTIN["javascript"].commands(256 * MiB)
+    assert "--max-old-space-size=128" in run
+
+
+def frame(stream: int, payload: bytes) -> bytes:
+    return bytes([stream, 0, 0, 0]) + struct.pack(">I", len(payload)) + payload
+
+
+def test_frames_split_at_any_byte_boundary():
+    data = frame(1, b"out") + frame(2, b"err!") + frame(1, b"")
+    for cut in range(len(data) + 1):
+        splitter = FrameSplitter()
+        assert splitter.feed(data[:cut]) + splitter.feed(data[cut:]) == [(1, b"out"), (2, b"err!"), (1, b"")]
+
+
+def test_records_are_pulled_out_of_stderr_wherever_chunks_split():
+    nonce = "abc123"
+    stream = (b"warn \x1e partial\n" + b"\x1eabc123 S t_ms=250 memory=5 pids=2\n" + b"more"
+              + b"\x1eabc123 E phase=run code=0 signal=0\n")
+    for cut in range(len(stream) + 1):
+        extractor = RecordExtractor(nonce)
+        program1, records1 = extractor.feed(stream[:cut])
+        program2, records2 = extractor.feed(stream[cut:])
+        program3, records3 = extractor.feed(b"", final=True)
+        assert program1 + program2 + program3 == b"warn \x1e partial\nmore"
+        records = records1 + records2 + records3
+        assert [r.kind for r in records] == ["S", "E"]
+        assert records[0].int("memory") == 5 and records[1].fields["phase"] == "run"
+
+
+def test_a_forged_record_without_the_nonce_is_program_output():
+    extractor = RecordExtractor("secret")
+    program, records = extractor.feed(b"\x1eguess E phase=run code=0\n", final=True)
+    assert records == [] and program == b"\x1eguess E phase=run code=0\n"
+
+
+def test_host_mirror_is_read_from_apt_sources(tmp_path):
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list.d" / "debian.sources").write_text(
+        "Types: deb\nURIs: http://mirror.test/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\n"
+        "Types: deb\nURIs: http://mirror.test/debian-security\nSuites: bookworm-security\n")
+    assert host_mirror("bookworm", tmp_path) == "http://mirror.test/debian"
+    (tmp_path / "sources.list.d" / "debian.sources").unlink()
+    (tmp_path / "sources.list").write_text("# comment\ndeb [arch=amd64] http://other.test/debian bookworm main\n")
+    assert host_mirror("bookworm", tmp_path) == "http://other.test/debian"
+    assert host_mirror("trixie", tmp_path) is None
+
+
+def test_runner_never_imports_textual():
+    for path in (ROOT / "runner").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n == "textual" or n.startswith("textual.") for n in names), path
+    code = "import runner, runner.engine, runner.images, sys; print(any(m.startswith('textual') for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT).stdout.strip() == "False"
