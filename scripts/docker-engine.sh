@@ -40,7 +40,17 @@ JSON
 }
 
 start() {
-  if engine_answers; then echo "engine already running"; return 0; fi
+  if engine_answers; then
+    # A running engine without gVisor: register it and have dockerd reload its config.
+    if command -v runsc >/dev/null && ! docker info 2>/dev/null | grep -q 'Runtimes:.*runsc' \
+        && pgrep -x dockerd >/dev/null; then
+      register_runsc
+      as_root kill -HUP "$(pgrep -x dockerd | head -n1)"
+      sleep 1
+    fi
+    echo "engine already running"
+    return 0
+  fi
   install_packages
   register_runsc
   as_root sh -c "nohup dockerd >'$LOGFILE' 2>&1 & echo \$! >'$PIDFILE'"
