@@ -1,0 +1,208 @@
+"""The app driven through its keys against real containers. Docker must be running:
+without it these tests fail (the sandbox fixture raises), they never skip."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from runner import Limits, Sandbox, Verdict
+from runner.container import LABEL, OWNER_LABEL, owner_label
+from tui_sandbox.app import SandboxApp
+from tui_sandbox.widgets.output import OutputView
+from tui_sandbox.widgets.verdict import VerdictBanner
+
+EXPERIMENTS = Path(__file__).resolve().parent.parent / "tui_sandbox" / "experiments"
+SIZE = (100, 30)
+
+
+@pytest.fixture(autouse=True)
+def private_config(tmp_path, monkeypatch):
+    # Never read or write the real user's settings (theme) or languages.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    sandbox = Sandbox()        # raises EngineUnavailable without Docker: the test fails
+    yield sandbox
+    sandbox.close()
+
+
+def experiment(tmp_path: Path, name: str) -> str:
+    target = tmp_path / name
+    shutil.copy(EXPERIMENTS / name, target)
+    return str(target)
+
+
+def our_containers(sandbox: Sandbox) -> list[dict]:
+    containers = sandbox.api.containers(all=True, filters={"label": LABEL})
+    return [c for c in containers if c.get("Labels", {}).get(OWNER_LABEL) == owner_label()]
+
+
+async def run_to_end(pilot, app: SandboxApp, timeout: float = 60) -> None:
+    await pilot.press("ctrl+r")
+    await wait_until(pilot, lambda: not app.running, timeout)
+
+
+async def wait_until(pilot, condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.05)
+
+
+def banner(app: SandboxApp) -> str:
+    return app.query_one(VerdictBanner).plain
+
+
+def output(app: SandboxApp) -> str:
+    return app.query_one(OutputView).plain_text
+
+
+async def test_hello_world_shows_output_and_ok(tmp_path, sandbox):
+    app = SandboxApp(file=experiment(tmp_path, "hello.py"), sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_end(pilot, app)
+        assert "Hello from inside the sandbox!" in output(app)
+        assert banner(app).startswith(" OK ")
+        assert app.last_result.verdict is Verdict.OK
+
+
+async def test_infinite_loop_times_out(tmp_path, sandbox):
+    app = SandboxApp(file=experiment(tmp_path, "infinite_loop.py"), limits=Limits(timeout=2),
+                     sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_end(pilot, app)
+        assert banner(app).startswith(" TIMEOUT ")
+        assert "still spinning" in output(app)
+        assert "2 s" in banner(app)          # the limits it ran under stay with the result
+
+
+async def test_memory_bomb_is_oom(tmp_path, sandbox):
+    app = SandboxApp(file=experiment(tmp_path, "memory_bomb.py"), limits=Limits(memory=64 << 20),
+                     sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_end(pilot, app)
+        assert banner(app).startswith(" OOM ")
+        assert "holding" in output(app)
+
+
+async def test_f2_turns_the_network_on_for_the_next_run(sandbox):
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        network = next(e for e in app.experiments if e.file == "network.py")
+        app.load_experiment(network)
+        await run_to_end(pilot, app)
+        assert "NETWORK: OFF" in output(app)
+        await pilot.press("f2")
+        await run_to_end(pilot, app)
+        assert "NETWORK: ON" in output(app)
+        assert "net on" in banner(app)
+
+
+async def test_f3_makes_the_root_filesystem_writable(sandbox):
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        app.load_experiment(next(e for e in app.experiments if e.file == "write_files.py"))
+        await run_to_end(pilot, app)
+        assert "refused  /var/tmp/note.txt" in output(app)
+        await pilot.press("f3")
+        await run_to_end(pilot, app)
+        assert "wrote    /var/tmp/note.txt" in output(app)
+
+
+async def test_ctrl_k_kills_a_long_run_and_leaves_no_container(tmp_path, sandbox):
+    app = SandboxApp(file=experiment(tmp_path, "infinite_loop.py"), limits=Limits(timeout=60),
+                     sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "still spinning" in output(app), 20)
+        assert our_containers(sandbox), "the run should have a container while it runs"
+        run_id = app.run_id
+        await pilot.press("ctrl+r")           # a second run while one runs: refused, harmless
+        assert app.run_id == run_id and app.running
+        await pilot.press("ctrl+k")
+        await wait_until(pilot, lambda: not app.running, 20)
+        assert banner(app).startswith(" CANCELLED ")
+    assert our_containers(sandbox) == []
+
+
+async def test_quitting_mid_run_removes_the_container(tmp_path, sandbox):
+    app = SandboxApp(file=experiment(tmp_path, "infinite_loop.py"), limits=Limits(timeout=60),
+                     sandbox=sandbox)
+    started = time.monotonic()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "still spinning" in output(app), 20)
+        await pilot.press("ctrl+q")
+    assert time.monotonic() - started < 30
+    assert our_containers(sandbox) == []
+
+
+async def test_a_bad_limit_shows_the_engines_message_and_does_not_run(sandbox):
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        app.load_experiment(app.experiments[0])
+        memory = app.query_one("#limit-memory", Input)
+        memory.value = "1m"
+        await pilot.pause()
+        assert "below Docker's minimum" in str(app.query_one("#limit-problem").content)
+        await pilot.press("ctrl+r")
+        assert not app.running and app.run_id == 0
+
+
+async def test_no_engine_is_a_message_with_the_fix(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    app = SandboxApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "CANNOT RUN" in banner(app), 20)
+        assert "fix:" in banner(app)
+        app.load_experiment(app.experiments[0])
+        await run_to_end(pilot, app)
+        assert "CANNOT RUN" in banner(app)
+
+
+async def test_bad_and_missing_files_lose_nothing(tmp_path):
+    binary = tmp_path / "prog.py"
+    binary.write_bytes(b"\x7fELF\x00\x01\x02")
+    app = SandboxApp(file=str(binary))
+    async with app.run_test(size=SIZE):
+        assert app.path is None                 # a save can never overwrite it
+    assert binary.read_bytes() == b"\x7fELF\x00\x01\x02"
+    missing = tmp_path / "new.js"
+    app = SandboxApp(file=str(missing))
+    async with app.run_test(size=SIZE):
+        assert app.path == missing and app.language.name == "javascript"
+        assert app.query_one("#editor").indent_width == 2
+
+
+async def test_ctrl_s_asks_for_a_name_then_saves(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = SandboxApp()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#editor").insert("print('saved')\n")
+        await pilot.pause()
+        assert "modified" in str(app.query_one("#file-label").content)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        name = app.screen.query_one("#save-name", Input)
+        name.value = "mine.py"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert (tmp_path / "mine.py").read_text() == "print('saved')\n"
+        assert "modified" not in str(app.query_one("#file-label").content)
+
+
+async def test_the_theme_choice_is_remembered(tmp_path):
+    app = SandboxApp()
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "sandbox-dark"
+        app.theme = "projector"
+        await pilot.pause()
+    assert SandboxApp().theme == "projector"

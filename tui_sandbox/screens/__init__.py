@@ -1,0 +1,1 @@
+"""Modal screens: the experiments picker, save-as, and a yes/no confirmation."""

@@ -1,0 +1,132 @@
+"""The program's output, live: stdout plain, stderr in the error colour, Python
+tracebacks highlighted. It keeps only the last MAX_LINES lines (each cut at
+MAX_LINE_CHARS) and draws only the visible ones, so a program printing forever costs
+neither memory nor frame time."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+MAX_LINES = 5000
+MAX_LINE_CHARS = 1000
+TRACEBACK_START = "Traceback (most recent call last):"
+# Control characters would move the terminal's cursor: keep tabs, drop the rest.
+_CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None}
+
+
+class OutputLine:
+    __slots__ = ("stream", "text", "rich", "open")
+
+    def __init__(self, stream: str, text: str, rich: Text | None = None, open: bool = False) -> None:
+        self.stream = stream
+        self.text = text
+        self.rich = rich           # set for highlighted lines
+        self.open = open           # no newline yet: the next chunk of this stream continues it
+
+
+class OutputView(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {"output--stderr", "output--note"}
+    DEFAULT_CSS = """
+    OutputView > .output--stderr { color: $text-error; }
+    OutputView > .output--note { color: $text-muted; text-style: italic; }
+    """
+
+    def __init__(self, *, id: str | None = None, max_lines: int = MAX_LINES) -> None:
+        super().__init__(id=id)
+        self.lines: deque[OutputLine] = deque(maxlen=max_lines)
+        self.widest = 0
+        self.dropped = 0           # lines that scrolled out of the cap, shown in the title
+
+    # --- writing -----------------------------------------------------------------------
+
+    def clear(self) -> None:
+        self.lines.clear()
+        self.widest = 0
+        self.dropped = 0
+        self.virtual_size = Size(0, 0)
+        self.scroll_to(0, 0, animate=False)
+        self.refresh()
+
+    def note(self, text: str) -> None:
+        """A line of the app's own, e.g. 'output was cut at 1 MiB'."""
+        self._append([OutputLine("note", text)])
+
+    def write(self, stream: str, text: str) -> None:
+        text = text.translate(_CONTROL).expandtabs(4)
+        pieces = text.split("\n")
+        new: list[OutputLine] = []
+        last = self.lines[-1] if self.lines else None
+        if last is not None and last.open and last.stream == stream and last.rich is None:
+            # Continue the line the previous chunk left unfinished.
+            last.text = (last.text + pieces[0])[:MAX_LINE_CHARS]
+            last.open = len(pieces) == 1
+            self.widest = max(self.widest, len(last.text))
+            pieces = pieces[1:]
+        if pieces:
+            ends_open = pieces[-1] != ""
+            if not ends_open:
+                pieces.pop()
+            new = [OutputLine(stream, piece[:MAX_LINE_CHARS]) for piece in pieces]
+            if new and ends_open:
+                new[-1].open = True
+            if stream == "stderr" and TRACEBACK_START in text:
+                self._highlight_traceback(new)
+        self._append(new)
+
+    def _highlight_traceback(self, lines: list[OutputLine]) -> None:
+        # Pygments' traceback lexer needs the whole block: lex this chunk once, then hand
+        # each line its highlighted Text. Tracebacks arrive in one chunk almost always.
+        code = "\n".join(line.text for line in lines)
+        highlighted = Syntax(code, "pytb", theme="ansi_dark", background_color="default").highlight(code)
+        for line, rich in zip(lines, highlighted.split("\n", allow_blank=True)):
+            rich.rstrip()
+            line.rich = rich
+
+    def _append(self, new: list[OutputLine]) -> None:
+        at_end = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        room = self.lines.maxlen - len(self.lines)
+        self.dropped += max(0, len(new) - room)
+        self.lines.extend(new)
+        for line in new:
+            if len(line.text) > self.widest:
+                self.widest = len(line.text)
+        self.virtual_size = Size(self.widest + 1, len(self.lines))
+        if self.dropped:
+            self.border_subtitle = f"showing the last {len(self.lines):,} lines"
+        if at_end:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    @property
+    def plain_text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    # --- drawing -----------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if index >= len(self.lines):
+            return Strip.blank(width, base)
+        line = self.lines[index]
+        if line.rich is not None:
+            segments = list(line.rich.render(self.app.console))
+            strip = Strip(segments).apply_style(base)
+        else:
+            style = base
+            if line.stream == "stderr":
+                style = base + self.get_component_rich_style("output--stderr")
+            elif line.stream == "note":
+                style = base + self.get_component_rich_style("output--note")
+            strip = Strip([Segment(line.text, style)])
+        return strip.crop_extend(scroll_x, scroll_x + width, base)

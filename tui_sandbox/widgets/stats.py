@@ -1,0 +1,87 @@
+"""Live figures of the running container against its limits: CPU, memory (a bar and a
+sparkline), PIDs and elapsed time. After the run, the peak memory and duration stay."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, Sparkline
+
+from runner import Limits, RunResult, Stats
+
+BAR_WIDTH = 8
+SPARK_POINTS = 120
+
+
+def short_size(n: int) -> str:
+    """'4.4M', '128M', '1.5G': narrow enough for a 30-column panel."""
+    for suffix, factor in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if n >= factor:
+            value = n / factor
+            return f"{value:.0f}{suffix}" if value >= 100 or value == int(value) else f"{value:.1f}{suffix}"
+    return f"{n}B"
+
+
+def meter(value: float, limit: float, width: int = BAR_WIDTH) -> str:
+    """A text bar: '██████░░░░' for 60%. Text, so it reads the same over any terminal."""
+    fraction = 0.0 if limit <= 0 else max(0.0, min(1.0, value / limit))
+    filled = round(fraction * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+class StatsPanel(Vertical):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "Container"
+        self.limits: Limits | None = None
+        self.memory_points: list[float] = []
+
+    def compose(self) -> ComposeResult:
+        yield Label("CPU   -", id="stat-cpu")
+        yield Label("Mem   -", id="stat-memory")
+        yield Sparkline([], id="stat-spark")
+        yield Label("PIDs  -", id="stat-pids")
+        yield Label("Time  -", id="stat-time")
+
+    def _set(self, which: str, text: str) -> None:
+        self.query_one(f"#stat-{which}", Label).update(text)
+
+    def start(self, limits: Limits) -> None:
+        self.limits = limits
+        self.memory_points = []
+        self.query_one(Sparkline).data = []
+        self.border_title = "Container · running"
+        self._set("cpu", f"CPU   -  of {limits.cpus:g} CPU")
+        self._set("memory", f"Mem   {meter(0, 1)} 0/{short_size(limits.memory)}")
+        self._set("pids", f"PIDs  {meter(0, 1)} -/{limits.pids}")
+        self._set("time", f"Time  {meter(0, 1)} 0.0/{limits.timeout:g} s")
+
+    def update_stats(self, stats: Stats) -> None:
+        limits = self.limits
+        if limits is None:
+            return
+        if stats.cpu_percent is not None:
+            self._set("cpu", f"CPU   {stats.cpu_percent:5.1f}% of {limits.cpus:g} CPU")
+        if stats.memory_bytes is not None:
+            self._set("memory", f"Mem   {meter(stats.memory_bytes, limits.memory)} "
+                                f"{short_size(stats.memory_bytes)}/{short_size(limits.memory)}")
+            self.memory_points = [*self.memory_points, stats.memory_bytes][-SPARK_POINTS:]
+            # A fresh list: the sparkline redraws only when its data is replaced.
+            self.query_one(Sparkline).data = list(self.memory_points)
+        if stats.pids is not None:
+            self._set("pids", f"PIDs  {meter(stats.pids, limits.pids)} {stats.pids}/{limits.pids}")
+        self._set("time", f"Time  {meter(stats.elapsed_s, limits.timeout)} "
+                          f"{stats.elapsed_s:.1f}/{limits.timeout:g} s")
+
+    def finish(self, result: RunResult) -> None:
+        limits = result.limits
+        self.limits = limits
+        self.border_title = "Container · last run"
+        if result.cpu_seconds is not None:
+            self._set("cpu", f"CPU   {result.cpu_seconds:.2f} s used")
+        peak = result.peak_memory_bytes
+        if peak is not None:
+            self._set("memory", f"Peak  {meter(peak, limits.memory)} "
+                                f"{short_size(peak)}/{short_size(limits.memory)}")
+        self._set("time", f"Took  {meter(result.duration_s, limits.timeout)} "
+                          f"{result.duration_s:.2f}/{limits.timeout:g} s")

@@ -1,0 +1,67 @@
+"""The verdict banner: what happened to the last run, in one big word and the engine's
+own sentence, with the limits it ran under. Engine failures show here too, with the fix."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from runner import Limits, RunResult, SandboxError, Verdict, format_size
+
+HEADLINES = {
+    Verdict.OK: "OK", Verdict.ERROR: "ERROR", Verdict.TIMEOUT: "TIMEOUT", Verdict.OOM: "OOM",
+    Verdict.OUTPUT_LIMIT: "OUTPUT LIMIT", Verdict.SIGNAL: "SIGNAL", Verdict.CANCELLED: "CANCELLED",
+    Verdict.ENGINE_ERROR: "ENGINE ERROR",
+}
+VERDICT_CLASSES = [f"-{verdict.value}" for verdict in Verdict] + ["-running", "-idle", "-failed"]
+
+
+def short_limits(limits: Limits) -> str:
+    return (f"{format_size(limits.memory)} · {limits.cpus:g} CPU · {limits.pids} PIDs · "
+            f"{limits.timeout:g} s · net {'on' if limits.network else 'off'} · "
+            f"{'read-only' if limits.read_only else 'writable'} · {limits.runtime}")
+
+
+def headline(result: RunResult) -> str:
+    word = HEADLINES.get(result.verdict, result.verdict.value.upper())
+    if result.verdict is Verdict.ERROR and result.exit_code is not None:
+        word += f" (exit {result.exit_code})"
+    elif result.verdict is Verdict.SIGNAL and result.signal:
+        word += f" ({result.signal})"
+    return word
+
+
+class VerdictBanner(Static):
+    plain = ""     # what the banner says, as text: for tests and screen readers of logs
+
+    def _show(self, css_class: str, title: str, lines: list[str]) -> None:
+        self.remove_class(*VERDICT_CLASSES)
+        self.add_class(css_class)
+        text = Text()
+        text.append(f" {title} ", style="bold reverse")
+        for i, line in enumerate(lines):
+            text.append(("  " if i == 0 else "\n") + line)
+        self.plain = text.plain
+        self.update(text)
+
+    def show_message(self, title: str, lines: list[str]) -> None:
+        self._show("-idle", title, lines)
+
+    def idle(self, message: str) -> None:
+        self._show("-idle", "READY", [message])
+
+    def running(self, limits: Limits, phase: str = "running") -> None:
+        self._show("-running", phase.upper() + "…", ["ctrl+k kills it", short_limits(limits)])
+
+    def result(self, result: RunResult) -> None:
+        figures = f"{result.duration_s:.2f} s"
+        if result.peak_memory_bytes:
+            figures += f" · peak {format_size(result.peak_memory_bytes)}"
+        self._show(f"-{result.verdict.value}", headline(result),
+                   [figures, result.kill_reason, short_limits(result.limits)])
+
+    def failed(self, error: SandboxError) -> None:
+        lines = [error.message]
+        if error.fix:
+            lines.append(f"fix: {error.fix}")
+        self._show("-failed", "CANNOT RUN", lines)
