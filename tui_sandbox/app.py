@@ -257,6 +257,10 @@ class SandboxApp(App[int]):
             self.notify("The editor is empty: type a program, or press F4 for an experiment.",
                         severity="warning")
             return
+        self.run_program(self.begin_run(limits), source, self.language, limits)
+
+    def begin_run(self, limits: Limits) -> int:
+        """Get the screen ready for a new run; returns the id its messages must carry."""
         self.run_id += 1
         self.running = True
         with self._run_lock:
@@ -264,7 +268,20 @@ class SandboxApp(App[int]):
         self.query_one(OutputView).clear()
         self.query_one(VerdictBanner).running(limits)
         self.query_one(StatsPanel).start(limits)
-        self.run_program(self.run_id, source, self.language, limits)
+        return self.run_id
+
+    def post_event(self, run_id: int, event) -> None:
+        """One engine event in, one message out. Thread-safe: post_message is."""
+        if isinstance(event, Output):
+            self.post_message(RunOutput(run_id, event))
+        elif isinstance(event, Stats):
+            self.post_message(RunStats(run_id, event))
+        elif isinstance(event, Started):
+            self.post_message(RunStarted(run_id, event))
+        elif isinstance(event, Phase):
+            self.post_message(RunPhase(run_id, event.name))
+        elif isinstance(event, Finished):
+            self.post_message(RunFinished(run_id, event.result))
 
     @work(thread=True, exclusive=False, group="run", exit_on_error=False)
     def run_program(self, run_id: int, source: str, language: Language, limits: Limits) -> None:
@@ -280,16 +297,7 @@ class SandboxApp(App[int]):
             run.cancel()
         try:
             for event in run.events():
-                if isinstance(event, Output):
-                    self.post_message(RunOutput(run_id, event))
-                elif isinstance(event, Stats):
-                    self.post_message(RunStats(run_id, event))
-                elif isinstance(event, Started):
-                    self.post_message(RunStarted(run_id, event))
-                elif isinstance(event, Phase):
-                    self.post_message(RunPhase(run_id, event.name))
-                elif isinstance(event, Finished):
-                    self.post_message(RunFinished(run_id, event.result))
+                self.post_event(run_id, event)
         except SandboxError as exc:
             self.post_message(RunFailed(run_id, exc))
         except Exception as exc:  # noqa: BLE001 - shown, never a crash

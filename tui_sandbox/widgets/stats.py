@@ -66,8 +66,10 @@ class StatsPanel(Vertical):
             self._set("memory", f"Mem   {meter(stats.memory_bytes, limits.memory)} "
                                 f"{short_size(stats.memory_bytes)}/{short_size(limits.memory)}")
             self.memory_points = [*self.memory_points, stats.memory_bytes][-SPARK_POINTS:]
-            # A fresh list: the sparkline redraws only when its data is replaced.
-            self.query_one(Sparkline).data = list(self.memory_points)
+            # A fresh list: the sparkline redraws only when its data is replaced. It scales
+            # between the lowest and highest point; a leading zero keeps a flat line of
+            # 4 MiB from looking as full as a flat line at the limit.
+            self.query_one(Sparkline).data = [0, *self.memory_points]
         if stats.pids is not None:
             self._set("pids", f"PIDs  {meter(stats.pids, limits.pids)} {stats.pids}/{limits.pids}")
         self._set("time", f"Time  {meter(stats.elapsed_s, limits.timeout)} "
