@@ -4,12 +4,12 @@ be called from any thread."""
 
 from __future__ import annotations
 
-import io
+import atexit
 import os
+import queue
 import secrets
 import select
 import socket
-import tarfile
 import threading
 import time
 from typing import Iterator
@@ -78,7 +78,6 @@ class ContainerRun:
         limits, language = self._limits, self._language
         compile_argv, run_argv = language.commands(limits.memory)
         container_id = self._create(compile_argv, run_argv)
-        self._put_code(container_id)
         sock, keepalive = self._attach(container_id)
         try:
             if self._cancelled.is_set():
@@ -106,7 +105,8 @@ class ContainerRun:
     def _create(self, compile_argv: list[str], run_argv: list[str]) -> str:
         limits = self._limits
         command = [INIT, str(int(limits.timeout * 1000)), str(SAMPLE_INTERVAL_MS),
-                   str(int(COMPILE_TIMEOUT_S * 1000)), str(len(compile_argv)), *compile_argv, *run_argv]
+                   str(int(COMPILE_TIMEOUT_S * 1000)), self._language.source_path, str(len(compile_argv)),
+                   *compile_argv, *run_argv]
         ulimits = [Ulimit(name="fsize", soft=limits.file_size, hard=limits.file_size),
                    Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),
                    Ulimit(name="msgqueue", soft=0, hard=0),   # /dev/mqueue stays writable otherwise
@@ -126,7 +126,7 @@ class ContainerRun:
             config = self._api.create_container_config(
                 self._image, command, user=SANDBOX_USER, working_dir=CODE_DIR,
                 environment=environment, stdin_open=True, tty=False, hostname="sandbox",
-                volumes=[CODE_DIR] if limits.read_only else None, host_config=host_config,
+                host_config=host_config,
                 labels={LABEL: "1", OWNER_LABEL: self._owner, "tui-sandbox.language": self._language.name})
             # Docker closes the program's stdin when we close ours: end of file at once.
             config["StdinOnce"] = True
@@ -139,27 +139,6 @@ class ContainerRun:
         self._container_id = created["Id"]
         return created["Id"]
 
-    def _put_code(self, container_id: str) -> None:
-        """The code goes in through the API, never a host bind mount, so a remote engine
-        works too. Root owns the file, mode 0444: the program can neither change nor
-        chmod it.
-        Read-only runs: into a fresh anonymous volume at CODE_DIR (a read-only root refuses
-        archives, even under a tmpfs); the volume takes the image's root-owned 0755.
-        Writable runs: extracted at / with CODE_DIR itself in the archive, made sticky and
-        world-writable (Docker applies a directory entry's mode, except for "."), so the
-        program may add files beside its source but not remove or rename it."""
-        data = io.BytesIO()
-        prefix = "" if self._limits.read_only else CODE_DIR.strip("/") + "/"
-        with tarfile.open(fileobj=data, mode="w") as tar:
-            if prefix:
-                directory = tarfile.TarInfo(prefix.rstrip("/"))
-                directory.type, directory.mode = tarfile.DIRTYPE, 0o1777
-                tar.addfile(directory)
-            source = tarfile.TarInfo(prefix + self._language.file)
-            source.size, source.mode, source.mtime = len(self._source), 0o444, int(time.time())
-            tar.addfile(source, io.BytesIO(self._source))
-        self._api.put_archive(container_id, CODE_DIR if self._limits.read_only else "/", data.getvalue())
-
     def _attach(self, container_id: str):
         """Attached before start, so no byte of output can be missed."""
         response_socket = self._api.attach_socket(
@@ -168,9 +147,11 @@ class ContainerRun:
         return raw, response_socket
 
     def _send_stdin(self, sock) -> None:
-        """The init reads the nonce line first; the rest is the program's standard input.
-        End of file follows at once, so a program that reads stdin never waits for more."""
-        data = self._nonce.encode() + b"\n" + self._stdin
+        """The code goes in through the API, never a host bind mount, so a remote engine
+        works too: a header line, the source (the init seals it), then the program's own
+        standard input. End of file follows at once, so a program that reads stdin never
+        waits for more."""
+        data = f"{self._nonce} {len(self._source)}\n".encode() + self._source + self._stdin
 
         def send() -> None:
             view = memoryview(data)
@@ -245,19 +226,21 @@ class ContainerRun:
         return None
 
     def _wait_and_inspect(self, container_id: str, facts: "_Facts") -> None:
+        """Ask Docker only what the init could not tell. Its report comes after every
+        process of the program is dead, so under runc there is nothing to wait for."""
+        if facts.end is not None and facts.end.int("oom_kills") is not None and self._limits.runtime == "runc":
+            return
         try:
             status = self._api.wait(container_id, timeout=30)
             facts.container_exit = status.get("StatusCode")
         except Exception:  # noqa: BLE001 - a wedged container is killed and removed anyway
             self._kill_async()
-        if facts.end is None or facts.end.int("oom_kills") is None or self._limits.runtime != "runc":
-            # The init's own count is enough under runc; otherwise ask Docker.
-            try:
-                state = self._api.inspect_container(container_id)["State"]
-                facts.docker_oom = bool(state.get("OOMKilled"))
-                facts.container_exit = state.get("ExitCode", facts.container_exit)
-            except docker.errors.APIError:
-                pass
+        try:
+            state = self._api.inspect_container(container_id)["State"]
+            facts.docker_oom = bool(state.get("OOMKilled"))
+            facts.container_exit = state.get("ExitCode", facts.container_exit)
+        except docker.errors.APIError:
+            pass
 
     def _finish(self, facts: "_Facts", tracker: StatsTracker) -> Iterator[Event]:
         end, limits = facts.end, self._limits
@@ -313,15 +296,50 @@ class ContainerRun:
         threading.Thread(target=kill, daemon=True, name="tui-sandbox-kill").start()
 
     def _remove(self) -> None:
-        if self._container_id is None:
-            return
-        try:
-            self._api.remove_container(self._container_id, v=True, force=True)
-        except docker.errors.NotFound:
-            pass
-        except docker.errors.APIError:
-            pass  # the next start's reaper takes it: it is labelled with our owner
+        if self._container_id is not None:
+            REMOVALS.submit(self._api, self._container_id)
 
+
+
+class _Removals:
+    """Removes finished containers off the result's path: a run's result is known before
+    Docker has removed its container (about 10 ms). The queue is drained at exit, and
+    whatever a killed process could not remove, the next start's reaper does."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        atexit.register(self.wait, 30)
+
+    def submit(self, api, container_id: str) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, daemon=True, name="tui-sandbox-remove")
+                self._thread.start()
+        self._queue.put((api, container_id))
+
+    def _work(self) -> None:
+        while True:
+            api, container_id = self._queue.get()
+            try:
+                api.remove_container(container_id, v=True, force=True)
+            except docker.errors.APIError:
+                pass  # gone already, or the reaper takes it: it carries our owner label
+            finally:
+                self._queue.task_done()
+
+    def wait(self, timeout: float = 30) -> bool:
+        """Block until every submitted container is removed; False if time ran out."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+
+REMOVALS = _Removals()
 
 
 class _Facts:

@@ -21,7 +21,7 @@ import docker
 import docker.errors
 from docker.types import Ulimit
 
-from .container import LABEL, OWNER_LABEL, ContainerRun, owner_label, process_start_ticks
+from .container import LABEL, OWNER_LABEL, REMOVALS, ContainerRun, owner_label, process_start_ticks
 from .errors import EngineUnavailable, RuntimeUnavailable, SourceError
 from .events import Event, Finished, RunResult
 from .images import image_ref
@@ -162,7 +162,13 @@ class Sandbox:
             run.cancel()
             await asyncio.to_thread(thread.join, 60)
 
+    @staticmethod
+    def wait_for_cleanup(timeout: float = 30) -> bool:
+        """Block until every finished run's container is removed (also done at exit)."""
+        return REMOVALS.wait(timeout)
+
     def close(self) -> None:
+        REMOVALS.wait()
         self.api.close()
 
 

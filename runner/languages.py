@@ -59,8 +59,9 @@ BUILTIN: dict[str, Language] = {
                  env=(("PYTHONUNBUFFERED", "1"), ("PYTHONDONTWRITEBYTECODE", "1"))),
         # Node sizes its heap from the host's memory, not the container's: it would be
         # killed by the kernel before its own, clearer, heap-limit error could show.
+        # The source is a link to a sealed memfd: Node must not resolve it to its target.
         Language("javascript", image="node", file="main.js",
-                 run=("node", "--max-old-space-size={heap_mib}", "{file}"),
+                 run=("node", "--preserve-symlinks-main", "--max-old-space-size={heap_mib}", "{file}"),
                  extensions=(".js", ".mjs", ".cjs"), highlight="javascript"),
         Language("bash", image="bash", file="main.sh", run=("bash", "{file}"),
                  extensions=(".sh", ".bash"), highlight="bash"),

@@ -33,6 +33,8 @@ def run(sandbox):
 
 
 def our_containers(sandbox: Sandbox) -> list[dict]:
+    """This process's containers, once removals already under way have finished."""
+    assert sandbox.wait_for_cleanup(30), "removals did not finish in 30 s"
     return [c for c in sandbox.api.containers(all=True, filters={"label": LABEL})
             if (c.get("Labels") or {}).get(OWNER_LABEL) == sandbox.owner]
 

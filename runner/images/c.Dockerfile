@@ -8,7 +8,8 @@ FROM ${BASE}
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 COPY --from=init /sandbox-init /opt/tui-sandbox/init
 RUN useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin sandbox \
- && install -d -m 0755 /sandbox
-# /sandbox is root-owned 0755: a read-only run mounts a fresh volume over it, which
-# takes this mode, so nothing there is writable by the program.
+ && install -d -m 1777 /sandbox && ln -s /proc/self/fd/3 /sandbox/main.c
+# The source arrives on stdin; the init seals it into fd 3, which this root-owned link
+# names. /sandbox is sticky: with a writable root the program may add files here but
+# not remove or replace the link; with a read-only root nothing here is writable.
 USER 10001:10001

@@ -1,0 +1,24 @@
+"""A non-editable install must carry what the engine and app read at run time."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_wheel_ships_dockerfiles_init_and_themes(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True)
+    wheel = next(tmp_path.glob("tui_sandbox-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for lang in ("python", "node", "bash", "c", "init"):
+        assert f"runner/images/{lang}.Dockerfile" in names
+    assert "runner/images/init.c" in names
+    assert any(n.startswith("tui_sandbox/themes/") and n.endswith(".toml") for n in names)
+    for module in ("cli.py", "app.py", "app.tcss", "widgets/editor.py", "screens/experiments.py",
+                   "experiments/index.toml", "experiments/hello.js"):
+        assert f"tui_sandbox/{module}" in names, module
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "tui-sandbox = tui_sandbox.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
