@@ -206,3 +206,76 @@ async def test_the_theme_choice_is_remembered(tmp_path):
         app.theme = "projector"
         await pilot.pause()
     assert SandboxApp().theme == "projector"
+
+
+async def test_a_flood_of_output_is_capped_and_the_ui_keeps_up(sandbox):
+    app = SandboxApp(sandbox=sandbox, limits=Limits(timeout=20))
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#editor").load("while True:\n    print('x' * 60)\n")
+        await pilot.press("ctrl+r")
+        started = time.monotonic()
+        await wait_until(pilot, lambda: not app.running, 30)
+        assert time.monotonic() - started < 15
+        assert banner(app).startswith(" OUTPUT LIMIT ")
+        view = app.query_one(OutputView)
+        assert len(view.lines) == view.lines.maxlen          # the widget's own cap held
+        assert view.scroll_y == view.max_scroll_y             # and it followed the end
+        assert "cut here" in output(app)
+
+
+async def test_a_python_traceback_is_highlighted(sandbox):
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#editor").load("print('before')\n1 / 0\n")
+        await run_to_end(pilot, app)
+        assert banner(app).startswith(" ERROR (exit 1) ")
+        lines = list(app.query_one(OutputView).lines)
+        assert lines[0].stream == "stdout" and lines[0].rich is None
+        traceback = [line for line in lines if line.stream == "stderr"]
+        assert traceback[0].text.startswith("Traceback") and traceback[-1].text.startswith("ZeroDivisionError")
+        assert all(line.rich is not None and line.rich.spans for line in traceback)
+
+
+async def test_gvisor_runtime_is_offered_and_used(sandbox):
+    if len([name for name in ("runc", "runsc") if name in sandbox.info.runtimes]) < 2:
+        pytest.fail("this engine has no gVisor (runsc) runtime: the test machine should have it")
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        assert app.query_one("#runtime-row").display
+        app.query_one("#limit-runtime").value = "runsc"
+        app.load_experiment(app.experiments[0])
+        await run_to_end(pilot, app)
+        assert banner(app).startswith(" OK ") and app.last_result.runtime == "runsc"
+        await pilot.press("f2")           # gVisor here is registered with --network=none
+        await run_to_end(pilot, app)
+        assert "CANNOT RUN" in banner(app) and "network" in banner(app)
+
+
+async def test_quitting_with_unsaved_changes_asks_first():
+    app = SandboxApp()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#editor").insert("print(1)\n")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.is_running and len(app.screen_stack) == 2
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.is_running and len(app.screen_stack) == 1
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_experiments_are_in_the_command_palette():
+    app = SandboxApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"fork bomb")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert "os.fork()" in app.query_one("#editor").text

@@ -404,7 +404,12 @@ class SandboxApp(App[int]):
         return True
 
     async def action_quit(self) -> None:
-        self.exit()
+        editor = self.query_one(CodeEditor)
+        if editor.modified and editor.text.strip() and len(self.screen_stack) == 1:
+            self.push_screen(ConfirmScreen("Your changes are not saved. Quit anyway?"),
+                             lambda yes: self.exit() if yes else None)
+        else:
+            self.exit()
 
     def exit(self, result=None, return_code: int = 0, message=None) -> None:
         # Quitting waits for thread workers, and a run's worker waits for its container:

@@ -102,7 +102,9 @@ class OutputView(ScrollView, can_focus=True):
         if self.dropped:
             self.border_subtitle = f"showing the last {len(self.lines):,} lines"
         if at_end:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            # Follow the output, unless the reader scrolled up. The new height counts only
+            # after the next refresh: scrolling now would stop at the old end.
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
         self.refresh()
 
     @property
