@@ -51,27 +51,27 @@ static long long now_ms(void) {
     return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static long long read_number(const char *path) {
-    char buf[64];
+/* A small file's text into buf (NUL-terminated); its length, or -1. */
+static ssize_t read_text(const char *path, char *buf, size_t size) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    ssize_t n = read(fd, buf, size - 1);
     close(fd);
     if (n <= 0) return -1;
     buf[n] = 0;
-    if (strncmp(buf, "max", 3) == 0) return -1;
+    return n;
+}
+
+static long long read_number(const char *path) {
+    char buf[64];
+    if (read_text(path, buf, sizeof buf) < 0 || strncmp(buf, "max", 3) == 0) return -1;
     return strtoll(buf, NULL, 10);
 }
 
 /* The value of a "key value" line in a flat-keyed cgroup file, or -1. */
 static long long read_key(const char *path, const char *key) {
     char buf[8192];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return -1;
-    buf[n] = 0;
+    if (read_text(path, buf, sizeof buf) < 0) return -1;
     size_t klen = strlen(key);
     for (char *line = buf; line && *line; ) {
         if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
