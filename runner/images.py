@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import docker.errors
+
 from .errors import SandboxError
 
 IMAGE_DIR = Path(__file__).parent / "images"
@@ -84,12 +86,27 @@ def build_images(api, offline: bool, progress: Progress = print, keys=LANGUAGE_I
             continue
         _build(api, f"{key}.Dockerfile", ref, {"BASE": base, "INIT": init}, progress)
         built.append(ref)
+    for ref in remove_stale_images(api):
+        progress(f"removed {ref}: an older build")
     return built
 
 
-def _exists(api, ref: str) -> bool:
-    import docker.errors
+def remove_stale_images(api) -> list[str]:
+    """Our images whose tag no longer matches their Dockerfiles' content."""
+    current = {init_ref(), *(image_ref(key) for key in LANGUAGE_IMAGES)}
+    removed = []
+    for image in api.images(filters={"label": LABEL}):
+        for tag in image.get("RepoTags") or []:
+            if tag.startswith("tui-sandbox-") and tag not in current:
+                try:
+                    api.remove_image(tag)
+                    removed.append(tag)
+                except docker.errors.APIError:
+                    pass  # still used by a container; the next build tries again
+    return removed
 
+
+def _exists(api, ref: str) -> bool:
     try:
         api.inspect_image(ref)
         return True
