@@ -172,7 +172,9 @@ class ContainerRun:
 
     def _pump(self, sock, facts: "_Facts", tracker: StatsTracker,
               host_deadline: float) -> Iterator[Event]:
-        frames, records = FrameSplitter(), RecordExtractor(self._nonce)
+        frames = FrameSplitter()
+        records = {1: RecordExtractor(self._nonce), 2: RecordExtractor(self._nonce)}
+        done: set[int] = set()   # streams whose D record has come: nothing more will
         batch = _Batch(self._limits.output, facts)
         sock.setblocking(False)
         while True:
@@ -191,21 +193,27 @@ class ContainerRun:
             except OSError:
                 data = b""
             for stream_id, payload in frames.feed(data):
-                found: list[Record] = []
-                if stream_id == 2:
-                    payload, found = records.feed(payload)
+                if stream_id not in records:
+                    continue
+                payload, found = records[stream_id].feed(payload)
                 for record in found:
+                    if record.kind == "D":
+                        done.add(stream_id)
+                        continue
                     event = self._on_record(record, facts, tracker)
                     if event is not None:
                         yield from batch.flush()
                         yield event
-                if batch.take(STREAM_NAMES.get(stream_id), payload):
+                if batch.take(STREAM_NAMES[stream_id], payload):
                     self._kill_async()
-            if not data:
-                payload, found = records.feed(b"", final=True)
-                for record in found:
-                    self._on_record(record, facts, tracker)
-                batch.take("stderr", payload)
+            if not data or done == {1, 2}:
+                # Both streams complete (or closed): what is held back is the program's.
+                for stream_id, extractor in records.items():
+                    payload, found = extractor.feed(b"", final=True)
+                    for record in found:
+                        if record.kind != "D":
+                            self._on_record(record, facts, tracker)
+                    batch.take(STREAM_NAMES[stream_id], payload)
                 yield from batch.flush(final=True)
                 return
             if batch.due():

@@ -57,9 +57,8 @@ def connect(timeout: int = 60):
     """A low-level Docker client, or EngineUnavailable saying what to do."""
     host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     try:
-        api = docker.APIClient(**docker.utils.kwargs_from_env(), version="auto", timeout=timeout)
-        api.ping()
-        return api
+        # version="auto" asks the engine its API version: that is the reachability check.
+        return docker.APIClient(**docker.utils.kwargs_from_env(), version="auto", timeout=timeout)
     except docker.errors.DockerException as exc:
         text = str(exc)
         if "Permission denied" in text or "PermissionError" in text:

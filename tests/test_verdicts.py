@@ -157,3 +157,11 @@ def test_large_stdin_does_not_deadlock(run):
 def test_unicode_output_split_across_writes_is_intact(run):
     result = run('import sys\nfor _ in range(3000): sys.stdout.write("héllo wörld ☃ ")\n')
     assert result.output == "héllo wörld ☃ " * 3000
+
+
+def test_all_stdout_arrives_though_the_report_on_stderr_may_come_first(run):
+    # Docker copies stdout and stderr apart: the run ends only when both say they are done.
+    for _ in range(3):
+        result = run('import sys\nsys.stdout.write("s" * 700_000)\nsys.stderr.write("e" * 50_000)')
+        assert result.verdict is Verdict.OK
+        assert len(result.output) == 700_000 and len(result.error) == 50_000

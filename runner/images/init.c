@@ -19,9 +19,11 @@
  * cannot change it, and no archive needs copying into the container before start
  * (Docker's put_archive costs as much as a fifth of a run). Records go to stderr as
  *     \x1e NONCE KIND key=value ...\n
- * KIND is S (a stats sample) or E (the end of a phase). The program cannot forge
- * them: it never sees the nonce, and the last E record is written after every
- * process of the program is dead.
+ * KIND is S (a stats sample) or E (the end of a phase), and last, D (done) on both
+ * stdout and stderr: Docker copies the two pipes apart, so D on each says that
+ * stream is complete, and the controller need not wait for the container to be torn
+ * down. The program cannot forge them: it never sees the nonce, and E and D are
+ * written after every process of the program is dead.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -270,6 +272,13 @@ static int exit_code_for(int status, int timed_out) {
     return 125;
 }
 
+static int finish(int status, int timed_out) {
+    record(1, 1, "D");
+    record(2, 1, "D");
+    return exit_code_for(status, timed_out);
+}
+
+
 int main(int argc, char **argv) {
     if (argc < 7) {
         dprintf(2, "usage: %s TIMEOUT_MS INTERVAL_MS COMPILE_TIMEOUT_MS SOURCE_PATH NCOMPILE "
@@ -312,11 +321,11 @@ int main(int argc, char **argv) {
         status = run_phase(compile_only, compile_timeout_ms, interval_ms, &elapsed_ms, &timed_out);
         if (timed_out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             end_record("compile", status, elapsed_ms, timed_out);
-            return exit_code_for(status, timed_out);
+            return finish(status, timed_out);
         }
         end_record("compile", status, elapsed_ms, timed_out);
     }
     status = run_phase(run_argv, timeout_ms, interval_ms, &elapsed_ms, &timed_out);
     end_record("run", status, elapsed_ms, timed_out);
-    return exit_code_for(status, timed_out);
+    return finish(status, timed_out);
 }
