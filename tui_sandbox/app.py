@@ -7,6 +7,7 @@ update widgets. The widgets (widgets/) know nothing of Docker or workers.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from .widgets.output import OutputView
 from .widgets.stats import StatsPanel
 from .widgets.verdict import VerdictBanner
 
+QUIT_WAIT_S = 15.0
 READY_HINT = "ctrl+r runs the program · F4 picks an experiment"
 
 
@@ -232,10 +234,14 @@ class SandboxApp(App[int]):
             self.post_message(EngineReady(sandbox))
 
     def on_engine_ready(self, message: EngineReady) -> None:
+        if not self.query(LimitsPanel):       # the app closed while the worker connected
+            return
         info = message.sandbox.info
         self.query_one(LimitsPanel).offer_runtimes(info.runtimes, info.cpus)
 
     def on_engine_failed(self, message: EngineFailed) -> None:
+        if not self.query(VerdictBanner):
+            return
         if not self.running:
             self.query_one(VerdictBanner).failed(message.error)
         self.notify(str(message.error), title="No sandbox engine", severity="error", timeout=15)
@@ -407,9 +413,22 @@ class SandboxApp(App[int]):
         editor = self.query_one(CodeEditor)
         if editor.modified and editor.text.strip() and len(self.screen_stack) == 1:
             self.push_screen(ConfirmScreen("Your changes are not saved. Quit anyway?"),
-                             lambda yes: self.exit() if yes else None)
+                             lambda yes: self.run_worker(self.quit_after_run(), group="quit") if yes else None)
         else:
-            self.exit()
+            await self.quit_after_run()
+
+    async def quit_after_run(self) -> None:
+        """Cancel the run and wait (a little) for its worker to remove the container: the
+        worker is a thread, which exiting the app does not stop, and under a test's event
+        loop nothing would wait for it at all."""
+        if self._cancel_active_run() or self.running:
+            self.query_one(VerdictBanner).show_message("QUITTING", ["stopping the run first…"])
+            workers = [w for w in self.workers if w.group == "run" and not w.is_finished]
+            try:
+                await asyncio.wait_for(self.workers.wait_for_complete(workers), QUIT_WAIT_S)
+            except asyncio.TimeoutError:
+                pass
+        self.exit()
 
     def exit(self, result=None, return_code: int = 0, message=None) -> None:
         # Quitting waits for thread workers, and a run's worker waits for its container:

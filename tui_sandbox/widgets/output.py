@@ -18,6 +18,7 @@ from textual.strip import Strip
 MAX_LINES = 5000
 MAX_LINE_CHARS = 1000
 TRACEBACK_START = "Traceback (most recent call last):"
+MAX_TRACEBACK_LINES = 300
 # Control characters would move the terminal's cursor: keep tabs, drop the rest.
 _CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None}
 
@@ -44,6 +45,7 @@ class OutputView(ScrollView, can_focus=True):
         self.lines: deque[OutputLine] = deque(maxlen=max_lines)
         self.widest = 0
         self.dropped = 0           # lines that scrolled out of the cap, shown in the title
+        self._traceback: list[OutputLine] | None = None
 
     # --- writing -----------------------------------------------------------------------
 
@@ -51,6 +53,7 @@ class OutputView(ScrollView, can_focus=True):
         self.lines.clear()
         self.widest = 0
         self.dropped = 0
+        self._traceback = None
         self.virtual_size = Size(0, 0)
         self.scroll_to(0, 0, animate=False)
         self.refresh()
@@ -64,10 +67,11 @@ class OutputView(ScrollView, can_focus=True):
         pieces = text.split("\n")
         new: list[OutputLine] = []
         last = self.lines[-1] if self.lines else None
-        if last is not None and last.open and last.stream == stream and last.rich is None:
+        if last is not None and last.open and last.stream == stream:
             # Continue the line the previous chunk left unfinished.
             last.text = (last.text + pieces[0])[:MAX_LINE_CHARS]
             last.open = len(pieces) == 1
+            last.rich = None
             self.widest = max(self.widest, len(last.text))
             pieces = pieces[1:]
         if pieces:
@@ -77,16 +81,26 @@ class OutputView(ScrollView, can_focus=True):
             new = [OutputLine(stream, piece[:MAX_LINE_CHARS]) for piece in pieces]
             if new and ends_open:
                 new[-1].open = True
-            if stream == "stderr" and TRACEBACK_START in text:
-                self._highlight_traceback(new)
+        if stream == "stderr":
+            self._follow_traceback(new)
         self._append(new)
 
-    def _highlight_traceback(self, lines: list[OutputLine]) -> None:
-        # Pygments' traceback lexer needs the whole block: lex this chunk once, then hand
-        # each line its highlighted Text. Tracebacks arrive in one chunk almost always.
-        code = "\n".join(line.text for line in lines)
+    def _follow_traceback(self, new: list[OutputLine]) -> None:
+        # A traceback can arrive over several chunks: keep its lines together and lex the
+        # whole block again as it grows (pygments' traceback lexer needs its start).
+        starts = [i for i, line in enumerate(new) if TRACEBACK_START in line.text]
+        if starts:
+            self._traceback = new[starts[-1]:]
+        elif self._traceback is not None:
+            self._traceback.extend(new)
+        if self._traceback is None:
+            return
+        if len(self._traceback) > MAX_TRACEBACK_LINES:
+            self._traceback = None      # not a traceback any more, just a lot of stderr
+            return
+        code = "\n".join(line.text for line in self._traceback)
         highlighted = Syntax(code, "pytb", theme="ansi_dark", background_color="default").highlight(code)
-        for line, rich in zip(lines, highlighted.split("\n", allow_blank=True)):
+        for line, rich in zip(self._traceback, highlighted.split("\n", allow_blank=True)):
             rich.rstrip()
             line.rich = rich
 
