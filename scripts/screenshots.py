@@ -42,8 +42,11 @@ async def wait_until(pilot, condition, timeout: float = 60) -> None:
 
 
 async def shoot(name: str, size: tuple[int, int], sandbox: Sandbox, experiment: str | None = None,
-                limits: Limits | None = None, run: bool = False, keys: list[str] = ()) -> None:
+                limits: Limits | None = None, run: bool = False, keys: list[str] = (),
+                theme: str | None = None) -> None:
     app = SandboxApp(sandbox=sandbox, limits=limits)
+    if theme:
+        app.theme = theme
     async with app.run_test(size=size) as pilot:
         await app.workers.wait_for_complete()
         app.query_one("#editor").cursor_blink = False
@@ -73,6 +76,7 @@ async def main() -> None:
                     limits=Limits(timeout=3))
         await shoot("oom", size, sandbox, experiment="memory_bomb.py", run=True)
         await shoot("experiments", size, sandbox, keys=["f4", "down", "down", "down"])
+    await shoot("projector", (100, 30), sandbox, experiment="memory_bomb.py", run=True, theme="projector")
 
 
 if __name__ == "__main__":

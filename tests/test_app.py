@@ -280,3 +280,17 @@ async def test_experiments_are_in_the_command_palette():
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert "os.fork()" in app.query_one("#editor").text
+
+
+async def test_c_compiles_and_runs_as_plain_text(sandbox):
+    app = SandboxApp(sandbox=sandbox, language="c")
+    async with app.run_test(size=SIZE) as pilot:
+        editor = app.query_one("#editor")
+        assert app.language.name == "c" and editor.language is None and editor.indent_width == 4
+        editor.load('#include <stdio.h>\nint main(void) { puts("hi from C"); return 3; }\n')
+        await run_to_end(pilot, app)
+        assert "hi from C" in output(app)
+        assert banner(app).startswith(" ERROR (exit 3) "), banner(app)
+        app.query_one("#language").value = "javascript"
+        await pilot.pause()
+        assert editor.language == "javascript" and editor.indent_width == 2

@@ -200,6 +200,10 @@ class SandboxApp(App[int]):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         # The picker's first Changed can arrive while the app is already closing.
+        # It also fires once on mount with the composed value, possibly after on_mount
+        # chose another language: a Changed that no longer matches the picker is stale.
+        if event.value != event.select.value:
+            return
         if event.select.id == "language" and isinstance(event.value, str) and self.query(CodeEditor):
             if event.value != self.language.name:
                 self._set_language(self.languages[event.value])
