@@ -3,12 +3,16 @@ its text differs from what is on disk."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.widgets import TextArea
 
 from runner import Language
 
 # Indentation that matches each language's usual style.
 INDENT_WIDTH = {"python": 4, "c": 4, "javascript": 2, "bash": 2}
+# A line ending in one of these opens a block: the next line goes one level deeper.
+BLOCK_OPENERS = {"python": (":",), "c": ("{", "(", "["), "javascript": ("{", "(", "["),
+                 "bash": ("then", "do", "{", "else")}
 
 
 class CodeEditor(TextArea):
@@ -16,6 +20,24 @@ class CodeEditor(TextArea):
         super().__init__(text, id=id, soft_wrap=False, tab_behavior="indent", show_line_numbers=True,
                          theme="css", highlight_cursor_line=True)
         self.saved_text = text
+        self.language_name = "python"
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Enter keeps the line's indentation, one level deeper after a block opener, as
+        every code editor a learner has used does."""
+        if event.key != "enter" or self.read_only:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        start, end = self.selection
+        row, column = min(start, end)
+        before = self.document.get_line(row)[:column]
+        indent = before[:len(before) - len(before.lstrip(" \t"))]
+        code = before.split("#")[0] if self.language_name in ("python", "bash") else before
+        if code.rstrip().endswith(BLOCK_OPENERS.get(self.language_name, ())):
+            indent += " " * self.indent_width
+        self._replace_via_keyboard("\n" + indent, start, end)
 
     @property
     def modified(self) -> bool:
@@ -36,3 +58,4 @@ class CodeEditor(TextArea):
             self.language = highlight
         self.indent_type = "spaces"
         self.indent_width = INDENT_WIDTH.get(language.name, 4)
+        self.language_name = language.name

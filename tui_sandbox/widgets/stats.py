@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, Sparkline
+from textual.widgets import Label, Static
 
 from runner import Limits, RunResult, Stats
 
@@ -29,17 +29,44 @@ def meter(value: float, limit: float, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
+LEVELS = " ▁▂▃▄▅▆▇█"
+
+
+class MemoryHistory(Static):
+    """Memory over time, one column a sample, drawn against the limit: Textual's
+    Sparkline scales between its own lowest and highest points, so 3 MiB of 128 MiB
+    would look as full as a run at the limit."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.points: list[int] = []
+        self.limit = 1
+
+    def reset(self, limit: int) -> None:
+        self.points, self.limit = [], max(1, limit)
+        self.update("")
+
+    def add(self, value: int) -> None:
+        self.points = [*self.points, value][-SPARK_POINTS:]
+        self.refresh()
+
+    def render(self) -> str:
+        width = max(1, self.size.width)
+        shown = self.points[-width:]
+        bars = "".join(LEVELS[min(8, max(1 if v > 0 else 0, round(v / self.limit * 8)))] for v in shown)
+        return bars.rjust(width, LEVELS[0]) if shown else ""
+
+
 class StatsPanel(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Container"
         self.limits: Limits | None = None
-        self.memory_points: list[float] = []
 
     def compose(self) -> ComposeResult:
         yield Label("CPU   -", id="stat-cpu")
         yield Label("Mem   -", id="stat-memory")
-        yield Sparkline([], id="stat-spark")
+        yield MemoryHistory(id="stat-spark")
         yield Label("PIDs  -", id="stat-pids")
         yield Label("Time  -", id="stat-time")
 
@@ -48,8 +75,7 @@ class StatsPanel(Vertical):
 
     def start(self, limits: Limits) -> None:
         self.limits = limits
-        self.memory_points = []
-        self.query_one(Sparkline).data = []
+        self.query_one(MemoryHistory).reset(limits.memory)
         self.border_title = "Container · running"
         self._set("cpu", f"CPU   -  of {limits.cpus:g} CPU")
         self._set("memory", f"Mem   {meter(0, 1)} 0/{short_size(limits.memory)}")
@@ -65,11 +91,7 @@ class StatsPanel(Vertical):
         if stats.memory_bytes is not None:
             self._set("memory", f"Mem   {meter(stats.memory_bytes, limits.memory)} "
                                 f"{short_size(stats.memory_bytes)}/{short_size(limits.memory)}")
-            self.memory_points = [*self.memory_points, stats.memory_bytes][-SPARK_POINTS:]
-            # A fresh list: the sparkline redraws only when its data is replaced. It scales
-            # between the lowest and highest point; a leading zero keeps a flat line of
-            # 4 MiB from looking as full as a flat line at the limit.
-            self.query_one(Sparkline).data = [0, *self.memory_points]
+            self.query_one(MemoryHistory).add(stats.memory_bytes)
         if stats.pids is not None:
             self._set("pids", f"PIDs  {meter(stats.pids, limits.pids)} {stats.pids}/{limits.pids}")
         self._set("time", f"Time  {meter(stats.elapsed_s, limits.timeout)} "
