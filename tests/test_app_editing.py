@@ -1,0 +1,38 @@
+"""Editing and drawing details a learner meets first: indentation, the memory history."""
+
+import pytest
+
+from runner import resolve
+from tui_sandbox.app import SandboxApp
+from tui_sandbox.widgets.editor import CodeEditor
+from tui_sandbox.widgets.stats import MemoryHistory
+
+
+@pytest.mark.parametrize("language, keys, expected", [
+    ("python", ["w", "h", "i", "l", "e", " ", "1", ":", "enter", "x"], "while 1:\n    x"),
+    ("python", ["x", " ", "#", " ", "a", ":", "enter", "y"], "x # a:\ny"),          # a colon in a comment
+    ("javascript", ["f", "(", ")", " ", "{", "enter", "x"], "f() {\n  x"),
+    ("bash", ["i", "f", " ", "t", ";", " ", "t", "h", "e", "n", "enter", "x"], "if t; then\n  x"),
+    ("c", ["{", "enter", "enter", "x"], "{\n    \n    x"),                           # the level is kept
+])
+async def test_enter_indents_for_the_language(language, keys, expected):
+    app = SandboxApp(sandbox=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.query_one(CodeEditor)
+        editor.load("")
+        editor.set_language(resolve(language))
+        editor.focus()
+        await pilot.press(*keys)
+        assert editor.text == expected
+
+
+async def test_memory_history_scales_against_the_limit():
+    app = SandboxApp(sandbox=None)
+    async with app.run_test(size=(100, 30)):
+        history = app.query_one(MemoryHistory)
+        history.reset(128 * 2**20)
+        for value in (3 * 2**20, 64 * 2**20, 128 * 2**20):
+            history.add(value)
+        drawn = history.render()
+        assert drawn.endswith("▁▄█")          # small, half, full: not min-to-max
+        assert set(drawn[:-3]) == {" "}
