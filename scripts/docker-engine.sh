@@ -23,7 +23,7 @@ install_packages() {
   command -v runsc >/dev/null || missing+=(runsc)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   [ ${#missing[@]} -eq 0 ] && return 0
-  echo "installing ${missing[*]} from the host's apt sources"
+  echo "installing ${missing[*]} from the host's apt sources" >&2
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 }
