@@ -384,11 +384,11 @@ class _Batch:
     def take(self, stream: str | None, payload: bytes) -> bool:
         """Add a payload; True when this one crossed the output cap."""
         facts = self._facts
-        if stream is None or not payload or facts.output_bytes >= self._budget:
+        if stream is None or not payload or facts.output_limited:
             return False  # past the cap: keep draining, keep nothing
         crossed = False
         room = self._budget - facts.output_bytes
-        if len(payload) > room:
+        if len(payload) > room:   # room may be 0: a chunk that filled it exactly came before
             payload, crossed = payload[:room], True
             facts.output_limited = True
         facts.output_bytes += len(payload)

@@ -150,3 +150,18 @@ def test_runner_never_imports_textual():
     code = "import runner, runner.engine, runner.images, sys; print(any(m.startswith('textual') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT).stdout.strip() == "False"
+
+
+def test_output_cap_is_crossed_by_the_first_byte_past_it_whatever_the_chunking():
+    from runner.container import _Batch, _Facts
+
+    for chunks in ([b"a" * 32768, b"b" * 32768, b"c"], [b"a" * 65536, b"b"], [b"a" * 65537]):
+        facts = _Facts()
+        batch = _Batch(65536, facts)
+        crossed = [batch.take("stdout", chunk) for chunk in chunks]
+        assert crossed.count(True) == 1 and crossed[-1] is True, chunks
+        assert facts.output_limited and facts.output_bytes == 65536
+    facts = _Facts()
+    batch = _Batch(65536, facts)
+    assert not any(batch.take("stdout", chunk) for chunk in (b"a" * 32768, b"b" * 32768))
+    assert not facts.output_limited   # exactly the cap is within it

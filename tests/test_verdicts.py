@@ -165,3 +165,10 @@ def test_all_stdout_arrives_though_the_report_on_stderr_may_come_first(run):
         result = run('import sys\nsys.stdout.write("s" * 700_000)\nsys.stderr.write("e" * 50_000)')
         assert result.verdict is Verdict.OK
         assert len(result.output) == 700_000 and len(result.error) == 50_000
+
+
+def test_output_of_exactly_the_cap_is_ok_and_one_byte_more_is_cut(run):
+    exact = run('import sys\nsys.stdout.write("x" * 65536)', output=64 * 1024)
+    assert exact.verdict is Verdict.OK and len(exact.output) == 65536 and not exact.truncated
+    over = run('import sys\nsys.stdout.write("x" * 65537)', output=64 * 1024)
+    assert over.verdict is Verdict.OUTPUT_LIMIT and len(over.output) == 65536 and over.truncated
