@@ -105,6 +105,8 @@ def test_bad_files_and_languages_are_messages(program, tmp_path):
     lang = cli("run", program("x"), "-l", "cobol")
     assert lang.returncode == 2 and b"unknown language" in lang.stderr
     assert cli("run", str(tmp_path)).returncode == 2
+    no_input = cli("run", program("print(1)"), "--stdin-file", str(tmp_path / "absent.txt"))
+    assert no_input.returncode == 2 and b"cannot read the input file" in no_input.stderr
     for done in (missing, unknown, lang):
         assert b"Traceback" not in done.stderr
 
@@ -136,3 +138,18 @@ def test_run_does_not_import_textual(sandbox, program):
             "print('TEXTUAL', any(m == 'textual' or m.startswith('textual.') for m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code, program("print(1)")], capture_output=True, cwd=ROOT)
     assert done.stdout.decode().splitlines()[-1] == "TEXTUAL False"
+
+
+def test_a_socket_not_permitted_is_status_125_with_the_fix(tmp_path):
+    # Drop to nobody after the imports (this interpreter lives where nobody may not read),
+    # then meet the root-owned, group-docker socket as a user outside that group would.
+    code = ("import os, sys, json, docker, requests, urllib3, runner.engine\n"
+            "from tui_sandbox.cli import main\n"
+            "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
+            "sys.exit(main(['run', '-', '-l', 'python', '--json']))\n")
+    done = subprocess.run([sys.executable, "-c", code], input=b"print(1)", capture_output=True,
+                          cwd=ROOT, timeout=60)
+    assert done.returncode == 125, done.stderr
+    data = json.loads(done.stdout)
+    assert data["verdict"] == "engine_error" and "not permitted" in data["message"]
+    assert "docker group" in data["fix"] and b"Traceback" not in done.stderr

@@ -18,6 +18,8 @@ print(json.dumps({
     "no_new_privs": status.get("NoNewPrivs", "").strip(), "seccomp": status.get("Seccomp", "").strip(),
     "interfaces": sorted(name for _, name in socket.if_nameindex()),
     "cwd": os.getcwd(), "env": dict(os.environ), "pid": os.getpid(),
+    # gVisor's /proc/self/status has no NoNewPrivs line: ask the kernel (PR_GET_NO_NEW_PRIVS).
+    "prctl_no_new_privs": __import__("ctypes").CDLL(None).prctl(39, 0, 0, 0, 0),
 }))
 """
 
@@ -38,7 +40,7 @@ def test_runs_as_a_non_root_user_with_no_capabilities(run):
 
 def test_no_new_privileges_and_seccomp_filter(run):
     seen = probe(run)
-    assert seen["no_new_privs"] == "1"
+    assert seen["no_new_privs"] == "1" and seen["prctl_no_new_privs"] == 1
     assert seen["seccomp"] == "2"          # filter mode: Docker's default profile
 
 
@@ -229,6 +231,7 @@ def test_runsc_runs_and_holds_the_limits(run, sandbox):
     assert ok.verdict is Verdict.OK and ok.runtime == "runsc"
     seen = json.loads(ok.output)
     assert seen["uid"] == 10001 and int(seen["cap_eff"], 16) == 0 and seen["interfaces"] == ["lo"]
+    assert seen["prctl_no_new_privs"] == 1
     assert run("while True: pass", runtime="runsc", timeout=1).verdict is Verdict.TIMEOUT
     oom = run("xs = []\nwhile True: xs.append(bytearray(10**6))", runtime="runsc")
     assert oom.verdict is Verdict.OOM

@@ -48,11 +48,11 @@ def read_source(path: str) -> tuple[str, str | None]:
         data, name = sys.stdin.buffer.read(), None
     else:
         file = Path(path)
-        if not file.exists():
-            raise SourceError(f"no such file: {path}")
-        if file.is_dir():
-            raise SourceError(f"{path} is a directory, not a program")
         try:
+            if not file.exists():
+                raise SourceError(f"no such file: {path}")
+            if file.is_dir():
+                raise SourceError(f"{path} is a directory, not a program")
             data, name = file.read_bytes(), file.name
         except OSError as exc:
             raise SourceError(f"cannot read {path}: {exc.strerror}") from None
@@ -60,6 +60,13 @@ def read_source(path: str) -> tuple[str, str | None]:
         return data.decode("utf-8"), name
     except UnicodeDecodeError:
         raise SourceError(f"{path} is not UTF-8 text", "open a source file, not a binary") from None
+
+
+def read_stdin_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read the input file {path}: {exc.strerror}") from None
 
 
 def pick_language(sandbox_languages, lang: str | None, filename: str | None) -> str:
@@ -105,9 +112,7 @@ def cmd_run(args) -> int:
     try:
         limits = limits_from_args(args)
         source, filename = read_source(args.file)
-        stdin = Path(args.stdin_file).read_bytes() if args.stdin_file else None
-    except OSError as exc:
-        return _fail(args, SourceError(f"cannot read {args.stdin_file}: {exc.strerror}"), EXIT_USAGE)
+        stdin = read_stdin_file(args.stdin_file) if args.stdin_file else None
     except USAGE_ERRORS as exc:
         return _fail(args, exc, EXIT_USAGE)
     try:
