@@ -85,6 +85,11 @@ class ContainerRun:
                 return
             self._api.start(container_id)
             started_at = time.monotonic()
+            if self._cancelled.is_set():
+                # Cancelled between the check above and start: that kill found nothing
+                # running, so kill again now that there is something to kill.
+                self._killed.clear()
+                self._kill_async()
             if limits.runtime != "runc":
                 self._docker_stats = DockerStatsFeed(self._api, container_id).start()
             self._send_stdin(sock)

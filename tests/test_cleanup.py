@@ -114,3 +114,15 @@ def test_reaper_leaves_live_owners_alone(sandbox):
     for _ in events:
         pass
     assert our_containers(sandbox) == []
+
+
+def test_cancel_at_any_moment_before_start_still_ends_the_run(sandbox):
+    # Cancel lands while the container is being created and attached, before it starts.
+    for delay in (0.0, 0.005, 0.01, 0.02, 0.04):
+        run = sandbox.start("import time; time.sleep(60)", "python")
+        threading.Timer(delay, run.cancel).start()
+        began = time.monotonic()
+        result = [e for e in run.events()][-1].result
+        assert result.verdict is Verdict.CANCELLED, (delay, result.kill_reason)
+        assert time.monotonic() - began < 5
+    assert our_containers(sandbox) == []
