@@ -36,3 +36,18 @@ async def test_memory_history_scales_against_the_limit():
         drawn = history.render()
         assert drawn.endswith("▁▄█")          # small, half, full: not min-to-max
         assert set(drawn[:-3]) == {" "}
+
+
+async def test_long_output_lines_wrap_so_their_end_is_visible():
+    from tui_sandbox.widgets.output import OutputView
+
+    app = SandboxApp(sandbox=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(OutputView)
+        width = view.scrollable_content_region.width
+        view.write("stderr", "PermissionError: " + "x" * (2 * width) + " END\nshort\n")
+        await pilot.pause()
+        assert view.virtual_size.height == 4 and view.virtual_size.width == width   # 3 rows + 1
+        rows = [view.render_line(y).text for y in range(4)]
+        assert rows[0].startswith("PermissionError: ") and "END" in rows[2] and rows[3].startswith("short")
+        assert view.plain_text.splitlines()[0].endswith(" END")                     # the text itself is whole

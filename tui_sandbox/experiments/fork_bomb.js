@@ -8,7 +8,8 @@ const next = () => {
   child.on("error", (err) => {
     console.log(`spawn refused after ${children} children: ${err.code}`);
     console.log("the parent is still alive: the PIDs limit held");
-    process.exit(0);
+    // Hold them all a moment: the PIDs meter sits at the limit.
+    setTimeout(() => process.exit(0), 2000);
   });
   child.on("spawn", () => {
     children += 1;

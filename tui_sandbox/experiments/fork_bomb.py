@@ -18,3 +18,4 @@ while True:
     if children % 10 == 0:
         print(f"{children} children so far")
 print("the parent is still alive: the PIDs limit held")
+time.sleep(2)                    # hold them all a moment: the PIDs meter sits at the limit

@@ -1,12 +1,14 @@
 """The program's output, live: stdout plain, stderr in the error colour, Python
-tracebacks highlighted. It keeps only the last MAX_LINES lines (each cut at
-MAX_LINE_CHARS) and draws only the visible ones, so a program printing forever costs
-neither memory nor frame time."""
+tracebacks highlighted, long lines wrapped (at 80 columns the end of an error is what
+matters). It keeps only the last MAX_LINES lines (each cut at MAX_LINE_CHARS) and draws
+only the visible rows, so a program printing forever costs neither memory nor frame time."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
@@ -43,15 +45,18 @@ class OutputView(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, max_lines: int = MAX_LINES) -> None:
         super().__init__(id=id)
         self.lines: deque[OutputLine] = deque(maxlen=max_lines)
-        self.widest = 0
         self.dropped = 0           # lines that scrolled out of the cap, shown in the title
         self._traceback: list[OutputLine] | None = None
+        # Where each line's first row is, at self._rows_width; rebuilt when lines change.
+        self._row_starts: list[int] | None = None
+        self._rows_width = 0
+        self._rows_total = 0
 
     # --- writing -----------------------------------------------------------------------
 
     def clear(self) -> None:
         self.lines.clear()
-        self.widest = 0
+        self._row_starts = None
         self.dropped = 0
         self._traceback = None
         self.virtual_size = Size(0, 0)
@@ -72,7 +77,7 @@ class OutputView(ScrollView, can_focus=True):
             last.text = (last.text + pieces[0])[:MAX_LINE_CHARS]
             last.open = len(pieces) == 1
             last.rich = None
-            self.widest = max(self.widest, len(last.text))
+            self._row_starts = None
             pieces = pieces[1:]
         if pieces:
             ends_open = pieces[-1] != ""
@@ -109,10 +114,8 @@ class OutputView(ScrollView, can_focus=True):
         room = self.lines.maxlen - len(self.lines)
         self.dropped += max(0, len(new) - room)
         self.lines.extend(new)
-        for line in new:
-            if len(line.text) > self.widest:
-                self.widest = len(line.text)
-        self.virtual_size = Size(self.widest + 1, len(self.lines))
+        self._row_starts = None
+        self._update_virtual_size()
         if self.dropped:
             self.border_subtitle = f"showing the last {len(self.lines):,} lines"
         if at_end:
@@ -127,13 +130,34 @@ class OutputView(ScrollView, can_focus=True):
 
     # --- drawing -----------------------------------------------------------------------
 
+    def _rows(self) -> list[int]:
+        """The row each line starts on, wrapped at the current width (cached)."""
+        width = max(1, self.scrollable_content_region.width)
+        if self._row_starts is None or self._rows_width != width:
+            starts, total = [], 0
+            for line in self.lines:
+                starts.append(total)
+                total += max(1, -(-cell_len(line.text) // width))
+            self._row_starts, self._rows_width, self._rows_total = starts, width, total
+        return self._row_starts
+
+    def _update_virtual_size(self) -> None:
+        self._rows()
+        self.virtual_size = Size(self._rows_width, self._rows_total)
+
+    def on_resize(self) -> None:
+        self._update_virtual_size()
+
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
+        scroll_y = self.scroll_offset.y
         width = self.scrollable_content_region.width
         base = self.rich_style
-        if index >= len(self.lines):
+        starts = self._rows()
+        row = scroll_y + y
+        if row >= self._rows_total or not starts:
             return Strip.blank(width, base)
+        index = bisect_right(starts, row) - 1
+        part = row - starts[index]
         line = self.lines[index]
         if line.rich is not None:
             segments = list(line.rich.render(self.app.console))
@@ -145,4 +169,4 @@ class OutputView(ScrollView, can_focus=True):
             elif line.stream == "note":
                 style = base + self.get_component_rich_style("output--note")
             strip = Strip([Segment(line.text, style)])
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        return strip.crop_extend(part * width, (part + 1) * width, base)
