@@ -68,7 +68,7 @@ BUILTIN: dict[str, Language] = {
         # The root filesystem may be read-only: the binary goes to /tmp, mounted exec.
         Language("c", image="c", file="main.c",
                  compile=("gcc", "-O2", "-Wall", "-o", "/tmp/main", "{file}", "-lm"),
-                 run=("/tmp/main",), extensions=(".c", ".h"), highlight=None),
+                 run=("/tmp/main",), extensions=(".c", ".h"), highlight="c"),
     )
 }
 

@@ -51,3 +51,25 @@ async def test_long_output_lines_wrap_so_their_end_is_visible():
         rows = [view.render_line(y).text for y in range(4)]
         assert rows[0].startswith("PermissionError: ") and "END" in rows[2] and rows[3].startswith("short")
         assert view.plain_text.splitlines()[0].endswith(" END")                     # the text itself is whole
+
+
+async def test_every_built_in_language_is_highlighted():
+    from runner import BUILTIN
+
+    app = SandboxApp(sandbox=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.query_one(CodeEditor)
+        for language in BUILTIN.values():
+            editor.set_language(language)
+            assert editor.language == language.highlight is not None, language.name
+        editor.load('int main(void) { return "s"[0]; }')
+
+        async def colours():
+            await pilot.pause()
+            return {segment.style.color for segment in editor.render_line(0) if segment.text.strip()}
+
+        editor.language = None
+        plain = await colours()        # the gutter and the cursor line have colours of their own
+        editor.set_language(BUILTIN["c"])
+        highlighted = await colours()
+        assert len(highlighted - plain) >= 2, "C keywords and strings get colours plain text lacks"

@@ -3,6 +3,8 @@ its text differs from what is on disk."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import events
 from textual.widgets import TextArea
 
@@ -15,11 +17,25 @@ BLOCK_OPENERS = {"python": (":",), "c": ("{", "(", "["), "javascript": ("{", "("
                  "bash": ("then", "do", "{", "else")}
 
 
+def _c_grammar():
+    """TextArea has no C grammar of its own: tree-sitter-c brings one and its query."""
+    try:
+        import tree_sitter_c
+        from tree_sitter import Language as Grammar
+    except ImportError:
+        return None
+    query = Path(tree_sitter_c.__file__).parent / "queries" / "highlights.scm"
+    return Grammar(tree_sitter_c.language()), query.read_text(encoding="utf-8")
+
+
 class CodeEditor(TextArea):
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
         super().__init__(text, id=id, soft_wrap=False, tab_behavior="indent", show_line_numbers=True,
                          theme="css", highlight_cursor_line=True)
         self.saved_text = text
+        grammar = _c_grammar()
+        if grammar is not None:
+            self.register_language("c", *grammar)
         self.language_name = "python"
 
     async def _on_key(self, event: events.Key) -> None:
