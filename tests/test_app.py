@@ -282,11 +282,11 @@ async def test_experiments_are_in_the_command_palette():
         assert "os.fork()" in app.query_one("#editor").text
 
 
-async def test_c_compiles_and_runs_as_plain_text(sandbox):
+async def test_c_is_highlighted_compiles_and_runs(sandbox):
     app = SandboxApp(sandbox=sandbox, language="c")
     async with app.run_test(size=SIZE) as pilot:
         editor = app.query_one("#editor")
-        assert app.language.name == "c" and editor.language is None and editor.indent_width == 4
+        assert app.language.name == "c" and editor.language == "c" and editor.indent_width == 4
         editor.load('#include <stdio.h>\nint main(void) { puts("hi from C"); return 3; }\n')
         await run_to_end(pilot, app)
         assert "hi from C" in output(app)
