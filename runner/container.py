@@ -18,7 +18,7 @@ import docker.errors
 from docker.types import LogConfig, Ulimit
 
 from .errors import ImageMissing, SandboxError
-from .events import Event, Finished, Output, Phase, RunResult, Started, Stats
+from .events import Event, Finished, Output, Phase, RunResult, Started
 from .images import build_command
 from .languages import CODE_DIR, Language
 from .limits import Limits
@@ -81,7 +81,7 @@ class ContainerRun:
         sock, keepalive = self._attach(container_id)
         try:
             if self._cancelled.is_set():
-                yield from self._finish(_Facts(cancelled=True), StatsTracker())
+                yield from self._finish(_Facts(), StatsTracker())
                 return
             self._api.start(container_id)
             started_at = time.monotonic()
@@ -274,10 +274,10 @@ class ContainerRun:
             peak, cpu_ns, timed_out, oom = tracker.peak_memory, None, facts.timed_out, facts.docker_oom
         observed = Observed(
             exit_code=exit_code, signal_number=signal_number, timed_out=timed_out, oom_killed=oom,
-            output_limited=facts.output_limited, cancelled=facts.cancelled or self._cancelled.is_set(),
+            output_limited=facts.output_limited, cancelled=self._cancelled.is_set(),
             compile_failed=facts.compile_failed, stderr_tail=facts.stderr_tail,
             memory_limit=limits.memory, timeout=limits.timeout, output_limit=limits.output,
-            no_report=end is None and not (facts.cancelled or self._cancelled.is_set()),
+            no_report=end is None and not self._cancelled.is_set(),
             runtime=limits.runtime)
         if peak is None and self._docker_stats is not None:
             peak = self._docker_stats.peak
@@ -358,8 +358,7 @@ REMOVALS = _Removals()
 class _Facts:
     """What the pump and the inspection learn, gathered for the verdict."""
 
-    def __init__(self, cancelled: bool = False) -> None:
-        self.cancelled = cancelled
+    def __init__(self) -> None:
         self.timed_out = False
         self.output_limited = False
         self.compile_failed = False

@@ -41,6 +41,9 @@ class EngineInfo:
     memory_bytes: int
     cgroup_version: str
     runtimes: dict[str, list[str]] = field(default_factory=dict)   # name -> runtimeArgs
+    # What the kernel and engine can enforce: MemoryLimit, SwapLimit, PidsLimit, CpuCfsQuota.
+    cgroup_features: dict[str, bool] = field(default_factory=dict)
+    seccomp: bool = False
 
     def refuses(self, limits: Limits) -> str | None:
         """Why this engine cannot honour these limits, or None."""
@@ -94,7 +97,10 @@ class Sandbox:
                     memory_bytes=int(raw.get("MemTotal") or 0),
                     cgroup_version=str(raw.get("CgroupVersion") or "1"),
                     runtimes={name: list((spec or {}).get("runtimeArgs") or [])
-                              for name, spec in (raw.get("Runtimes") or {}).items()})
+                              for name, spec in (raw.get("Runtimes") or {}).items()},
+                    cgroup_features={key: bool(raw.get(key, True))
+                                     for key in ("MemoryLimit", "SwapLimit", "PidsLimit", "CpuCfsQuota")},
+                    seccomp=any("seccomp" in opt for opt in raw.get("SecurityOptions") or []))
             return self._info
 
     def check(self, limits: Limits) -> Limits:

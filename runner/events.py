@@ -3,7 +3,7 @@ happen, then exactly one Finished carrying the RunResult."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import Enum
 
 from .limits import Limits

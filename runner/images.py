@@ -50,8 +50,9 @@ def image_ref(key: str) -> str:
     return f"tui-sandbox-{key}:{_digest('init.Dockerfile', 'init.c', f'{key}.Dockerfile')}"
 
 
-def build_command(offline: bool | None = None) -> str:
-    return "tui-sandbox images build --offline" if offline in (None, True) else "tui-sandbox images build"
+def build_command() -> str:
+    """The fix to print for a missing image: offline works with or without a registry."""
+    return "tui-sandbox images build --offline"
 
 
 @dataclass(frozen=True)

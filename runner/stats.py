@@ -17,7 +17,6 @@ class StatsTracker:
     def reset(self) -> None:
         self._last: tuple[int, int] | None = None     # (t_ms, cpu_ns)
         self.peak_memory: int | None = None
-        self.last: Stats | None = None
 
     def sample(self, record: Record) -> Stats:
         t_ms, cpu_ns, memory = record.int("t_ms") or 0, record.int("cpu_ns"), record.int("memory")
@@ -28,9 +27,8 @@ class StatsTracker:
             self._last = (t_ms, cpu_ns)
         if memory is not None:
             self.peak_memory = max(self.peak_memory or 0, memory)
-        self.last = Stats(elapsed_s=t_ms / 1000, cpu_percent=cpu_percent, memory_bytes=memory,
-                          pids=record.int("pids"))
-        return self.last
+        return Stats(elapsed_s=t_ms / 1000, cpu_percent=cpu_percent, memory_bytes=memory,
+                     pids=record.int("pids"))
 
 
 class DockerStatsFeed:

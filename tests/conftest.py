@@ -3,6 +3,8 @@ without one, the tests fail (never skip), so CI cannot go green on an empty mach
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from runner import Limits, Sandbox, SandboxError
@@ -46,3 +48,11 @@ def no_container_left(request):
     if "sandbox" in request.fixturenames:
         box = request.getfixturevalue("sandbox")
         assert our_containers(box) == [], "a container outlived its run"
+
+
+
+def containers_owned_by(sandbox: Sandbox, pid: int) -> list[dict]:
+    """The containers another tui-sandbox process on this host owns."""
+    prefix = f"{os.uname().nodename}:{pid}:"
+    return [c for c in sandbox.api.containers(all=True, filters={"label": LABEL})
+            if (c.get("Labels") or {}).get(OWNER_LABEL, "").startswith(prefix)]

@@ -1,7 +1,6 @@
 """No container outlives its run: normal ends, timeouts, cancellation, errors, and a
 tui-sandbox process killed with SIGKILL mid-run."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,17 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from runner import ImageMissing, Language, Limits, Sandbox, Started, Verdict, reap_stale_containers
-from runner.container import LABEL, OWNER_LABEL
+from runner import ImageMissing, Language, Started, Verdict, reap_stale_containers
 
-from .conftest import our_containers
+from .conftest import containers_owned_by, our_containers
 
 CLI = [sys.executable, "-m", "tui_sandbox"]
-
-
-def containers_labelled(sandbox, owner_prefix: str) -> list[dict]:
-    return [c for c in sandbox.api.containers(all=True, filters={"label": LABEL})
-            if (c.get("Labels") or {}).get(OWNER_LABEL, "").startswith(owner_prefix)]
 
 
 def test_cancel_from_another_thread_kills_and_removes(sandbox):
@@ -85,23 +78,22 @@ def test_sigkilled_cli_container_dies_by_its_deadline_and_is_reaped(sandbox, tmp
                            stderr=subprocess.PIPE, cwd=Path(__file__).parent.parent)
     assert cli.stdout.readline() == b"started\n"
     launched = time.monotonic()
-    prefix = f"{os.uname().nodename}:{cli.pid}:"
-    assert len(containers_labelled(sandbox, prefix)) == 1
+    assert len(containers_owned_by(sandbox, cli.pid)) == 1
     cli.send_signal(signal.SIGKILL)
     cli.wait()
     # The init inside enforces the 3 s deadline though nobody outside is watching.
     while time.monotonic() - launched < 15:
-        states = [c["State"] for c in containers_labelled(sandbox, prefix)]
+        states = [c["State"] for c in containers_owned_by(sandbox, cli.pid)]
         if states and all(state == "exited" for state in states):
             break
         time.sleep(0.25)
-    left = containers_labelled(sandbox, prefix)
+    left = containers_owned_by(sandbox, cli.pid)
     assert [c["State"] for c in left] == ["exited"]
     assert time.monotonic() - launched < 8
     # The next start of tui-sandbox removes what the dead process left.
     removed = reap_stale_containers(sandbox.api)
     assert left[0]["Id"] in removed
-    assert containers_labelled(sandbox, prefix) == []
+    assert containers_owned_by(sandbox, cli.pid) == []
 
 
 def test_reaper_leaves_live_owners_alone(sandbox):

@@ -1,7 +1,6 @@
 """Hardening and the toggles, seen from inside the container, and the seeds' experiments."""
 
 import json
-import os
 
 import pytest
 

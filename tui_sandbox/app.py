@@ -30,7 +30,7 @@ from .screens.confirm import ConfirmScreen
 from .screens.experiments import ExperimentsScreen
 from .screens.save import SaveAsScreen
 from .settings import load_settings, save_setting
-from .source_file import read_source, write_source
+from .source_file import MAX_EDIT_BYTES, read_source, write_source
 from .theming import DEFAULT_THEME, load_themes
 from .widgets.editor import CodeEditor
 from .widgets.limits import LimitsPanel
@@ -128,7 +128,7 @@ class SandboxApp(App[int]):
             return
         path = Path(self.start_file)
         try:
-            self.query_one(CodeEditor).load(read_source(path))
+            self.query_one(CodeEditor).load(read_source(path, MAX_EDIT_BYTES))
             self.path = path
         except SourceError as exc:
             if not path.exists() and not path.is_symlink():

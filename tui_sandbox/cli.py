@@ -11,7 +11,9 @@ from pathlib import Path
 
 from runner import (Finished, Limits, Output, RunResult, Sandbox, SandboxError, Verdict,
                     for_filename, format_size, parse_limits)
-from runner.errors import EngineUnavailable, ImageMissing, LanguageError, LimitError, SourceError
+from runner.errors import LanguageError, LimitError, SourceError
+
+from .source_file import decode_source, read_source
 
 EXIT_USAGE = 2
 EXIT_ENGINE = 125
@@ -42,24 +44,11 @@ def limits_from_args(args) -> Limits:
                         network=args.network, read_only=args.read_only, runtime=args.runtime).validate()
 
 
-def read_source(path: str) -> tuple[str, str | None]:
-    """(text, file name or None for stdin), or SourceError with what went wrong."""
+def read_program(path: str) -> tuple[str, str | None]:
+    """(text, file name, or None for standard input), or SourceError."""
     if path == "-":
-        data, name = sys.stdin.buffer.read(), None
-    else:
-        file = Path(path)
-        try:
-            if not file.exists():
-                raise SourceError(f"no such file: {path}")
-            if file.is_dir():
-                raise SourceError(f"{path} is a directory, not a program")
-            data, name = file.read_bytes(), file.name
-        except OSError as exc:
-            raise SourceError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        return data.decode("utf-8"), name
-    except UnicodeDecodeError:
-        raise SourceError(f"{path} is not UTF-8 text", "open a source file, not a binary") from None
+        return decode_source(sys.stdin.buffer.read(), "standard input"), None
+    return read_source(Path(path)), Path(path).name
 
 
 def read_stdin_file(path: str) -> bytes:
@@ -111,7 +100,7 @@ def verdict_line(result: RunResult) -> str:
 def cmd_run(args) -> int:
     try:
         limits = limits_from_args(args)
-        source, filename = read_source(args.file)
+        source, filename = read_program(args.file)
         stdin = read_stdin_file(args.stdin_file) if args.stdin_file else None
     except USAGE_ERRORS as exc:
         return _fail(args, exc, EXIT_USAGE)
@@ -145,7 +134,8 @@ def cmd_run(args) -> int:
     if args.json:
         print(json.dumps(result.as_dict()))
     else:
-        if result.output and not result.output.endswith("\n") or result.error and not result.error.endswith("\n"):
+        # The verdict goes on a line of its own, even after output that ended mid-line.
+        if any(text and not text.endswith("\n") for text in (result.output, result.error)):
             sys.stderr.write("\n")
         print(verdict_line(result), file=sys.stderr)
     return exit_status(result)

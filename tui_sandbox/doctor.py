@@ -16,15 +16,13 @@ def doctor_lines() -> Iterator[tuple[bool, str]]:
         yield False, f"engine: {exc.message} (fix: {exc.fix})"
         return
     yield True, f"engine: Docker {info.server_version}, {info.cpus} CPUs, cgroup v{info.cgroup_version}"
-    raw = sandbox.api.info()
     for key, what in (("MemoryLimit", "memory limits"), ("SwapLimit", "swap limits (no swap on top)"),
                       ("PidsLimit", "PID limits"), ("CpuCfsQuota", "CPU quotas")):
-        ok = bool(raw.get(key, True))
+        ok = info.cgroup_features.get(key, True)
         yield ok, f"cgroup: {what} {'supported' if ok else 'NOT supported'}" + (
             "" if ok else " (fix: enable the cgroup controller in the kernel command line)")
-    seccomp = any("seccomp" in opt for opt in raw.get("SecurityOptions") or [])
-    yield seccomp, "seccomp: Docker's default profile " + (
-        "active" if seccomp else "missing (fix: use a kernel and Docker built with seccomp)")
+    yield info.seccomp, "seccomp: Docker's default profile " + (
+        "active" if info.seccomp else "missing (fix: use a kernel and Docker built with seccomp)")
     for name in ("runc", "runsc"):
         if name in info.runtimes:
             args = " ".join(info.runtimes[name])

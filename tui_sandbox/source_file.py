@@ -12,23 +12,29 @@ from runner import SourceError
 MAX_EDIT_BYTES = 2 * 1024 * 1024
 
 
-def read_source(path: Path) -> str:
-    if not path.exists():
-        raise SourceError(f"no such file: {path}")
-    if path.is_dir():
-        raise SourceError(f"{path} is a directory, not a program")
+def read_source(path: Path, max_bytes: int | None = None) -> str:
+    """A program file's text, or SourceError saying what is wrong with it."""
     try:
+        if not path.exists():
+            raise SourceError(f"no such file: {path}")
+        if path.is_dir():
+            raise SourceError(f"{path} is a directory, not a program")
         data = path.read_bytes()
-    except OSError as exc:
+    except OSError as exc:   # exists() too raises, for a directory we may not enter
         raise SourceError(f"cannot read {path}: {exc.strerror}") from None
-    if len(data) > MAX_EDIT_BYTES:
+    if max_bytes is not None and len(data) > max_bytes:
         raise SourceError(f"{path} is {len(data) // 1024} KiB: too big to edit here")
-    if b"\0" in data:
-        raise SourceError(f"{path} looks binary, not a program's source", "open a text file")
+    return decode_source(data, str(path))
+
+
+def decode_source(data: bytes, where: str) -> str:
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise SourceError(f"{path} is not UTF-8 text", "open a source file, not a binary") from None
+        raise SourceError(f"{where} is not UTF-8 text", "open a source file, not a binary") from None
+    if "\0" in text:
+        raise SourceError(f"{where} looks binary, not a program's source", "open a text file")
+    return text
 
 
 def write_source(path: Path, text: str) -> None:

@@ -1,6 +1,5 @@
 # Write files in a few places. /tmp is a small in-memory filesystem and always works;
 # the rest of the filesystem is read-only unless you turn read-only off (F3).
-import os
 
 for path in ("/tmp/note.txt", "/home/sandbox/note.txt", "/var/tmp/note.txt", "/note.txt",
              "/sandbox/note.txt"):

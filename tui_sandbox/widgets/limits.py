@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Select, Switch
 
-from runner import LimitError, Limits, format_size, parse_limits
+from runner import LimitError, Limits, parse_limits
 from runner.limits import RUNTIMES
 
 RUNTIME_NAMES = {"runc": "runc (standard)", "runsc": "gVisor (runsc)"}

@@ -10,7 +10,6 @@ from collections import deque
 
 from rich.cells import cell_len
 from rich.segment import Segment
-from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.geometry import Size
