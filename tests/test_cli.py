@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import containers_owned_by
+
 ROOT = Path(__file__).parent.parent
 
 
@@ -153,3 +155,18 @@ def test_a_socket_not_permitted_is_status_125_with_the_fix(tmp_path):
     data = json.loads(done.stdout)
     assert data["verdict"] == "engine_error" and "not permitted" in data["message"]
     assert "docker group" in data["fix"] and b"Traceback" not in done.stderr
+
+
+def test_a_closed_pipe_ends_quietly_and_leaves_no_container(sandbox, program):
+    flood = program("while True: print('x' * 50)")
+    cli_process = subprocess.Popen([sys.executable, "-m", "tui_sandbox", "run", flood], cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert cli_process.stdout.readline().startswith(b"xxxxx")
+    cli_process.stdout.close()                  # what `| head -1` does
+    _, err = cli_process.communicate(timeout=30)
+    assert cli_process.returncode == 141
+    assert b"Traceback" not in err
+    assert containers_owned_by(sandbox, cli_process.pid) == []
+    doctor = subprocess.run(f"{sys.executable} -m tui_sandbox doctor | head -1", shell=True,
+                            capture_output=True, cwd=ROOT)
+    assert doctor.stdout.startswith(b"ok  engine") and b"Traceback" not in doctor.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ EXIT_ENGINE = 125
 EXIT_TIMEOUT = 124
 EXIT_KILLED = 137
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141   # 128 + SIGPIPE, what a shell pipeline expects
 USAGE_ERRORS = (LimitError, LanguageError, SourceError)
 
 
@@ -211,7 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ("run", "images", "doctor"):
         args = build_parser().parse_args(argv)
-        return args.handler(args)
+        try:
+            return args.handler(args)
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as Unix tools do. A run's
+            # generator is closed on the way out, which removes its container.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
     args = build_app_parser().parse_args(argv)
     try:
         limits = limits_from_args(args)
