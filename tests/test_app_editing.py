@@ -73,3 +73,15 @@ async def test_every_built_in_language_is_highlighted():
         editor.set_language(BUILTIN["c"])
         highlighted = await colours()
         assert len(highlighted - plain) >= 2, "C keywords and strings get colours plain text lacks"
+
+
+async def test_cpu_reads_as_percent_of_a_core_against_the_limit():
+    from runner import Limits, Stats
+    from tui_sandbox.widgets.stats import StatsPanel
+
+    app = SandboxApp(sandbox=None)
+    async with app.run_test(size=(100, 30)):
+        panel = app.query_one(StatsPanel)
+        panel.start(Limits(cpus=0.5))
+        panel.update_stats(Stats(elapsed_s=1.0, cpu_percent=49.7, memory_bytes=2**20, pids=2))
+        assert str(panel.query_one("#stat-cpu").content) == "CPU    49.7% (limit 50%)"

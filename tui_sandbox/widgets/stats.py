@@ -77,7 +77,7 @@ class StatsPanel(Vertical):
         self.limits = limits
         self.query_one(MemoryHistory).reset(limits.memory)
         self.border_title = "Container · running"
-        self._set("cpu", f"CPU   -  of {limits.cpus:g} CPU")
+        self._set("cpu", f"CPU   -  (limit {limits.cpus * 100:g}%)")
         self._set("memory", f"Mem   {meter(0, 1)} 0/{short_size(limits.memory)}")
         self._set("pids", f"PIDs  {meter(0, 1)} -/{limits.pids}")
         self._set("time", f"Time  {meter(0, 1)} 0.0/{limits.timeout:g} s")
@@ -87,7 +87,8 @@ class StatsPanel(Vertical):
         if limits is None:
             return
         if stats.cpu_percent is not None:
-            self._set("cpu", f"CPU   {stats.cpu_percent:5.1f}% of {limits.cpus:g} CPU")
+            # Percent of one core, as `docker stats` shows it: 0.5 CPU caps it near 50%.
+            self._set("cpu", f"CPU   {stats.cpu_percent:5.1f}% (limit {limits.cpus * 100:g}%)")
         if stats.memory_bytes is not None:
             self._set("memory", f"Mem   {meter(stats.memory_bytes, limits.memory)} "
                                 f"{short_size(stats.memory_bytes)}/{short_size(limits.memory)}")
