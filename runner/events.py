@@ -17,7 +17,6 @@ class Verdict(str, Enum):
     OUTPUT_LIMIT = "output_limit"
     SIGNAL = "signal"
     CANCELLED = "cancelled"
-    ENGINE_ERROR = "engine_error"   # only from the command line's --json: the run never happened
 
     def __str__(self) -> str:
         return self.value
@@ -67,10 +66,6 @@ class RunResult:
     limits: Limits
     compile_failed: bool = False
     cpu_seconds: float | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict is Verdict.OK
 
     def as_dict(self) -> dict:
         data = asdict(self)

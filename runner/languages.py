@@ -18,7 +18,6 @@ and {heap_mib} (half the memory limit, for runtimes that size their own heap).
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -85,11 +84,19 @@ def load_languages(config_file: Path | None = None) -> dict[str, Language]:
     """The built-in table, with the user's languages.toml applied on top."""
     path = config_file or config_dir() / "languages.toml"
     table = dict(BUILTIN)
-    if not path.exists():
-        return table
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return table
+    except OSError as exc:
+        raise LanguageError(f"cannot read {path}: {exc.strerror}", "fix its permissions, or remove it") from None
+    except UnicodeDecodeError as exc:
+        raise LanguageError(f"cannot read {path}: {exc}", "fix or remove that file") from None
+    import tomllib   # only when the user has a file: `tui-sandbox run` stays lean
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise LanguageError(f"cannot read {path}: {exc}", "fix or remove that file") from None
     entries = data.get("languages", {})
     if not isinstance(entries, dict):

@@ -1,52 +1,19 @@
-"""Run limits: the brief's defaults, parsing of human sizes, and validation."""
+"""Run limits: the brief's defaults, reading them from user text, and validation."""
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from .errors import LimitError
+from .units import KiB, MiB, format_size, parse_size
 
-KiB = 1024
-MiB = 1024 * KiB
-GiB = 1024 * MiB
+if TYPE_CHECKING:
+    from .backend import EngineInfo
 
-# Docker refuses a memory limit below 6 MiB.
-DOCKER_MIN_MEMORY = 6 * MiB
-RUNTIMES = ("runc", "runsc")
-
-_UNITS = {"": 1, "b": 1, "k": KiB, "kb": KiB, "kib": KiB, "m": MiB, "mb": MiB, "mib": MiB,
-          "g": GiB, "gb": GiB, "gib": GiB}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
-
-
-def parse_size(text: str | int, what: str = "size") -> int:
-    """'128m', '1g', '512KiB' or a plain byte count, to bytes (binary units)."""
-    if isinstance(text, int):
-        return text
-    match = _SIZE.match(str(text))
-    if not match:
-        raise LimitError(f"{what}: cannot read {text!r} as a size", "write it like 128m, 1g or 512k")
-    number, unit = match.groups()
-    factor = _UNITS.get(unit.lower())
-    if factor is None:
-        raise LimitError(f"{what}: unknown size suffix {unit!r} in {text!r}",
-                         "use k, m or g (binary: 1m = 1024k)")
-    return int(float(number) * factor)
-
-
-def format_size(n: int) -> str:
-    """Bytes as a short human size: 134217728 -> '128 MiB'."""
-    for unit, factor in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
-        if n >= factor:
-            value = n / factor
-            return f"{value:.0f} {unit}" if value == int(value) or value >= 100 else f"{value:.1f} {unit}"
-    return f"{n} B"
-
-
-def format_seconds(s: float) -> str:
-    return f"{s:g} s"
+# Below this no language runtime starts; an engine may ask for more (Docker: 6 MiB).
+MIN_MEMORY = 1 * MiB
 
 
 @dataclass(frozen=True)
@@ -68,16 +35,21 @@ class Limits:
     def with_(self, **changes) -> "Limits":
         return replace(self, **changes)
 
-    def validate(self, host_cpus: int | None = None) -> "Limits":
-        """Return self, or raise LimitError naming the first bad value."""
-        if self.memory < DOCKER_MIN_MEMORY:
-            raise LimitError(f"memory {format_size(self.memory)} is below Docker's minimum of 6 MiB",
-                             "use --memory 6m or more")
+    def validate(self, engine: "EngineInfo | None" = None) -> "Limits":
+        """Return self, or raise LimitError naming the first bad value. With the engine's
+        facts, also what that engine can give: its minimum memory, CPUs and runtimes."""
+        if self.memory < MIN_MEMORY:
+            raise LimitError(f"memory {format_size(self.memory)} is too little for any program",
+                             f"use --memory {format_size(MIN_MEMORY, 'flag')} or more")
+        if engine is not None and self.memory < engine.min_memory_bytes:
+            raise LimitError(f"memory {format_size(self.memory)} is below {engine.product}'s minimum of "
+                             f"{format_size(engine.min_memory_bytes)}",
+                             f"use --memory {format_size(engine.min_memory_bytes, 'flag')} or more")
         if not (math.isfinite(self.cpus) and self.cpus >= 0.01):
             raise LimitError(f"cpus {self.cpus:g} must be at least 0.01")
-        if host_cpus is not None and self.cpus > host_cpus:
-            raise LimitError(f"cpus {self.cpus:g} is more than this host has ({host_cpus})",
-                             f"use --cpus {host_cpus} or less")
+        if engine is not None and self.cpus > engine.cpus:
+            raise LimitError(f"cpus {self.cpus:g} is more than this host has ({engine.cpus})",
+                             f"use --cpus {engine.cpus} or less")
         if self.pids < 2:
             raise LimitError(f"pids {self.pids} is too low: the sandbox's init needs one of them",
                              "use --pids 2 or more")
@@ -93,14 +65,11 @@ class Limits:
             raise LimitError("the file size cap must be at least 1 KiB")
         if self.open_files < 16:
             raise LimitError("the open files cap must be at least 16")
-        if self.runtime not in RUNTIMES:
-            raise LimitError(f"unknown runtime {self.runtime!r}", "use runc or runsc")
+        if engine is not None and self.runtime not in engine.runtimes:
+            raise LimitError(f"unknown runtime {self.runtime!r}: the engine has "
+                             f"{', '.join(sorted(engine.runtimes))}",
+                             f"use --runtime {' or '.join(sorted(engine.runtimes))}")
         return self
-
-    def summary(self) -> str:
-        return (f"{format_size(self.memory)} memory, {self.cpus:g} CPU, {self.pids} PIDs, "
-                f"{format_seconds(self.timeout)} timeout, network {'on' if self.network else 'off'}, "
-                f"{'read-only' if self.read_only else 'writable'} root, {self.runtime}")
 
     def as_dict(self) -> dict:
         return {"memory_bytes": self.memory, "cpus": self.cpus, "pids": self.pids,

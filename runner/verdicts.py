@@ -5,8 +5,13 @@ from __future__ import annotations
 import signal as signal_module
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from .events import Verdict
-from .limits import format_seconds, format_size
+from .units import format_seconds, format_size
+
+if TYPE_CHECKING:
+    from .events import RunResult
 
 SIGNAL_MEANINGS = {
     "SIGSEGV": "segmentation fault: the program touched memory it does not own",
@@ -90,3 +95,22 @@ def _ending(o: Observed) -> str:
     if o.signal_number:
         return f"was killed by {signal_name(o.signal_number)}"
     return f"exited with {o.exit_code}"
+
+
+def headline(result: "RunResult") -> str:
+    """The verdict in a few capitals, as every front shows it: 'OK', 'ERROR (exit 1)',
+    'SIGNAL (SIGSEGV)', 'OUTPUT LIMIT'."""
+    word = result.verdict.value.upper().replace("_", " ")
+    if result.verdict is Verdict.ERROR and result.exit_code is not None:
+        word += f" (exit {result.exit_code})"
+    elif result.verdict is Verdict.SIGNAL and result.signal:
+        word += f" ({result.signal})"
+    return word
+
+
+def figures(result: "RunResult") -> str:
+    """'0.12 s · peak 9.5 MiB': how long the program ran and the most memory it held."""
+    parts = [f"{result.duration_s:.2f} s"]
+    if result.peak_memory_bytes:
+        parts.append(f"peak {format_size(result.peak_memory_bytes)}")
+    return " · ".join(parts)

@@ -55,7 +55,7 @@ async def shoot(name: str, size: tuple[int, int], sandbox: Sandbox, experiment: 
             await pilot.pause()
         if run:
             await pilot.press("ctrl+r")
-            await wait_until(pilot, lambda: not app.running)
+            await wait_until(pilot, lambda: not app.runs.running)
         for key in keys:
             await pilot.press(key)
         await pilot.pause(0.3)

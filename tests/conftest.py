@@ -8,20 +8,22 @@ import os
 import pytest
 
 from runner import Limits, Sandbox, SandboxError
-from runner.container import LABEL, OWNER_LABEL
-from runner.images import build_command, list_images
+from runner.docker.cleanup import LABEL, OWNER_LABEL
+from runner.docker.images import build_command, list_images
 
 
 @pytest.fixture(scope="session")
-def sandbox() -> Sandbox:
+def sandbox():
+    box = Sandbox()
     try:
-        box = Sandbox()
+        box.info   # noqa: B018 - connects: the engine must be there
     except SandboxError as exc:
         pytest.fail(f"a Docker engine is required for these tests: {exc}", pytrace=False)
-    missing = [s.ref for s in list_images(box.api) if not s.present]
+    missing = [s.ref for s in list_images(box.backend.api) if not s.present]
     if missing:
         pytest.fail(f"runner images missing: {missing}; build them with {build_command()}", pytrace=False)
-    return box
+    yield box
+    box.close()
 
 
 @pytest.fixture
@@ -37,8 +39,8 @@ def run(sandbox):
 def our_containers(sandbox: Sandbox) -> list[dict]:
     """This process's containers, once removals already under way have finished."""
     assert sandbox.wait_for_cleanup(30), "removals did not finish in 30 s"
-    return [c for c in sandbox.api.containers(all=True, filters={"label": LABEL})
-            if (c.get("Labels") or {}).get(OWNER_LABEL) == sandbox.owner]
+    return [c for c in sandbox.backend.api.containers(all=True, filters={"label": LABEL})
+            if (c.get("Labels") or {}).get(OWNER_LABEL) == sandbox.backend.owner]
 
 
 @pytest.fixture(autouse=True)
@@ -54,5 +56,5 @@ def no_container_left(request):
 def containers_owned_by(sandbox: Sandbox, pid: int) -> list[dict]:
     """The containers another tui-sandbox process on this host owns."""
     prefix = f"{os.uname().nodename}:{pid}:"
-    return [c for c in sandbox.api.containers(all=True, filters={"label": LABEL})
+    return [c for c in sandbox.backend.api.containers(all=True, filters={"label": LABEL})
             if (c.get("Labels") or {}).get(OWNER_LABEL, "").startswith(prefix)]

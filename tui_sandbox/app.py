@@ -1,31 +1,28 @@
 """The tui-sandbox app: an editor, the limits, and what the sandbox did to the last run.
 
-The app never blocks on Docker. The engine connection and every run live in thread
-workers that post one message per engine event (messages.py); the handlers here only
-update widgets. The widgets (widgets/) know nothing of Docker or workers.
+The app composes the screen, binds the keys and keeps the settings. Running belongs to
+`RunController` (run_controller.py): it holds the engine and the current run, blocks on
+the engine only in thread workers, and posts one message per engine event (messages.py).
+The handlers here only update widgets; the widgets (widgets/) know nothing of Docker.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from pathlib import Path
 
-from textual import work
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Label, Select, TextArea
-from textual.worker import Worker, WorkerState
+from textual.widgets import Footer, Input, Label, Select, Switch, TextArea
 
 from runner import (BUILTIN, Finished, Language, LanguageError, LimitError, Limits, Output, Phase,
-                    Sandbox, SandboxError, SourceError, Started, Stats, for_filename, load_languages,
-                    resolve)
+                    SandboxError, SourceError, Started, Stats, for_filename, load_languages, resolve)
 
 from .commands import ExperimentCommands
 from .experiments import Experiment, load_experiments
-from .messages import (EngineFailed, EngineReady, RunFailed, RunFinished, RunOutput, RunPhase,
-                       RunStarted, RunStats)
+from .messages import EngineFailed, EngineReady, RunEvent, RunFailed
+from .run_controller import Engine, RunController
 from .screens.confirm import ConfirmScreen
 from .screens.experiments import ExperimentsScreen
 from .screens.save import SaveAsScreen
@@ -38,7 +35,6 @@ from .widgets.output import OutputView
 from .widgets.stats import StatsPanel
 from .widgets.verdict import VerdictBanner
 
-QUIT_WAIT_S = 15.0
 READY_HINT = "ctrl+r runs the program · F4 picks an experiment"
 
 
@@ -60,7 +56,7 @@ class SandboxApp(App[int]):
     ]
 
     def __init__(self, file: str | None = None, language: str | None = None,
-                 limits: Limits | None = None, sandbox: Sandbox | None = None) -> None:
+                 limits: Limits | None = None, sandbox: Engine | None = None) -> None:
         super().__init__()
         # Themes are registered before the first style pass (see the Textual notes).
         for theme in load_themes():
@@ -71,8 +67,7 @@ class SandboxApp(App[int]):
         self.start_file = file
         self.start_language = language
         self.start_limits = limits or Limits()
-        self.sandbox = sandbox                  # tests inject one; otherwise made in a worker
-        self._sandbox_lock = threading.Lock()
+        self.runs = RunController(self, engine=sandbox)   # tests inject the engine
         self.path: Path | None = None
         try:
             self.languages = load_languages()
@@ -83,43 +78,42 @@ class SandboxApp(App[int]):
             self._startup_problem = None
         self.language: Language = self.languages.get("python") or next(iter(self.languages.values()))
         self.experiments = load_experiments()
-        # The current run: run_id tells its messages from a previous run's late ones.
-        self.run_id = 0
-        self.running = False
-        self._run_lock = threading.Lock()
-        self._active_run = None
-        self._cancel_requested = False
-        self.last_result = None
 
     # --- layout ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        self.file_label = Label("", id="file-label")
+        self.language_picker = Select([(name, name) for name in self.languages], value=self.language.name,
+                                      allow_blank=False, compact=True, id="language")
+        self.editor = CodeEditor(id="editor")
+        self.editor.placeholder = "Type a program here, or press F4 for a ready experiment."
+        self.banner = VerdictBanner(id="verdict")
+        self.output_view = OutputView(id="output")
+        self.limits_panel = LimitsPanel(self.start_limits, id="limits")
+        self.stats_panel = StatsPanel(id="stats")
         with Horizontal(id="topbar"):
-            yield Label("", id="file-label")
-            yield Select([(name, name) for name in self.languages], value=self.language.name,
-                         allow_blank=False, compact=True, id="language")
+            yield self.file_label
+            yield self.language_picker
         with Horizontal(id="body"):
             with Vertical(id="left"):
-                editor = CodeEditor(id="editor")
-                editor.placeholder = "Type a program here, or press F4 for a ready experiment."
-                yield editor
-                yield VerdictBanner(id="verdict")
-                yield OutputView(id="output")
+                yield self.editor
+                yield self.banner
+                yield self.output_view
             with Vertical(id="side"):
-                yield LimitsPanel(self.start_limits, id="limits")
-                yield StatsPanel(id="stats")
+                yield self.limits_panel
+                yield self.stats_panel
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#output", OutputView).border_title = "Output"
-        self.query_one(VerdictBanner).idle(READY_HINT)
+        self.output_view.border_title = "Output"
+        self.banner.idle(READY_HINT)
         self._open_start_file()
         self._set_language(self._start_language_choice())
         self._update_file_label()
-        self.query_one(CodeEditor).focus()
+        self.editor.focus()
         if self._startup_problem is not None:
             self.notify(str(self._startup_problem), title="Languages", severity="error", timeout=10)
-        self.connect_engine()
+        self.runs.connect()
 
     # --- the file ----------------------------------------------------------------------
 
@@ -128,7 +122,7 @@ class SandboxApp(App[int]):
             return
         path = Path(self.start_file)
         try:
-            self.query_one(CodeEditor).load(read_source(path, MAX_EDIT_BYTES))
+            self.editor.load(read_source(path, MAX_EDIT_BYTES))
             self.path = path
         except SourceError as exc:
             if not path.exists() and not path.is_symlink():
@@ -152,12 +146,12 @@ class SandboxApp(App[int]):
         return self.language
 
     def _update_file_label(self) -> None:
-        editor = self.query_one(CodeEditor)
         name = str(self.path) if self.path else "untitled"
-        marker = " [b]● modified[/b]" if editor.modified else ""
-        self.query_one("#file-label", Label).update(f"[b]tui-sandbox[/b]  {name}{marker}")
+        marker = " [b]● modified[/b]" if self.editor.modified else ""
+        self.file_label.update(f"[b]tui-sandbox[/b]  {name}{marker}")
 
-    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+    @on(TextArea.Changed, "#editor")
+    def show_modified(self) -> None:
         self._update_file_label()
 
     def action_save(self) -> None:
@@ -178,198 +172,133 @@ class SandboxApp(App[int]):
         self.push_screen(SaveAsScreen(self.language.file), chosen)
 
     def _save_to(self, path: Path) -> None:
-        editor = self.query_one(CodeEditor)
         try:
-            write_source(path, editor.text)
+            write_source(path, self.editor.text)
         except SourceError as exc:
             self.notify(str(exc), title="Not saved", severity="error", timeout=10)
             return
         self.path = path
-        editor.mark_saved()
+        self.editor.mark_saved()
         self._update_file_label()
         self.notify(f"Saved {path}")
 
-    # --- the language ------------------------------------------------------------------
+    # --- the language and the limits of the next run -----------------------------------
 
     def _set_language(self, language: Language) -> None:
         self.language = language
-        self.query_one(CodeEditor).set_language(language)
-        select = self.query_one("#language", Select)
-        if select.value != language.name:
-            select.value = language.name
+        self.editor.set_language(language)
+        if self.language_picker.value != language.name:
+            self.language_picker.value = language.name
+        self.prepare_next_run()
 
-    def on_select_changed(self, event: Select.Changed) -> None:
+    @on(Select.Changed, "#language")
+    def switch_language(self, event: Select.Changed) -> None:
         # The picker's first Changed can arrive while the app is already closing.
         # It also fires once on mount with the composed value, possibly after on_mount
         # chose another language: a Changed that no longer matches the picker is stale.
         if event.value != event.select.value:
             return
-        if event.select.id == "language" and isinstance(event.value, str) and self.query(CodeEditor):
-            if event.value != self.language.name:
-                self._set_language(self.languages[event.value])
-
-    # --- limits ------------------------------------------------------------------------
+        if isinstance(event.value, str) and self.editor.is_attached and event.value != self.language.name:
+            self._set_language(self.languages[event.value])
 
     def action_toggle_network(self) -> None:
-        on = self.query_one(LimitsPanel).toggle("network")
+        on = self.limits_panel.toggle("network")
         self.notify(f"Network {'ON' if on else 'OFF'} for the next run", timeout=2)
 
     def action_toggle_read_only(self) -> None:
-        on = self.query_one(LimitsPanel).toggle("read-only")
+        on = self.limits_panel.toggle("read-only")
         self.notify(f"Root filesystem {'read-only' if on else 'WRITABLE'} for the next run", timeout=2)
+
+    @on(Input.Changed, "#limits Input")
+    @on(Switch.Changed, "#limits Switch")
+    @on(Select.Changed, "#limits Select")
+    def prepare_next_run(self) -> None:
+        """The language or a limit changed: the engine may ready a container for them."""
+        try:
+            limits = self.limits_panel.limits()
+        except LimitError:
+            limits = None
+        self.runs.prepare(self.language, limits)
 
     # --- the engine --------------------------------------------------------------------
 
-    def _connect(self) -> Sandbox:
-        """The shared Sandbox, made on first use. Called from workers only: it blocks."""
-        with self._sandbox_lock:
-            if self.sandbox is None:
-                self.sandbox = Sandbox()
-            return self.sandbox
-
-    @work(thread=True, group="engine", exit_on_error=False)
-    def connect_engine(self) -> None:
-        try:
-            sandbox = self._connect()
-            sandbox.info   # noqa: B018 - fetched here, in the thread: it asks Docker
-        except SandboxError as exc:
-            self.post_message(EngineFailed(exc))
-        else:
-            self.post_message(EngineReady(sandbox))
-
-    def on_engine_ready(self, message: EngineReady) -> None:
-        if not self.query(LimitsPanel):       # the app closed while the worker connected
+    @on(EngineReady)
+    def offer_engine_choices(self, message: EngineReady) -> None:
+        if not self.limits_panel.is_attached:       # the app closed while the worker connected
             return
-        info = message.sandbox.info
-        self.query_one(LimitsPanel).offer_runtimes(info.runtimes, info.cpus)
+        self.limits_panel.offer_engine(message.info)
+        self.prepare_next_run()       # the limits are now checked against what the engine gives
 
-    def on_engine_failed(self, message: EngineFailed) -> None:
-        if not self.query(VerdictBanner):
+    @on(EngineFailed)
+    def show_engine_failure(self, message: EngineFailed) -> None:
+        if not self.banner.is_attached:
             return
-        if not self.running:
-            self.query_one(VerdictBanner).failed(message.error)
+        if not self.runs.running:
+            self.banner.failed(message.error)
         self.notify(str(message.error), title="No sandbox engine", severity="error", timeout=15)
 
     # --- running -----------------------------------------------------------------------
 
     def action_run(self) -> None:
-        if self.running:
+        if self.runs.running:
             self.notify("A run is already going: wait for it, or ctrl+k kills it.",
                         title="Already running", severity="warning")
             return
         try:
-            limits = self.query_one(LimitsPanel).limits()
+            limits = self.limits_panel.limits()
         except LimitError as exc:
             self.notify(str(exc), title="Fix the limits first", severity="error", timeout=8)
             return
-        source = self.query_one(CodeEditor).text
+        source = self.editor.text
         if not source.strip():
             self.notify("The editor is empty: type a program, or press F4 for an experiment.",
                         severity="warning")
             return
-        self.run_program(self.begin_run(limits), source, self.language, limits)
+        self.show_run_starting(limits)
+        self.runs.start(source, self.language, limits)
 
-    def begin_run(self, limits: Limits) -> int:
-        """Get the screen ready for a new run; returns the id its messages must carry."""
-        self.run_id += 1
-        self.running = True
-        with self._run_lock:
-            self._cancel_requested = False
-        self.query_one(OutputView).clear()
-        self.query_one(VerdictBanner).running(limits)
-        self.query_one(StatsPanel).start(limits)
-        return self.run_id
-
-    def post_event(self, run_id: int, event) -> None:
-        """One engine event in, one message out. Thread-safe: post_message is."""
-        if isinstance(event, Output):
-            self.post_message(RunOutput(run_id, event))
-        elif isinstance(event, Stats):
-            self.post_message(RunStats(run_id, event))
-        elif isinstance(event, Started):
-            self.post_message(RunStarted(run_id, event))
-        elif isinstance(event, Phase):
-            self.post_message(RunPhase(run_id, event.name))
-        elif isinstance(event, Finished):
-            self.post_message(RunFinished(run_id, event.result))
-
-    @work(thread=True, exclusive=False, group="run", exit_on_error=False)
-    def run_program(self, run_id: int, source: str, language: Language, limits: Limits) -> None:
-        try:
-            run = self._connect().start(source, language, limits)
-        except SandboxError as exc:
-            self.post_message(RunFailed(run_id, exc))
-            return
-        with self._run_lock:
-            self._active_run = run
-            cancel_now = self._cancel_requested
-        if cancel_now:      # ctrl+k (or quit) came while the run was being set up
-            run.cancel()
-        try:
-            for event in run.events():
-                self.post_event(run_id, event)
-        except SandboxError as exc:
-            self.post_message(RunFailed(run_id, exc))
-        except Exception as exc:  # noqa: BLE001 - shown, never a crash
-            self.post_message(RunFailed(run_id, SandboxError(f"the run failed unexpectedly: {exc!r}")))
-        finally:
-            with self._run_lock:
-                self._active_run = None
-
-    def _cancel_active_run(self) -> bool:
-        with self._run_lock:
-            self._cancel_requested = True
-            run = self._active_run
-        if run is not None:
-            run.cancel()
-        return run is not None
+    def show_run_starting(self, limits: Limits) -> None:
+        """Get the screen ready for a new run under these limits."""
+        self.output_view.clear()
+        self.banner.running(limits)
+        self.stats_panel.start(limits)
 
     def action_kill(self) -> None:
-        if not self.running:
+        if not self.runs.running:
             self.notify("Nothing is running.", timeout=2)
             return
-        self._cancel_active_run()
+        self.runs.cancel()
         self.notify("Killing the container…", timeout=2)
 
-    def on_run_started(self, message: RunStarted) -> None:
-        if message.run_id == self.run_id:
-            self.query_one(StatsPanel).border_title = f"Container {message.started.container_id[:12]}"
+    @on(RunEvent)
+    def show_run_event(self, message: RunEvent) -> None:
+        if not self.runs.is_current(message.run_id):
+            return          # a late message of an earlier run
+        match message.event:
+            case Started(container_id=container_id):
+                self.stats_panel.border_title = f"Container {container_id[:12]}"
+            case Phase(name=name):
+                if self.runs.running:
+                    self.banner.running(self.runs.limits or Limits(), name)
+            case Output(stream=stream, text=text):
+                self.output_view.write(stream, text)
+            case Stats() as stats:
+                self.stats_panel.update_stats(stats)
+            case Finished(result=result):
+                self.runs.end(result)
+                self.banner.result(result)
+                self.stats_panel.finish(result)
+                if result.truncated:
+                    self.output_view.note("— the output was cut here: the program printed past its cap —")
 
-    def on_run_phase(self, message: RunPhase) -> None:
-        if message.run_id == self.run_id and self.running:
-            self.query_one(VerdictBanner).running(self.query_one(StatsPanel).limits or Limits(),
-                                                  message.name)
-
-    def on_run_output(self, message: RunOutput) -> None:
-        if message.run_id == self.run_id:
-            self.query_one(OutputView).write(message.output.stream, message.output.text)
-
-    def on_run_stats(self, message: RunStats) -> None:
-        if message.run_id == self.run_id:
-            self.query_one(StatsPanel).update_stats(message.stats)
-
-    def on_run_finished(self, message: RunFinished) -> None:
-        if message.run_id != self.run_id:
+    @on(RunFailed)
+    def show_run_failure(self, message: RunFailed) -> None:
+        if not self.runs.is_current(message.run_id):
             return
-        self.running = False
-        result = self.last_result = message.result
-        self.query_one(VerdictBanner).result(result)
-        self.query_one(StatsPanel).finish(result)
-        if result.truncated:
-            self.query_one(OutputView).note("— the output was cut here: the program printed past its cap —")
-
-    def on_run_failed(self, message: RunFailed) -> None:
-        if message.run_id != self.run_id:
-            return
-        self.running = False
-        self.query_one(VerdictBanner).failed(message.error)
-        self.query_one(StatsPanel).border_title = "Container"
+        self.runs.end()
+        self.banner.failed(message.error)
+        self.stats_panel.border_title = "Container"
         self.notify(str(message.error), title="Cannot run", severity="error", timeout=10)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # The workers catch everything they expect; this is the net for what they do not.
-        if event.state is WorkerState.ERROR and event.worker.group == "run" and self.running:
-            self.post_message(RunFailed(self.run_id, SandboxError(f"the run failed: {event.worker.error!r}")))
 
     # --- experiments -------------------------------------------------------------------
 
@@ -381,24 +310,22 @@ class SandboxApp(App[int]):
         self.push_screen(ExperimentsScreen(self.experiments), chosen)
 
     def load_experiment(self, experiment: Experiment) -> None:
-        editor = self.query_one(CodeEditor)
-        if editor.modified and editor.text.strip():
+        if self.editor.modified and self.editor.text.strip():
             self.push_screen(ConfirmScreen("Your changes are not saved. Replace them with the experiment?"),
                              lambda yes: self._load_experiment(experiment) if yes else None)
         else:
             self._load_experiment(experiment)
 
     def _load_experiment(self, experiment: Experiment) -> None:
-        editor = self.query_one(CodeEditor)
-        editor.load(experiment.source())
+        self.editor.load(experiment.source())
         self.path = None     # an experiment is a new, unnamed buffer: saving asks for a name
         self._set_language(self.languages.get(experiment.language, self.language))
         self._update_file_label()
-        editor.focus()
-        if not self.running:
-            banner = self.query_one(VerdictBanner)
-            banner.show_message(experiment.title.upper(),
-                         ["ctrl+r runs it", f"Expect: {experiment.expect}", f"Change it: {experiment.toggle}"])
+        self.editor.focus()
+        if not self.runs.running:
+            self.banner.show_message(experiment.title.upper(),
+                                     ["ctrl+r runs it", f"Expect: {experiment.expect}",
+                                      f"Change it: {experiment.toggle}"])
 
     # --- themes and quitting -----------------------------------------------------------
 
@@ -414,31 +341,30 @@ class SandboxApp(App[int]):
         return True
 
     async def action_quit(self) -> None:
-        editor = self.query_one(CodeEditor)
-        if editor.modified and editor.text.strip() and len(self.screen_stack) == 1:
+        if self.editor.modified and self.editor.text.strip() and len(self.screen_stack) == 1:
             self.push_screen(ConfirmScreen("Your changes are not saved. Quit anyway?"),
                              lambda yes: self.run_worker(self.quit_after_run(), group="quit") if yes else None)
         else:
             await self.quit_after_run()
 
     async def quit_after_run(self) -> None:
-        """Cancel the run and wait (a little) for its worker to remove the container: the
-        worker is a thread, which exiting the app does not stop, and under a test's event
-        loop nothing would wait for it at all."""
-        if self._cancel_active_run() or self.running:
-            self.query_one(VerdictBanner).show_message("QUITTING", ["stopping the run first…"])
-            workers = [w for w in self.workers if w.group == "run" and not w.is_finished]
-            try:
-                await asyncio.wait_for(self.workers.wait_for_complete(workers), QUIT_WAIT_S)
-            except asyncio.TimeoutError:
-                pass
+        """Stop the run first, waiting (a little) until its container is killed."""
+        if self.runs.busy:
+            self.banner.show_message("QUITTING", ["stopping the run first…"])
+            await self.runs.quit()
         self.exit()
 
     def exit(self, result=None, return_code: int = 0, message=None) -> None:
         # Quitting waits for thread workers, and a run's worker waits for its container:
         # kill the container first, so quitting is quick and leaves nothing behind.
-        self._cancel_active_run()
+        self.runs.stop()
         super().exit(result, return_code, message)
+
+    def on_unmount(self) -> None:
+        # The app is going, however it ends (a test ends it without exit()): no more runs
+        # or spares, and an engine the app made is closed, off the event loop.
+        self.runs.stop()
+        self.runs.close_soon()
 
 
 def run_app(file: str | None = None, language: str | None = None, limits: Limits | None = None) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 from runner import (Finished, Limits, Output, RunResult, Sandbox, SandboxError, Verdict,
                     for_filename, format_size, parse_limits)
 from runner.errors import LanguageError, LimitError, SourceError
+from runner.verdicts import figures, headline
 
 from .source_file import decode_source, read_source
 
@@ -38,7 +39,8 @@ def add_limit_flags(parser: argparse.ArgumentParser) -> None:
                         help="read-only root filesystem, writable /tmp only (the default)")
     parser.add_argument("--writable", dest="read_only", action="store_false",
                         help="writable root filesystem and working directory")
-    parser.add_argument("--runtime", choices=("runc", "runsc"), help="container runtime (runsc is gVisor)")
+    parser.add_argument("--runtime", metavar="NAME", help="container runtime: runc, or runsc for gVisor "
+                        "(the engine says which it has)")
 
 
 def limits_from_args(args) -> Limits:
@@ -90,13 +92,7 @@ def exit_status(result: RunResult) -> int:
 
 
 def verdict_line(result: RunResult) -> str:
-    figures = [f"{result.duration_s:.2f} s"]
-    if result.peak_memory_bytes:
-        figures.append(f"peak {format_size(result.peak_memory_bytes)}")
-    head = result.verdict.value.upper().replace("_", " ")
-    if result.verdict is Verdict.ERROR and result.exit_code is not None:
-        head += f" (exit {result.exit_code})"
-    return f"── {head}: {result.kill_reason} · {' · '.join(figures)}"
+    return f"── {headline(result)}: {result.kill_reason} · {figures(result)}"
 
 
 def cmd_run(args) -> int:
@@ -106,31 +102,31 @@ def cmd_run(args) -> int:
         stdin = read_stdin_file(args.stdin_file) if args.stdin_file else None
     except USAGE_ERRORS as exc:
         return _fail(args, exc, EXIT_USAGE)
-    try:
-        sandbox = Sandbox()
-        language = pick_language(sandbox.languages, args.lang, filename)
-        run = sandbox.start(source, language, limits, stdin)
-    except USAGE_ERRORS as exc:
-        return _fail(args, exc, EXIT_USAGE)
-    except SandboxError as exc:
-        return _fail(args, exc, EXIT_ENGINE)
-    result = None
-    # Ctrl-C (or a grader's SIGTERM) cancels the run rather than interrupting the code that
-    # is reading it: the container is killed and removed, and the result says cancelled.
-    previous = {sig: signal.signal(sig, lambda *_: run.cancel()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        for event in run.events():
-            if isinstance(event, Output) and not args.json:
-                out = sys.stdout if event.stream == "stdout" else sys.stderr
-                out.write(event.text)
-                out.flush()
-            elif isinstance(event, Finished):
-                result = event.result
-    except SandboxError as exc:
-        return _fail(args, exc, EXIT_ENGINE)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with Sandbox() as sandbox:
+        try:
+            language = pick_language(sandbox.languages, args.lang, filename)
+            run = sandbox.start(source, language, limits, stdin)
+        except USAGE_ERRORS as exc:
+            return _fail(args, exc, EXIT_USAGE)
+        except SandboxError as exc:
+            return _fail(args, exc, EXIT_ENGINE)
+        result = None
+        # Ctrl-C (or a grader's SIGTERM) cancels the run rather than interrupting the code that
+        # is reading it: the container is killed and removed, and the result says cancelled.
+        previous = {sig: signal.signal(sig, lambda *_: run.cancel()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            for event in run.events():
+                if isinstance(event, Output) and not args.json:
+                    out = sys.stdout if event.stream == "stdout" else sys.stderr
+                    out.write(event.text)
+                    out.flush()
+                elif isinstance(event, Finished):
+                    result = event.result
+        except SandboxError as exc:
+            return _fail(args, exc, EXIT_ENGINE)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     if result is None:
         return _fail(args, SandboxError("the run ended without a result"), EXIT_ENGINE)
     if args.json:
@@ -152,18 +148,19 @@ def _fail(args, exc: SandboxError, status: int) -> int:
 
 
 def cmd_images(args) -> int:
-    from runner import images
+    from runner.docker import images
+    from runner.docker.backend import connect
 
     try:
-        sandbox = Sandbox(reap=False)
+        api = connect()
         if args.images_command == "build":
-            built = images.build_images(sandbox.api, offline=args.offline,
+            built = images.build_images(api, offline=args.offline,
                                         progress=lambda line: print(line, flush=True))
             print(f"built {len(built)} image(s); all present" if built else "all images up to date")
             return 0
-        for status in images.list_images(sandbox.api):
+        for status in images.list_images(api):
             size = format_size(status.size_bytes) if status.size_bytes else "-"
-            print(f"{status.key:<8} {status.ref:<36} {'present' if status.present else 'missing':<8} {size}")
+            print(f"{status.key:<11} {status.ref:<40} {'present' if status.present else 'missing':<8} {size}")
         return 0
     except SandboxError as exc:
         print(f"tui-sandbox: {exc}", file=sys.stderr)

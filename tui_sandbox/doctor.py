@@ -5,36 +5,40 @@ from __future__ import annotations
 from typing import Iterator
 
 from runner import Sandbox, SandboxError
-from runner import images
+from runner.docker import images
+from runner.docker.backend import GVISOR
+
+FEATURES = (("MemoryLimit", "memory limits"), ("SwapLimit", "swap limits (no swap on top)"),
+            ("PidsLimit", "PID limits"), ("CpuCfsQuota", "CPU quotas"))
 
 
 def doctor_lines() -> Iterator[tuple[bool, str]]:
-    try:
-        sandbox = Sandbox(reap=False)
-        info = sandbox.info
-    except SandboxError as exc:
-        yield False, f"engine: {exc.message} (fix: {exc.fix})"
-        return
-    yield True, f"engine: Docker {info.server_version}, {info.cpus} CPUs, cgroup v{info.cgroup_version}"
-    for key, what in (("MemoryLimit", "memory limits"), ("SwapLimit", "swap limits (no swap on top)"),
-                      ("PidsLimit", "PID limits"), ("CpuCfsQuota", "CPU quotas")):
-        ok = info.cgroup_features.get(key, True)
-        yield ok, f"cgroup: {what} {'supported' if ok else 'NOT supported'}" + (
-            "" if ok else " (fix: enable the cgroup controller in the kernel command line)")
-    yield info.seccomp, "seccomp: Docker's default profile " + (
-        "active" if info.seccomp else "missing (fix: use a kernel and Docker built with seccomp)")
-    for name in ("runc", "runsc"):
-        if name in info.runtimes:
-            args = " ".join(info.runtimes[name])
-            note = " (network-on runs are refused under it)" if "--network=none" in args else ""
-            yield True, f"runtime: {name} registered{note}"
-        elif name == "runsc":
-            yield True, ("runtime: runsc (gVisor) not registered, optional (fix: apt-get install runsc, "
-                         "add it to /etc/docker/daemon.json, reload dockerd)")
+    with Sandbox() as sandbox:
+        try:
+            info = sandbox.info
+        except SandboxError as exc:
+            yield False, f"engine: {exc.message} (fix: {exc.fix})"
+            return
+        yield True, f"engine: {info.name}, {info.cpus} CPUs, cgroup v{info.cgroup_version}"
+        for key, what in FEATURES:
+            ok = info.features.get(key, True)
+            yield ok, f"cgroup: {what} {'supported' if ok else 'NOT supported'}" + (
+                "" if ok else " (fix: enable the cgroup controller in the kernel command line)")
+        yield bool(info.seccomp), "seccomp: " + (
+            info.seccomp or "missing (fix: use a kernel and Docker built with seccomp)")
+        if "runc" in info.runtimes:
+            yield True, "runtime: runc registered"
         else:
             yield False, "runtime: runc missing (fix: reinstall Docker)"
-    for status in images.list_images(sandbox.api):
-        if status.present:
-            yield True, f"image: {status.ref} present"
+        if GVISOR in info.runtimes:
+            network_off = "--network=none" in info.runtimes[GVISOR]
+            yield True, f"runtime: {GVISOR} (gVisor) registered" + (
+                " (network-on runs are refused under it)" if network_off else "")
         else:
-            yield False, f"image: {status.ref} missing (fix: {images.build_command()})"
+            yield True, (f"runtime: {GVISOR} (gVisor) not registered, optional (fix: apt-get install runsc, "
+                         "add it to /etc/docker/daemon.json, reload dockerd)")
+        for status in images.list_images(sandbox.backend.api):
+            if status.present:
+                yield True, f"image: {status.ref} present"
+            else:
+                yield False, f"image: {status.ref} missing (fix: {images.build_command()})"

@@ -1,17 +1,19 @@
-"""Messages the workers post to the app: one per engine event, so the UI thread does all
-the drawing and the workers only ever block on Docker."""
+"""What the run controller (run_controller.py) posts to the app. Its threads only ever
+block on the engine; the app's handlers, on the UI thread, do all the drawing."""
 
 from __future__ import annotations
 
 from textual.message import Message
 
-from runner import Output, RunResult, Sandbox, SandboxError, Started, Stats
+from runner import EngineInfo, Event, SandboxError, Stats
 
 
 class EngineReady(Message):
-    def __init__(self, sandbox: Sandbox) -> None:
+    """The engine answered: what it is and can give (its runtimes, CPUs, minimum memory)."""
+
+    def __init__(self, info: EngineInfo) -> None:
         super().__init__()
-        self.sandbox = sandbox
+        self.info = info
 
 
 class EngineFailed(Message):
@@ -20,52 +22,26 @@ class EngineFailed(Message):
         self.error = error
 
 
-class RunMessage(Message):
-    """Base of the messages about one run; run_id lets late messages of an old run be dropped."""
+class RunEvent(Message):
+    """One engine event of one run (runner.events: Started, Phase, Output, Stats, Finished).
+    run_id lets the app drop a late message of an old run."""
 
-    def __init__(self, run_id: int) -> None:
+    def __init__(self, run_id: int, event: Event) -> None:
         super().__init__()
         self.run_id = run_id
-
-
-class RunStarted(RunMessage):
-    def __init__(self, run_id: int, started: Started) -> None:
-        super().__init__(run_id)
-        self.started = started
-
-
-class RunPhase(RunMessage):
-    def __init__(self, run_id: int, name: str) -> None:
-        super().__init__(run_id)
-        self.name = name
-
-
-class RunOutput(RunMessage):
-    def __init__(self, run_id: int, output: Output) -> None:
-        super().__init__(run_id)
-        self.output = output
-
-
-class RunStats(RunMessage):
-    def __init__(self, run_id: int, stats: Stats) -> None:
-        super().__init__(run_id)
-        self.stats = stats
+        self.event = event
 
     def can_replace(self, message: Message) -> bool:
-        # Only the newest sample matters if the UI falls behind; the sparkline loses a
-        # point, nothing more.
-        return isinstance(message, RunStats) and message.run_id == self.run_id
+        # A stats sample followed by another of the same run: only the newest matters if
+        # the UI falls behind. The sparkline loses a point, nothing more.
+        return (isinstance(self.event, Stats) and isinstance(message, RunEvent)
+                and isinstance(message.event, Stats) and message.run_id == self.run_id)
 
 
-class RunFinished(RunMessage):
-    def __init__(self, run_id: int, result: RunResult) -> None:
-        super().__init__(run_id)
-        self.result = result
-
-
-class RunFailed(RunMessage):
+class RunFailed(Message):
     """The engine could not run the program at all (no Docker, no image, bad limits)."""
 
     def __init__(self, run_id: int, error: SandboxError) -> None:
-        super().__init__(run_id)
+        super().__init__()
+        self.run_id = run_id
         self.error = error

@@ -3,6 +3,7 @@ expect and which toggle changes the outcome. Returns the chosen Experiment or No
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -21,19 +22,22 @@ class ExperimentsScreen(ModalScreen[Experiment | None]):
         self.experiments = experiments
 
     def compose(self) -> ComposeResult:
+        self.choices = OptionList(*[Option(e.label, id=str(i)) for i, e in enumerate(self.experiments)],
+                                  id="experiments-list")
+        self.about = Static("", id="experiments-about")
         with Vertical(id="experiments-dialog"):
             yield Label("Experiments · enter loads one into the editor · esc closes", id="experiments-title")
-            yield OptionList(*[Option(e.label, id=str(i)) for i, e in enumerate(self.experiments)],
-                             id="experiments-list")
-            yield Static("", id="experiments-about")
+            yield self.choices
+            yield self.about
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).highlighted = 0
+        self.choices.highlighted = 0
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    @on(OptionList.OptionHighlighted, "#experiments-list")
+    def describe(self, event: OptionList.OptionHighlighted) -> None:
         experiment = self.experiments[int(event.option.id)]
-        self.query_one("#experiments-about", Static).update(
-            f"[b]Expect:[/b] {experiment.expect}\n[b]Change it:[/b] {experiment.toggle}")
+        self.about.update(f"[b]Expect:[/b] {experiment.expect}\n[b]Change it:[/b] {experiment.toggle}")
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    @on(OptionList.OptionSelected, "#experiments-list")
+    def choose(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.experiments[int(event.option.id)])

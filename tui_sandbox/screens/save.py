@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -21,6 +22,7 @@ class SaveAsScreen(ModalScreen[str | None]):
             yield Label("Save the program as (enter saves, esc cancels):")
             yield Input(self.suggestion, id="save-name")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#save-name")
+    def save_as(self, event: Input.Submitted) -> None:
         name = event.value.strip()
         self.dismiss(name or None)

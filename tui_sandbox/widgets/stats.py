@@ -8,18 +8,10 @@ from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 from runner import Limits, RunResult, Stats
+from runner.units import format_size
 
 BAR_WIDTH = 8
 SPARK_POINTS = 120
-
-
-def short_size(n: int) -> str:
-    """'4.4M', '128M', '1.5G': narrow enough for a 30-column panel."""
-    for suffix, factor in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
-        if n >= factor:
-            value = n / factor
-            return f"{value:.0f}{suffix}" if value >= 100 or value == int(value) else f"{value:.1f}{suffix}"
-    return f"{n}B"
 
 
 def meter(value: float, limit: float, width: int = BAR_WIDTH) -> str:
@@ -64,21 +56,24 @@ class StatsPanel(Vertical):
         self.limits: Limits | None = None
 
     def compose(self) -> ComposeResult:
-        yield Label("CPU   -", id="stat-cpu")
-        yield Label("Mem   -", id="stat-memory")
-        yield MemoryHistory(id="stat-spark")
-        yield Label("PIDs  -", id="stat-pids")
-        yield Label("Time  -", id="stat-time")
+        self.figures = {"cpu": Label("CPU   -", id="stat-cpu"), "memory": Label("Mem   -", id="stat-memory"),
+                        "pids": Label("PIDs  -", id="stat-pids"), "time": Label("Time  -", id="stat-time")}
+        self.history = MemoryHistory(id="stat-spark")
+        yield self.figures["cpu"]
+        yield self.figures["memory"]
+        yield self.history
+        yield self.figures["pids"]
+        yield self.figures["time"]
 
     def _set(self, which: str, text: str) -> None:
-        self.query_one(f"#stat-{which}", Label).update(text)
+        self.figures[which].update(text)
 
     def start(self, limits: Limits) -> None:
         self.limits = limits
-        self.query_one(MemoryHistory).reset(limits.memory)
+        self.history.reset(limits.memory)
         self.border_title = "Container · running"
         self._set("cpu", f"CPU   -  (limit {limits.cpus * 100:g}%)")
-        self._set("memory", f"Mem   {meter(0, 1)} 0/{short_size(limits.memory)}")
+        self._set("memory", f"Mem   {meter(0, 1)} 0/{format_size(limits.memory, 'short')}")
         self._set("pids", f"PIDs  {meter(0, 1)} -/{limits.pids}")
         self._set("time", f"Time  {meter(0, 1)} 0.0/{limits.timeout:g} s")
 
@@ -90,9 +85,9 @@ class StatsPanel(Vertical):
             # Percent of one core, as `docker stats` shows it: 0.5 CPU caps it near 50%.
             self._set("cpu", f"CPU   {stats.cpu_percent:5.1f}% (limit {limits.cpus * 100:g}%)")
         if stats.memory_bytes is not None:
-            self._set("memory", f"Mem   {meter(stats.memory_bytes, limits.memory)} "
-                                f"{short_size(stats.memory_bytes)}/{short_size(limits.memory)}")
-            self.query_one(MemoryHistory).add(stats.memory_bytes)
+            used, limit = format_size(stats.memory_bytes, "short"), format_size(limits.memory, "short")
+            self._set("memory", f"Mem   {meter(stats.memory_bytes, limits.memory)} {used}/{limit}")
+            self.history.add(stats.memory_bytes)
         if stats.pids is not None:
             self._set("pids", f"PIDs  {meter(stats.pids, limits.pids)} {stats.pids}/{limits.pids}")
         self._set("time", f"Time  {meter(stats.elapsed_s, limits.timeout)} "
@@ -106,7 +101,7 @@ class StatsPanel(Vertical):
             self._set("cpu", f"CPU   {result.cpu_seconds:.2f} s used")
         peak = result.peak_memory_bytes
         if peak is not None:
-            self._set("memory", f"Peak  {meter(peak, limits.memory)} "
-                                f"{short_size(peak)}/{short_size(limits.memory)}")
+            used, limit = format_size(peak, "short"), format_size(limits.memory, "short")
+            self._set("memory", f"Peak  {meter(peak, limits.memory)} {used}/{limit}")
         self._set("time", f"Took  {meter(result.duration_s, limits.timeout)} "
                           f"{result.duration_s:.2f}/{limits.timeout:g} s")

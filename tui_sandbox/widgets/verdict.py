@@ -6,13 +6,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from runner import Limits, RunResult, SandboxError, Verdict, format_size
+from runner import Limits, RunResult, SandboxError, Verdict
+from runner.units import format_size
+from runner.verdicts import figures, headline
 
-HEADLINES = {
-    Verdict.OK: "OK", Verdict.ERROR: "ERROR", Verdict.TIMEOUT: "TIMEOUT", Verdict.OOM: "OOM",
-    Verdict.OUTPUT_LIMIT: "OUTPUT LIMIT", Verdict.SIGNAL: "SIGNAL", Verdict.CANCELLED: "CANCELLED",
-    Verdict.ENGINE_ERROR: "ENGINE ERROR",
-}
 VERDICT_CLASSES = [f"-{verdict.value}" for verdict in Verdict] + ["-running", "-idle", "-failed"]
 
 
@@ -20,15 +17,6 @@ def short_limits(limits: Limits) -> str:
     return (f"{format_size(limits.memory)} · {limits.cpus:g} CPU · {limits.pids} PIDs · "
             f"{limits.timeout:g} s · net {'on' if limits.network else 'off'} · "
             f"{'read-only' if limits.read_only else 'writable'} · {limits.runtime}")
-
-
-def headline(result: RunResult) -> str:
-    word = HEADLINES.get(result.verdict, result.verdict.value.upper())
-    if result.verdict is Verdict.ERROR and result.exit_code is not None:
-        word += f" (exit {result.exit_code})"
-    elif result.verdict is Verdict.SIGNAL and result.signal:
-        word += f" ({result.signal})"
-    return word
 
 
 class VerdictBanner(Static):
@@ -54,11 +42,8 @@ class VerdictBanner(Static):
         self._show("-running", phase.upper() + "…", ["ctrl+k kills it", short_limits(limits)])
 
     def result(self, result: RunResult) -> None:
-        figures = f"{result.duration_s:.2f} s"
-        if result.peak_memory_bytes:
-            figures += f" · peak {format_size(result.peak_memory_bytes)}"
         self._show(f"-{result.verdict.value}", headline(result),
-                   [figures, result.kill_reason, short_limits(result.limits)])
+                   [figures(result), result.kill_reason, short_limits(result.limits)])
 
     def failed(self, error: SandboxError) -> None:
         lines = [error.message]

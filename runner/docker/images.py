@@ -21,9 +21,9 @@ from typing import Callable
 
 import docker.errors
 
-from .errors import SandboxError
+from ..errors import SandboxError
 
-IMAGE_DIR = Path(__file__).parent / "images"
+IMAGE_DIR = Path(__file__).resolve().parent.parent / "images"
 LANGUAGE_IMAGES = ("python", "node", "bash", "c")
 ONLINE_BASE = "debian:bookworm-slim"
 OFFLINE_BASE_REPO = "tui-sandbox-base"

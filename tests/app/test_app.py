@@ -11,12 +11,12 @@ import pytest
 from textual.widgets import Input
 
 from runner import Limits, Sandbox, Verdict
-from runner.container import LABEL, OWNER_LABEL, owner_label
+from runner.docker.cleanup import LABEL, OWNER_LABEL, owner_label
 from tui_sandbox.app import SandboxApp
 from tui_sandbox.widgets.output import OutputView
 from tui_sandbox.widgets.verdict import VerdictBanner
 
-EXPERIMENTS = Path(__file__).resolve().parent.parent / "tui_sandbox" / "experiments"
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "tui_sandbox" / "experiments"
 SIZE = (100, 30)
 
 
@@ -40,13 +40,13 @@ def experiment(tmp_path: Path, name: str) -> str:
 
 
 def our_containers(sandbox: Sandbox) -> list[dict]:
-    containers = sandbox.api.containers(all=True, filters={"label": LABEL})
+    containers = sandbox.backend.api.containers(all=True, filters={"label": LABEL})
     return [c for c in containers if c.get("Labels", {}).get(OWNER_LABEL) == owner_label()]
 
 
 async def run_to_end(pilot, app: SandboxApp, timeout: float = 60) -> None:
     await pilot.press("ctrl+r")
-    await wait_until(pilot, lambda: not app.running, timeout)
+    await wait_until(pilot, lambda: not app.runs.running, timeout)
 
 
 async def wait_until(pilot, condition, timeout: float = 60) -> None:
@@ -71,7 +71,7 @@ async def test_hello_world_shows_output_and_ok(tmp_path, sandbox):
         await run_to_end(pilot, app)
         assert banner(app).startswith(" OK "), banner(app)
         assert "Hello from inside the sandbox!" in output(app)
-        assert app.last_result.verdict is Verdict.OK
+        assert app.runs.last_result.verdict is Verdict.OK
 
 
 async def test_infinite_loop_times_out(tmp_path, sandbox):
@@ -124,11 +124,11 @@ async def test_ctrl_k_kills_a_long_run_and_leaves_no_container(tmp_path, sandbox
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: "still spinning" in output(app), 20)
         assert our_containers(sandbox), "the run should have a container while it runs"
-        run_id = app.run_id
+        run_id = app.runs.run_id
         await pilot.press("ctrl+r")           # a second run while one runs: refused, harmless
-        assert app.run_id == run_id and app.running
+        assert app.runs.run_id == run_id and app.runs.running
         await pilot.press("ctrl+k")
-        await wait_until(pilot, lambda: not app.running, 20)
+        await wait_until(pilot, lambda: not app.runs.running, 20)
         assert banner(app).startswith(" CANCELLED ")
     assert our_containers(sandbox) == []
 
@@ -154,7 +154,7 @@ async def test_a_bad_limit_shows_the_engines_message_and_does_not_run(sandbox):
         await pilot.pause()
         assert "below Docker's minimum" in str(app.query_one("#limit-problem").content)
         await pilot.press("ctrl+r")
-        assert not app.running and app.run_id == 0
+        assert not app.runs.running and app.runs.run_id == 0
 
 
 async def test_no_engine_is_a_message_with_the_fix(monkeypatch):
@@ -214,7 +214,7 @@ async def test_a_flood_of_output_is_capped_and_the_ui_keeps_up(sandbox):
         app.query_one("#editor").load("while True:\n    print('x' * 60)\n")
         await pilot.press("ctrl+r")
         started = time.monotonic()
-        await wait_until(pilot, lambda: not app.running, 30)
+        await wait_until(pilot, lambda: not app.runs.running, 30)
         assert time.monotonic() - started < 15
         assert banner(app).startswith(" OUTPUT LIMIT ")
         view = app.query_one(OutputView)
@@ -247,7 +247,7 @@ async def test_gvisor_runtime_is_offered_and_used(sandbox):
         app.query_one("#limit-runtime").value = "runsc"
         app.load_experiment(app.experiments[0])
         await run_to_end(pilot, app)
-        assert banner(app).startswith(" OK ") and app.last_result.runtime == "runsc"
+        assert banner(app).startswith(" OK ") and app.runs.last_result.runtime == "runsc"
         await pilot.press("f2")           # gVisor here is registered with --network=none
         await run_to_end(pilot, app)
         assert "CANNOT RUN" in banner(app) and "network" in banner(app)

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from runner import RuntimeUnavailable, Verdict
-from runner.limits import Limits, MiB
+from runner.limits import Limits
+from runner.units import MiB
 
 PROBE = r"""
 import json, os, socket

@@ -1,37 +1,51 @@
-"""Reading a container's attach stream: Docker's 8-byte frame headers, then the
-init's records pulled out of stderr so that only the program's bytes remain."""
+"""The init's wire protocol, the same under every backend: how the init is told what to
+run, what goes in on its standard input, and the records it writes among the program's
+bytes. The init itself is runner/images/init.c; its header comment is the reference."""
 
 from __future__ import annotations
 
-import codecs
-import struct
+import os
 from dataclasses import dataclass
 
+from .languages import Language
+from .limits import Limits
+
+INIT = "/opt/tui-sandbox/init"
+SANDBOX_UID = 10001
 RECORD_START = b"\x1e"
 STREAMS = {1: "stdout", 2: "stderr"}
+SAMPLE_INTERVAL_MS = 250
+COMPILE_TIMEOUT_S = 30.0
+# A warm spare whose program never comes ends itself after this long.
+SPARE_IDLE_S = 60.0
 
 
-class FrameSplitter:
-    """Docker multiplexes stdout and stderr as [stream, 0, 0, 0, size32] + payload."""
+def new_nonce() -> str:
+    return os.urandom(16).hex()
 
-    def __init__(self) -> None:
-        self._buffer = bytearray()
 
-    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
-        self._buffer += data
-        frames = []
-        while len(self._buffer) >= 8:
-            stream, size = self._buffer[0], struct.unpack(">I", self._buffer[4:8])[0]
-            if len(self._buffer) < 8 + size:
-                break
-            frames.append((stream, bytes(self._buffer[8:8 + size])))
-            del self._buffer[:8 + size]
-        return frames
+def init_command(language: Language, limits: Limits, *, process_limit: bool,
+                 idle_s: float = SPARE_IDLE_S) -> list[str]:
+    """The init's command line for one run of this language under these limits."""
+    compile_argv, run_argv = language.commands(limits.memory)
+    return [INIT, str(int(limits.timeout * 1000)), str(SAMPLE_INTERVAL_MS),
+            str(int(COMPILE_TIMEOUT_S * 1000)), language.source_path, str(len(compile_argv)),
+            *compile_argv, *run_argv]
+
+
+def stdin_preamble(nonce: str, source: bytes) -> bytes:
+    """What the init reads first: 'NONCE SIZE\\n', then the source, which it seals."""
+    return f"{nonce} {len(source)}\n".encode() + source
+
+
+def host_deadline_s(language: Language, limits: Limits) -> float:
+    """How long after the program arrives the host may assume the init failed to end it."""
+    return limits.timeout + (COMPILE_TIMEOUT_S if language.compile else 0.0)
 
 
 @dataclass(frozen=True)
 class Record:
-    kind: str                     # "S" (a stats sample) or "E" (a phase ended)
+    kind: str                     # "S" (a stats sample), "E" (a phase ended), "D" (a stream is done)
     fields: dict[str, str]
 
     def int(self, key: str) -> int | None:
@@ -45,10 +59,10 @@ class Record:
 
 
 class RecordExtractor:
-    """Splits stderr into the program's bytes and the init's nonce-tagged records.
+    """Splits one stream into the program's bytes and the init's nonce-tagged records.
 
     A record is one write by the init, so it is never interleaved inside, but it may
-    arrive split across frames: hold back a tail that could be the start of one."""
+    arrive split across chunks: hold back a tail that could be the start of one."""
 
     def __init__(self, nonce: str) -> None:
         self._marker = RECORD_START + nonce.encode() + b" "
@@ -92,13 +106,3 @@ def _parse(line: bytes) -> Record:
     kind = words[0] if words else "?"
     fields = dict(w.split("=", 1) for w in words[1:] if "=" in w)
     return Record(kind, fields)
-
-
-class TextDecoder:
-    """UTF-8 across chunk boundaries; bad bytes become U+FFFD rather than an error."""
-
-    def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-
-    def decode(self, data: bytes, final: bool = False) -> str:
-        return self._decoder.decode(data, final)

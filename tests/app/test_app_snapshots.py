@@ -14,7 +14,7 @@ import pytest
 from runner import Finished, Limits, Output, RunResult, Sandbox, Started, Stats, Verdict
 from tui_sandbox.app import SandboxApp
 
-EXPERIMENTS = Path(__file__).resolve().parent.parent / "tui_sandbox" / "experiments"
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "tui_sandbox" / "experiments"
 SIZE = (100, 30)
 
 
@@ -63,7 +63,8 @@ TIMEOUT_RESULT = RunResult(
 async def finished_timeout(pilot) -> None:
     await settle(pilot)
     app = pilot.app
-    run_id = app.begin_run(TIMEOUT_LIMITS)
+    app.show_run_starting(TIMEOUT_LIMITS)
+    run_id = app.runs.begin(TIMEOUT_LIMITS)          # what runs.start does before its worker
     events = [Started("0123456789abcdef", "python", "runc", TIMEOUT_LIMITS),
               Stats(0.25, None, 3_500_000, 1),
               Output("stdout", "still spinning after 1 s (4,282,756 turns)\n"),
@@ -71,7 +72,7 @@ async def finished_timeout(pilot) -> None:
               Output("stderr", "a line on stderr, in the error colour\n"),
               Finished(TIMEOUT_RESULT)]
     for event in events:
-        app.post_event(run_id, event)
+        app.runs.post_event(run_id, event)       # the worker's path for each engine event
     await pilot.pause()
     await pilot.pause()
 

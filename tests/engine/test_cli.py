@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import containers_owned_by
+from ..conftest import containers_owned_by
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(*args, stdin: bytes | None = None, env=None, timeout=60):
@@ -145,12 +145,14 @@ def test_run_does_not_import_textual(sandbox, program):
 def test_a_socket_not_permitted_is_status_125_with_the_fix(tmp_path):
     # Drop to nobody after the imports (this interpreter lives where nobody may not read),
     # then meet the root-owned, group-docker socket as a user outside that group would.
-    code = ("import os, sys, json, docker, requests, urllib3, runner.engine\n"
+    code = ("import os, sys, json, docker, requests, urllib3, runner.sandbox, runner.docker.backend\n"
             "from tui_sandbox.cli import main\n"
             "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
             "sys.exit(main(['run', '-', '-l', 'python', '--json']))\n")
+    # root's own config is not nobody's to read: nobody has none.
+    env = {**os.environ, "XDG_CONFIG_HOME": "/nonexistent/tui-sandbox-config"}
     done = subprocess.run([sys.executable, "-c", code], input=b"print(1)", capture_output=True,
-                          cwd=ROOT, timeout=60)
+                          cwd=ROOT, timeout=60, env=env)
     assert done.returncode == 125, done.stderr
     data = json.loads(done.stdout)
     assert data["verdict"] == "engine_error" and "not permitted" in data["message"]

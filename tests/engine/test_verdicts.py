@@ -1,7 +1,7 @@
 """Every verdict, from real programs in real containers."""
 
 from runner import Verdict
-from runner.limits import MiB
+from runner.units import MiB
 
 
 def test_hello_world_is_ok_with_output_and_figures(run):

@@ -1,0 +1,91 @@
+"""The boundary between a run and the engine that hosts its container.
+
+Everything on this side of it is the same under every engine: the init's protocol
+(protocol.py), the output budget (output.py), the stats of the init's samples
+(stats.py), verdicts, limits and languages. A backend only makes containers that run
+our init, carries bytes in and out of them, kills them and cleans up. Docker's is
+runner/docker/; one pod per run on Kubernetes would be another package beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .events import Stats
+from .languages import Language
+from .limits import Limits
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the engine is and can enforce, for `doctor`, the app and limit checks."""
+    product: str                             # "Docker"
+    name: str                                # "Docker 20.10.24"
+    cpus: int
+    memory_bytes: int
+    min_memory_bytes: int = 0                # the smallest memory limit it accepts
+    runtimes: dict[str, list[str]] = field(default_factory=dict)   # name -> its arguments
+    cgroup_version: str = "?"
+    # What the kernel and engine can enforce: memory, swap, pids and cpu limits.
+    features: dict[str, bool] = field(default_factory=dict)
+    seccomp: str = ""                        # which system-call filter runs apply
+
+
+@dataclass(frozen=True)
+class ExitFacts:
+    """What only the engine knows once a container has ended."""
+    exit_code: int | None = None
+    oom_killed: bool = False
+
+
+class HostStats(Protocol):
+    """The engine's own view of a container's resources, for runtimes whose guest
+    cannot read its cgroup (gVisor): it fills in what the init's samples lack."""
+    peak: int | None
+
+    def fill(self, stats: Stats) -> Stats: ...
+
+
+class Container(Protocol):
+    """One fresh container running our init, attached before it could write a byte."""
+    id: str
+    host_stats: HostStats | None
+
+    def start(self) -> None:
+        """Start it (a warm spare is started already: then nothing happens)."""
+
+    def send_input(self, data: bytes) -> None:
+        """Write the init's standard input (preamble, source, program input), then end of file."""
+
+    def read(self, timeout: float) -> list[tuple[str, bytes]] | None:
+        """The next chunks as ("stdout" | "stderr", bytes); [] if none came within
+        timeout; None once both streams have ended."""
+
+    def kill(self) -> None:
+        """Kill it, without waiting: the reader must go on draining meanwhile."""
+
+    def exit_facts(self, init_reported: bool) -> ExitFacts:
+        """After the end: what the engine knows (the init's own report came or not)."""
+
+    def release(self) -> None:
+        """Remove it and everything it had, off the caller's path."""
+
+
+class Backend(Protocol):
+    def info(self) -> EngineInfo: ...
+
+    def check(self, limits: Limits) -> None:
+        """Raise LimitError or RuntimeUnavailable if this engine cannot honour these limits."""
+
+    def container(self, language: Language, limits: Limits) -> Container:
+        """A container for one run: a warm spare when one matches, else a new one."""
+
+    def warm(self, language: Language, limits: Limits) -> None:
+        """Keep a spare ready for these exact settings (made in the background)."""
+
+    def wait_for_cleanup(self, timeout: float) -> bool:
+        """Block until finished runs' containers are removed; False if time ran out."""
+
+    def close(self) -> None:
+        """Remove spares and finished containers; wait for that to be done."""

@@ -1,0 +1,128 @@
+"""The Docker backend: connects when first needed, knows what the engine can do, makes
+each run's container (from a warm spare when one matches), and cleans up after itself."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import docker
+import docker.errors
+from docker.types import Ulimit
+
+from ..backend import EngineInfo
+from ..errors import EngineUnavailable, RuntimeUnavailable
+from ..languages import Language
+from ..limits import Limits
+from ..units import MiB
+from .cleanup import Removals, owner_label, reap_stale_containers
+from .container import DockerContainer
+from .images import image_ref
+from .spares import SparePool
+
+# Docker refuses a memory limit below this.
+MIN_MEMORY = 6 * MiB
+GVISOR = "runsc"
+# gVisor's host pids cgroup does not see guest threads, yet its own threads count there:
+# the guest's process count is held by a ulimit, and the host limit gets room for gVisor.
+GVISOR_HOST_PIDS_EXTRA = 512
+
+
+def connect(timeout: int = 60):
+    """A low-level Docker client, or EngineUnavailable saying what to do."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    try:
+        # version="auto" asks the engine its API version: that is the reachability check.
+        return docker.APIClient(**docker.utils.kwargs_from_env(), version="auto", timeout=timeout)
+    except docker.errors.DockerException as exc:
+        text = str(exc)
+        if "Permission denied" in text or "PermissionError" in text:
+            raise EngineUnavailable(f"not permitted to use the Docker engine at {host}",
+                                    "add yourself to the docker group (then log in again), or run as root") from None
+        if "No such file" in text or "FileNotFoundError" in text:
+            raise EngineUnavailable(f"no Docker engine at {host}: it is not installed or not running",
+                                    "start it (sudo systemctl start docker, or scripts/docker-engine.sh "
+                                    "start), or install it: apt-get install docker.io") from None
+        raise EngineUnavailable(f"the Docker engine at {host} does not answer: {text.splitlines()[0]}",
+                                "check that dockerd is running and DOCKER_HOST is right") from None
+
+
+def engine_info(raw: dict) -> EngineInfo:
+    """EngineInfo from Docker's /info answer."""
+    return EngineInfo(
+        product="Docker", name=f"Docker {raw.get('ServerVersion', '?')}",
+        cpus=int(raw.get("NCPU") or 1), memory_bytes=int(raw.get("MemTotal") or 0),
+        min_memory_bytes=MIN_MEMORY,
+        runtimes={name: list((spec or {}).get("runtimeArgs") or [])
+                  for name, spec in (raw.get("Runtimes") or {}).items()},
+        cgroup_version=str(raw.get("CgroupVersion") or "1"),
+        features={key: bool(raw.get(key, True))
+                  for key in ("MemoryLimit", "SwapLimit", "PidsLimit", "CpuCfsQuota")},
+        seccomp="seccomp" if any("seccomp" in opt for opt in raw.get("SecurityOptions") or []) else "")
+
+
+def gvisor_refusal(info: EngineInfo, limits: Limits) -> str | None:
+    """gVisor registered with its own networking off cannot run with the network on."""
+    if limits.runtime == GVISOR and limits.network and "--network=none" in info.runtimes.get(GVISOR, []):
+        return "gVisor (runsc) is registered here with --network=none: it cannot run with the network on"
+    return None
+
+
+class DockerBackend:
+    def __init__(self, api=None, *, spares_per_kind: int = 1, warm_kinds: int = 1) -> None:
+        self.api = api or connect()
+        self.owner = owner_label()
+        self.removals = Removals(self.api)
+        self._info: EngineInfo | None = None
+        self._info_lock = threading.Lock()
+        self.spares = SparePool(self._new_container, per_kind=spares_per_kind, kinds=warm_kinds)
+        # Containers of dead owners go, but never on a run's critical path.
+        self._reaper = threading.Thread(target=reap_stale_containers, args=(self.api,), daemon=True,
+                                        name="tui-sandbox-reap")
+        self._reaper.start()
+
+    def info(self) -> EngineInfo:
+        with self._info_lock:
+            if self._info is None:
+                self._info = engine_info(self.api.info())
+            return self._info
+
+    def check(self, limits: Limits) -> None:
+        info = self.info()
+        limits.validate(info)
+        refusal = gvisor_refusal(info, limits)
+        if refusal:
+            raise RuntimeUnavailable(refusal, "choose another runtime, or turn the network off")
+
+    def container(self, language: Language, limits: Limits) -> DockerContainer:
+        return self.spares.take((language, limits)) or self._new_container((language, limits))
+
+    def warm(self, language: Language, limits: Limits) -> None:
+        self.spares.want((language, limits))
+
+    def _new_container(self, kind: tuple[Language, Limits]) -> DockerContainer:
+        from ..protocol import init_command
+
+        language, limits = kind
+        gvisor = limits.runtime == GVISOR
+        ulimits = [Ulimit(name="fsize", soft=limits.file_size, hard=limits.file_size),
+                   Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),
+                   Ulimit(name="msgqueue", soft=0, hard=0),   # /dev/mqueue stays writable otherwise
+                   Ulimit(name="core", soft=0, hard=0)]
+        if gvisor:
+            ulimits.append(Ulimit(name="nproc", soft=limits.pids, hard=limits.pids))
+        return DockerContainer(
+            self.api, self.removals, image=image_ref(language.image), language=language, limits=limits,
+            command=init_command(language, limits, process_limit=gvisor), owner=self.owner,
+            host_pids=limits.pids + (GVISOR_HOST_PIDS_EXTRA if gvisor else 0), ulimits=ulimits,
+            seccomp=None)
+
+    def wait_for_cleanup(self, timeout: float = 30) -> bool:
+        return self.removals.wait(timeout)
+
+    def close(self) -> None:
+        self.spares.close()
+        # What Docker removes by itself needs nobody to wait for it.
+        self.removals.wait(auto_removed=False)
+        self._reaper.join(5)
+        self.api.close()

@@ -1,0 +1,131 @@
+"""Every container we make carries our label and its owner; this removes them.
+
+Removal runs off the result's path: a run's result is known before Docker has removed
+its container. Whatever a killed process could not remove, the next process's reaper
+does: it removes our containers whose owning process is gone."""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import threading
+import time
+
+import docker.errors
+
+LABEL = "tui-sandbox"
+OWNER_LABEL = "tui-sandbox.owner"
+
+
+class Removals:
+    """Containers to remove, one background thread doing it. Owned by one backend and
+    drained by its close(): nothing here runs at import or at exit by itself.
+
+    Two kinds: `submit` removes a container (killing it if it runs); `expect` follows one
+    that Docker removes by itself (auto-remove, once it has ended), and removes it only
+    if Docker has not within a few seconds."""
+
+    AUTO_REMOVE_WAIT_S = 10
+
+    def __init__(self, api) -> None:
+        self._api = api
+        self._queue: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._ours = 0       # submitted and not yet removed
+
+    def submit(self, container_id: str) -> None:
+        self._put(container_id, auto=False)
+
+    def expect(self, container_id: str) -> None:
+        self._put(container_id, auto=True)
+
+    def _put(self, container_id: str, auto: bool) -> None:
+        with self._lock:
+            if not auto:
+                self._ours += 1
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, daemon=True, name="tui-sandbox-remove")
+                self._thread.start()
+        self._queue.put((container_id, auto))
+
+    def _work(self) -> None:
+        while True:
+            container_id, auto = self._queue.get()
+            try:
+                if auto:
+                    try:
+                        self._api.wait(container_id, timeout=self.AUTO_REMOVE_WAIT_S, condition="removed")
+                        continue
+                    except docker.errors.NotFound:
+                        continue   # removed already
+                    except Exception:  # noqa: BLE001 - not removed in time: do it ourselves
+                        pass
+                self._api.remove_container(container_id, v=True, force=True)
+            except docker.errors.APIError:
+                pass  # gone already, or the reaper takes it: it carries our label
+            except Exception:  # noqa: BLE001 - the engine went away; the reaper takes it later
+                pass
+            finally:
+                if not auto:
+                    with self._lock:
+                        self._ours -= 1
+                self._queue.task_done()
+
+    def wait(self, timeout: float = 30, auto_removed: bool = True) -> bool:
+        """Block until the submitted containers are removed, and with auto_removed those
+        Docker removes by itself too; False if time ran out."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks if auto_removed else self._ours:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+
+def owner_label() -> str:
+    """host:pid:start-time, so the reaper can tell a live owner from a dead one (and a
+    reused pid from the original)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{process_start_ticks(os.getpid())}"
+
+
+def process_start_ticks(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "?"
+
+
+def reap_stale_containers(api) -> list[str]:
+    """Remove our containers whose owning process is gone (it was SIGKILLed, or the
+    machine rebooted). Containers of live owners, here or elsewhere, are left alone."""
+    removed = []
+    here = socket.gethostname()
+    try:
+        containers = api.containers(all=True, filters={"label": LABEL})
+    except docker.errors.APIError:
+        return removed
+    for container in containers:
+        owner = (container.get("Labels") or {}).get(OWNER_LABEL, "")
+        host, _, rest = owner.partition(":")
+        pid, _, ticks = rest.partition(":")
+        if host != here or (pid.isdigit() and _alive(int(pid), ticks)):
+            continue
+        try:
+            api.remove_container(container["Id"], v=True, force=True)
+            removed.append(container["Id"])
+        except docker.errors.APIError:
+            pass
+    return removed
+
+
+def _alive(pid: int, ticks: str) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return ticks in ("?", process_start_ticks(pid))

@@ -1,0 +1,204 @@
+"""One container on a Docker engine: created with every limit and hardening flag,
+attached before it starts (so no byte of output is missed), read as Docker's
+multiplexed stream, killed, and removed."""
+
+from __future__ import annotations
+
+import select
+import socket
+import struct
+import threading
+
+import docker.errors
+from docker.types import LogConfig, Ulimit
+
+from ..backend import ExitFacts
+from ..errors import ImageMissing, SandboxError
+from ..languages import CODE_DIR, Language
+from ..limits import Limits
+from ..protocol import SANDBOX_UID, STREAMS
+from .cleanup import LABEL, OWNER_LABEL, Removals
+from .images import build_command
+from .stats import DockerStatsFeed
+
+HOSTNAME = "sandbox"
+# Small enough to send before the program could fill a pipe the other way.
+INLINE_INPUT_BYTES = 16 * 1024
+
+
+class FrameSplitter:
+    """Docker multiplexes stdout and stderr as [stream, 0, 0, 0, size32] + payload."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        self._buffer += data
+        frames = []
+        while len(self._buffer) >= 8:
+            stream, size = self._buffer[0], struct.unpack(">I", self._buffer[4:8])[0]
+            if len(self._buffer) < 8 + size:
+                break
+            frames.append((stream, bytes(self._buffer[8:8 + size])))
+            del self._buffer[:8 + size]
+        return frames
+
+
+class DockerContainer:
+    def __init__(self, api, removals: Removals, *, image: str, language: Language, limits: Limits,
+                 command: list[str], owner: str, host_pids: int, ulimits: list[Ulimit],
+                 seccomp: str | None) -> None:
+        self._api, self._removals = api, removals
+        self._runtime = limits.runtime
+        self._started = False
+        self._ended = False
+        self._released = False
+        # Under runc the init reports everything Docker would, so Docker may remove the
+        # container by itself as soon as it ends: nobody waits for that removal.
+        self._auto_remove = limits.runtime == "runc"
+        self._killed = threading.Event()
+        self._frames = FrameSplitter()
+        self.host_stats: DockerStatsFeed | None = None
+        self.id = self._create(image, language, limits, command, owner, host_pids, ulimits, seccomp)
+        try:
+            response = self._api.attach_socket(
+                self.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        except Exception:
+            self.release()
+            raise
+        self._keepalive = response   # the SDK's response object owns the socket
+        self._sock = getattr(response, "_sock", response)
+
+    def _create(self, image, language, limits, command, owner, host_pids, ulimits, seccomp) -> str:
+        security = ["no-new-privileges"] + ([seccomp] if seccomp else [])
+        host_config = self._api.create_host_config(
+            mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
+            pids_limit=host_pids, network_mode="bridge" if limits.network else "none",
+            read_only=limits.read_only,
+            tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={limits.tmp_size},mode=1777"},
+            cap_drop=["ALL"], security_opt=security, ulimits=ulimits,
+            ipc_mode="none",                               # no writable /dev/shm
+            auto_remove=self._auto_remove,
+            log_config=LogConfig(type="none"),             # output is read from the attach stream
+            runtime=limits.runtime)
+        environment = {"HOME": "/home/sandbox", "LANG": "C.UTF-8", "TERM": "dumb", **dict(language.env)}
+        try:
+            config = self._api.create_container_config(
+                image, command, user=f"{SANDBOX_UID}:{SANDBOX_UID}", working_dir=CODE_DIR,
+                environment=environment, stdin_open=True, tty=False, hostname=HOSTNAME,
+                host_config=host_config,
+                labels={LABEL: "1", OWNER_LABEL: owner, "tui-sandbox.language": language.name})
+            # Docker closes the program's stdin when we close ours: end of file at once.
+            config["StdinOnce"] = True
+            return self._api.create_container_from_config(config)["Id"]
+        except docker.errors.ImageNotFound:
+            raise ImageMissing(f"the {language.name} runner image {image} is not built",
+                               build_command()) from None
+        except docker.errors.APIError as exc:
+            raise SandboxError(f"Docker refused to create the container: {exc.explanation or exc}") from None
+
+    # --- the Container protocol ------------------------------------------------------
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        try:
+            self._api.start(self.id)
+        except docker.errors.APIError as exc:
+            raise SandboxError(f"Docker could not start the container: {exc.explanation or exc}") from None
+        if self._runtime != "runc":
+            # gVisor's guest cannot read the container's cgroup: Docker's stream fills in.
+            self.host_stats = DockerStatsFeed(self._api, self.id).start()
+
+    @property
+    def alive(self) -> bool:
+        """Still waiting, as a spare must be: its init has not ended (nothing to read yet)."""
+        try:
+            readable, _, _ = select.select([self._sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return not readable
+
+    def send_input(self, data: bytes) -> None:
+        sock = self._sock
+
+        def send() -> None:
+            view = memoryview(data)
+            try:
+                while view:
+                    try:
+                        view = view[sock.send(view):]
+                    except BlockingIOError:   # the reader made the socket non-blocking
+                        select.select([], [sock], [], 1.0)
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # the program ended without reading it all
+
+        if len(data) <= INLINE_INPUT_BYTES:
+            send()
+        else:  # a large input could fill the pipe while nobody reads the output
+            threading.Thread(target=send, daemon=True, name="tui-sandbox-stdin").start()
+
+    def read(self, timeout: float) -> list[tuple[str, bytes]] | None:
+        sock = self._sock
+        sock.setblocking(False)
+        if not getattr(sock, "pending", lambda: 0)():
+            readable, _, _ = select.select([sock], [], [], timeout)
+            if not readable:
+                return []
+        try:
+            data = sock.recv(256 * 1024)
+        except (BlockingIOError, InterruptedError):
+            return []
+        except OSError:
+            data = b""
+        if not data:
+            return None
+        return [(STREAMS[stream], payload) for stream, payload in self._frames.feed(data)
+                if stream in STREAMS]
+
+    def kill(self) -> None:
+        if self._killed.is_set():
+            return
+        self._killed.set()
+
+        def kill() -> None:
+            try:
+                self._api.kill(self.id)
+            except docker.errors.APIError:
+                pass  # already gone
+
+        threading.Thread(target=kill, daemon=True, name="tui-sandbox-kill").start()
+
+    def exit_facts(self, init_reported: bool) -> ExitFacts:
+        """The init's report comes after every process of the program is dead, so under
+        runc there is nothing to wait for. gVisor's guest cannot see OOM kills: ask."""
+        self._ended = True
+        if init_reported and self._runtime == "runc":
+            return ExitFacts()
+        exit_code = None
+        try:
+            exit_code = self._api.wait(self.id, timeout=30).get("StatusCode")
+        except Exception:  # noqa: BLE001 - a wedged container is killed and removed anyway
+            self.kill()
+        try:
+            state = self._api.inspect_container(self.id)["State"]
+            return ExitFacts(exit_code=state.get("ExitCode", exit_code),
+                             oom_killed=bool(state.get("OOMKilled")))
+        except docker.errors.APIError:
+            return ExitFacts(exit_code=exit_code)
+
+    def release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+        self._keepalive = None
+        if self._started and self._ended and self._auto_remove:
+            self._removals.expect(self.id)
+        else:
+            self._removals.submit(self.id)

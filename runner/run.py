@@ -1,0 +1,189 @@
+"""One run, the same under every backend: hand the program to a container's init,
+read its output and records, keep the output within its cap, enforce the deadline from
+outside too, and decide the verdict. `Run.events()` yields events as they happen;
+`cancel()` may be called from any thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable, Iterator
+
+from .backend import Container, ExitFacts
+from .events import Event, Finished, Phase, RunResult, Started
+from .languages import Language
+from .limits import Limits
+from .output import BATCH_SECONDS, OutputBudget
+from .protocol import Record, RecordExtractor, host_deadline_s, new_nonce, stdin_preamble
+from .stats import StatsTracker
+from .verdicts import Observed, decide, signal_name
+
+# The init enforces the deadline; the host kills too, this much later, in case it cannot.
+HOST_GRACE_S = 5.0
+
+
+class Run:
+    def __init__(self, make_container: Callable[[], Container], *, language: Language, source: bytes, limits: Limits,
+                 stdin: bytes | None = None) -> None:
+        self._make_container = make_container
+        self._container: Container | None = None
+        self._language = language
+        self._source = source
+        self._limits = limits
+        self._stdin = stdin or b""
+        self._nonce = new_nonce()
+        self._cancelled = threading.Event()
+        self._killed = threading.Event()
+        self._lock = threading.Lock()
+        self._started = False
+        self.result: RunResult | None = None
+
+    def cancel(self) -> None:
+        """Stop the run: the container is killed, the result says cancelled."""
+        self._cancelled.set()
+        with self._lock:
+            if self._started:
+                self._kill()
+
+    def events(self) -> Iterator[Event]:
+        try:
+            yield from self._run()
+        finally:
+            if self._container is not None:
+                self._container.release()
+
+    # --- the run ---------------------------------------------------------------------
+
+    def _run(self) -> Iterator[Event]:
+        limits, language = self._limits, self._language
+        self._container = self._make_container()
+        if self._cancelled.is_set():
+            yield from self._finish(_Facts(), StatsTracker(), OutputBudget(limits.output))
+            return
+        container = self._container
+        container.start()
+        with self._lock:
+            # A cancel from here on finds something to kill; one that came just before
+            # start saw nothing running, so it is carried out now.
+            self._started = True
+            if self._cancelled.is_set():
+                self._kill()
+        facts, tracker, budget = _Facts(), StatsTracker(), OutputBudget(limits.output)
+        facts.started_at = time.monotonic()
+        container.send_input(stdin_preamble(self._nonce, self._source) + self._stdin)
+        yield Started(container.id, language.name, limits.runtime, limits)
+        if language.compile:
+            yield Phase("compiling")
+        host_deadline = facts.started_at + host_deadline_s(language, limits) + HOST_GRACE_S
+        yield from self._pump(facts, tracker, budget, host_deadline)
+        facts.exit = container.exit_facts(
+            init_reported=facts.end is not None and facts.end.int("oom_kills") is not None)
+        yield from self._finish(facts, tracker, budget)
+
+    def _pump(self, facts: "_Facts", tracker: StatsTracker, budget: OutputBudget,
+              host_deadline: float) -> Iterator[Event]:
+        records = {"stdout": RecordExtractor(self._nonce), "stderr": RecordExtractor(self._nonce)}
+        done: set[str] = set()   # streams whose D record has come: nothing more will
+        while True:
+            if time.monotonic() > host_deadline and not self._killed.is_set():
+                facts.timed_out = True
+                self._kill()
+            chunks = self._container.read(BATCH_SECONDS if budget else 0.5)
+            ended = chunks is None
+            for stream, payload in chunks or ():
+                payload, found = records[stream].feed(payload)
+                for record in found:
+                    if record.kind == "D":
+                        done.add(stream)
+                        continue
+                    event = self._on_record(record, facts, tracker)
+                    if event is not None:
+                        yield from budget.flush()
+                        yield event
+                if budget.take(stream, payload):
+                    self._kill()
+            if ended or done == {"stdout", "stderr"}:
+                # Both streams complete (or closed): what is held back is the program's.
+                for stream, extractor in records.items():
+                    payload, found = extractor.feed(b"", final=True)
+                    for record in found:
+                        if record.kind != "D":
+                            self._on_record(record, facts, tracker)
+                    budget.take(stream, payload)
+                yield from budget.flush(final=True)
+                return
+            if not chunks or budget.due():
+                yield from budget.flush()
+
+    def _on_record(self, record: Record, facts: "_Facts", tracker: StatsTracker):
+        if record.kind == "S":
+            stats = tracker.sample(record)
+            host = self._container.host_stats
+            return host.fill(stats) if host else stats
+        if record.kind != "E":
+            return None
+        facts.end = record
+        if record.fields.get("phase") == "compile":
+            if record.int("code") == 0 and not record.int("signal") and record.int("timed_out") == 0:
+                tracker.reset()
+                return Phase("running")
+            facts.compile_failed = True
+        return None
+
+    def _finish(self, facts: "_Facts", tracker: StatsTracker, budget: OutputBudget) -> Iterator[Event]:
+        end, limits = facts.end, self._limits
+        if end is not None:
+            exit_code, signal_number = end.int("code"), end.int("signal") or None
+            duration = (end.int("elapsed_ms") or 0) / 1000
+            peak = end.int("peak") or tracker.peak_memory
+            cpu_ns = end.int("cpu_ns")
+            timed_out = facts.timed_out or end.int("timed_out") == 1
+            oom = (end.int("oom_kills") or 0) > 0 or facts.exit.oom_killed
+            output_limited = budget.limited or end.int("output_limited") == 1
+        else:
+            # No report: we killed the container (output cap, host deadline, cancel) or the
+            # sandbox itself died. Time it from here; a kill of ours is a SIGKILL, not an exit.
+            exit_code, signal_number = facts.exit.exit_code, None
+            if self._killed.is_set() and exit_code == 137:
+                exit_code, signal_number = None, 9
+            duration = round(time.monotonic() - facts.started_at, 3) if facts.started_at else 0.0
+            peak, cpu_ns, timed_out, oom = tracker.peak_memory, None, facts.timed_out, facts.exit.oom_killed
+            output_limited = budget.limited
+        host = self._container.host_stats if self._container is not None else None
+        if host is not None and host.peak is not None:
+            peak = max(peak or 0, host.peak)
+        if oom and end is None:
+            # The whole sandbox was killed for memory before it could report (gVisor
+            # dies whole): the kernel acts at the limit, so the peak was the limit, whatever
+            # the last sample had caught.
+            peak = max(peak or 0, limits.memory)
+        observed = Observed(
+            exit_code=exit_code, signal_number=signal_number, timed_out=timed_out, oom_killed=oom,
+            output_limited=output_limited, cancelled=self._cancelled.is_set(),
+            compile_failed=facts.compile_failed, stderr_tail=budget.stderr_tail,
+            memory_limit=limits.memory, timeout=limits.timeout, output_limit=limits.output,
+            no_report=end is None and not self._cancelled.is_set(), runtime=limits.runtime)
+        verdict, reason = decide(observed)
+        self.result = RunResult(
+            verdict=verdict, exit_code=exit_code, signal=signal_name(signal_number), kill_reason=reason,
+            output="".join(budget.stdout), error="".join(budget.stderr), duration_s=duration,
+            peak_memory_bytes=peak, truncated=output_limited, language=self._language.name,
+            runtime=limits.runtime, limits=limits, compile_failed=facts.compile_failed,
+            cpu_seconds=cpu_ns / 1e9 if cpu_ns is not None else None)
+        yield Finished(self.result)
+
+    def _kill(self) -> None:
+        if not self._killed.is_set():
+            self._killed.set()
+            self._container.kill()
+
+
+class _Facts:
+    """What the pump and the engine learn, gathered for the verdict."""
+
+    def __init__(self) -> None:
+        self.timed_out = False
+        self.compile_failed = False
+        self.end: Record | None = None
+        self.exit = ExitFacts()
+        self.started_at: float | None = None

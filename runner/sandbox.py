@@ -1,0 +1,191 @@
+"""The engine's front door: check a request, start runs, keep spares warm, clean up.
+
+    with Sandbox() as sandbox:                       # connects when first needed
+        run = sandbox.start("print(1)", "python")    # a Run; nothing has run yet
+        for event in run.events(): ...                # blocking, from a thread worker
+        run.cancel()                                  # from any thread
+
+    async for event in sandbox.stream("print(1)", "python"): ...   # from asyncio
+
+Nothing happens at import or construction: a server can own one for its whole life.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import AsyncIterator
+
+from .backend import Backend, Container, EngineInfo
+from .errors import SourceError
+from .events import Event, Finished, RunResult
+from .languages import Language, load_languages, resolve
+from .limits import Limits
+from .run import Run
+
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+
+
+class Sandbox:
+    """One engine connection, shared by every run of one app, command or server.
+    spares_per_kind and warm_kinds size the warm spares that `warm` asks for."""
+
+    def __init__(self, backend: Backend | None = None, languages: dict[str, Language] | None = None,
+                 *, spares_per_kind: int = 1, warm_kinds: int = 1) -> None:
+        self._backend = backend
+        self._backend_options = {"spares_per_kind": spares_per_kind, "warm_kinds": warm_kinds}
+        self._lock = threading.Lock()
+        self._languages = languages
+
+    @property
+    def backend(self) -> Backend:
+        """The engine, connected on first use: raises EngineUnavailable with the fix."""
+        with self._lock:
+            if self._backend is None:
+                from .docker.backend import DockerBackend
+
+                self._backend = DockerBackend(**self._backend_options)
+            return self._backend
+
+    @property
+    def languages(self) -> dict[str, Language]:
+        if self._languages is None:
+            self._languages = load_languages()
+        return self._languages
+
+    @property
+    def info(self) -> EngineInfo:
+        return self.backend.info()
+
+    def check(self, limits: Limits) -> Limits:
+        """Validate limits against this engine: raises LimitError or RuntimeUnavailable."""
+        self.backend.check(limits)
+        return limits
+
+    def language(self, language: str | Language) -> Language:
+        return language if isinstance(language, Language) else resolve(language, self.languages)
+
+    def start(self, source: str | bytes, language: str | Language, limits: Limits | None = None,
+              stdin: str | bytes | None = None) -> Run:
+        """Check everything that can be checked before the run; return it, not yet begun.
+        Its container is made (or taken from the spares) meanwhile, in the background,
+        while the engine checks the limits: a refusal discards it."""
+        lang = self.language(language)
+        limits = (limits or Limits()).validate()
+        code = source.encode("utf-8") if isinstance(source, str) else source
+        if len(code) > MAX_SOURCE_BYTES:
+            raise SourceError(f"the program is {len(code)} bytes; the most is {MAX_SOURCE_BYTES}")
+        data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
+        reservation = _Reservation(self.backend, lang, limits)
+        try:
+            self.check(limits)
+        except BaseException:
+            reservation.discard()
+            raise
+        return Run(reservation.take, language=lang, source=code, limits=limits, stdin=data)
+
+    def warm(self, language: str | Language, limits: Limits | None = None) -> None:
+        """Keep a spare container ready for runs of exactly this language and these
+        limits, so the next such run skips Docker's create and start. Never blocks: a
+        bad request or an engine that is not there only means no spare."""
+        def want() -> None:
+            try:
+                lang, checked = self.language(language), self.check(limits or Limits())
+                self.backend.warm(lang, checked)
+            except Exception:  # noqa: BLE001 - the run itself reports what is wrong
+                pass
+
+        threading.Thread(target=want, daemon=True, name="tui-sandbox-warm").start()
+
+    def run(self, source, language, limits: Limits | None = None, stdin=None) -> RunResult:
+        """Run to the end and return the result (events are dropped)."""
+        run = self.start(source, language, limits, stdin)
+        for event in run.events():
+            if isinstance(event, Finished):
+                return event.result
+        raise AssertionError("a run always ends with Finished")
+
+    async def stream(self, source, language, limits: Limits | None = None,
+                     stdin=None) -> AsyncIterator[Event]:
+        """The same events for asyncio; cancelling the consuming task cancels the run."""
+        import asyncio   # here, not at the top: `tui-sandbox run` never pays for it
+
+        run = await asyncio.to_thread(self.start, source, language, limits, stdin)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+        done = object()
+
+        def pump() -> None:
+            try:
+                for event in run.events():
+                    loop.call_soon_threadsafe(queue.put_nowait, event)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                loop.call_soon_threadsafe(queue.put_nowait, exc)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, done)
+
+        thread = threading.Thread(target=pump, daemon=True, name="tui-sandbox-run")
+        thread.start()
+        try:
+            while True:
+                item = await queue.get()
+                if item is done:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            run.cancel()
+            await asyncio.to_thread(thread.join, 60)
+
+    def wait_for_cleanup(self, timeout: float = 30) -> bool:
+        """Block until every finished run's container is removed."""
+        with self._lock:
+            backend = self._backend
+        return backend.wait_for_cleanup(timeout) if backend is not None else True
+
+    def close(self) -> None:
+        """Remove spares and finished runs' containers, and wait for it. Safe to call twice."""
+        with self._lock:
+            backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class _Reservation:
+    """A run's container, being made (or taken from the spares) and started in the
+    background from the moment the run is asked for."""
+
+    def __init__(self, backend: Backend, language: Language, limits: Limits) -> None:
+        self._outcome: Container | BaseException | None = None
+        self._made: Container | None = None
+        self._thread = threading.Thread(target=self._make, args=(backend, language, limits),
+                                        daemon=True, name="tui-sandbox-reserve")
+        self._thread.start()
+
+    def _make(self, backend: Backend, language: Language, limits: Limits) -> None:
+        try:
+            self._made = backend.container(language, limits)
+            self._made.start()
+            self._outcome = self._made
+        except BaseException as exc:  # noqa: BLE001 - raised where the run waits for it
+            self._outcome = exc
+
+    def take(self) -> Container:
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            if self._made is not None:
+                self._made.release()   # created, then it could not start
+            raise self._outcome
+        return self._outcome
+
+    def discard(self) -> None:
+        """Wait for it and remove it: only on a refusal, so nothing here is hurried."""
+        self._thread.join()
+        if self._made is not None:
+            self._made.release()

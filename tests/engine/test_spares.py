@@ -1,0 +1,116 @@
+"""Warm spares: a run that finds one skips Docker's create and start, yet still gets a
+container that nothing has run in, with its deadline counted from the program's arrival."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from runner import Limits, Sandbox, Started, Verdict
+
+from ..conftest import containers_owned_by
+
+
+@pytest.fixture
+def warm_box(sandbox):
+    """A sandbox of its own with spares; after its close(), the autouse check of the
+    shared one finds none of this process's containers left, spares included."""
+    box = Sandbox()
+    yield box
+    box.close()
+
+
+def warm_and_wait(box: Sandbox, language: str, limits: Limits) -> str:
+    """Ask for a spare, wait until it is up, and return its container id."""
+    box.warm(language, limits)
+    kind = (box.language(language), limits)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        ids = box.backend.spares.ids(kind)
+        if ids:
+            return ids[0]
+        time.sleep(0.02)
+    raise AssertionError("no spare became ready in 20 s")
+
+
+def run_events(box: Sandbox, source: str, language: str, limits: Limits):
+    events = list(box.start(source, language, limits).events())
+    return events[0], events[-1].result
+
+
+def test_a_run_takes_the_warm_spare_and_a_new_one_is_made(warm_box):
+    limits = Limits(timeout=5)
+    spare_id = warm_and_wait(warm_box, "python", limits)
+    started, result = run_events(warm_box, "print('from a spare')", "python", limits)
+    assert isinstance(started, Started) and started.container_id == spare_id
+    assert result.verdict is Verdict.OK and result.output == "from a spare\n"
+    # Its place is taken by a new spare, never by the one that ran.
+    assert warm_and_wait(warm_box, "python", limits) != spare_id
+
+
+def test_a_spare_is_fresh_nothing_of_an_earlier_run_is_there(warm_box):
+    limits = Limits(timeout=5, read_only=False)
+    warm_and_wait(warm_box, "python", limits)
+    first = run_events(warm_box, "open('/tmp/mark', 'w').write('x'); open('/home/sandbox/m', 'w').write('y')",
+                       "python", limits)[1]
+    assert first.verdict is Verdict.OK
+    warm_and_wait(warm_box, "python", limits)
+    second = run_events(warm_box, "import os; print(os.path.exists('/tmp/mark'), os.path.exists('/home/sandbox/m'))",
+                        "python", limits)[1]
+    assert second.output == "False False\n"
+
+
+def test_the_deadline_counts_from_the_programs_arrival_not_the_spares_start(warm_box):
+    limits = Limits(timeout=2)
+    warm_and_wait(warm_box, "python", limits)
+    time.sleep(3)   # longer than the timeout, spent waiting as a spare
+    started, result = run_events(warm_box, "import time; time.sleep(1); print('done')", "python", limits)
+    assert result.verdict is Verdict.OK and result.output == "done\n"
+
+
+def test_a_spare_of_other_limits_is_never_used_and_is_dropped(warm_box, sandbox):
+    small, large = Limits(memory=64 << 20), Limits(memory=96 << 20)
+    small_id = warm_and_wait(warm_box, "python", small)
+    large_id = warm_and_wait(warm_box, "python", large)   # the app keeps one kind: small goes
+    started, result = run_events(warm_box, "print(1)", "python", small)
+    assert started.container_id not in (small_id, large_id)
+    assert result.limits == small and result.verdict is Verdict.OK
+    assert warm_box.wait_for_cleanup(30)
+    ids = {c["Id"] for c in sandbox.backend.api.containers(all=True)}
+    assert small_id not in ids
+
+
+def test_close_removes_every_spare(sandbox):
+    box = Sandbox()
+    spare_id = warm_and_wait(box, "bash", Limits())
+    box.close()
+    ids = {c["Id"] for c in sandbox.backend.api.containers(all=True)}
+    assert spare_id not in ids
+
+
+def test_a_spare_whose_owner_is_sigkilled_ends_and_is_removed(sandbox, tmp_path):
+    code = ("import sys, time\n"
+            "from runner import Limits, Sandbox\n"
+            "box = Sandbox()\n"
+            "box.warm('python', Limits())\n"
+            "kind = (box.language('python'), Limits())\n"
+            "while not box.backend.spares.ids(kind): time.sleep(0.02)\n"
+            "print('warm', flush=True)\n"
+            "time.sleep(120)\n")
+    owner = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                             cwd=Path(__file__).resolve().parents[2])
+    assert owner.stdout.readline() == b"warm\n"
+    assert [c["State"] for c in containers_owned_by(sandbox, owner.pid)] == ["running"]
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    # Its standard input closed with it, so the waiting init ended, and Docker removed
+    # the container by itself (auto-remove): nothing is left for a reaper.
+    deadline = time.monotonic() + 10
+    while containers_owned_by(sandbox, owner.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert containers_owned_by(sandbox, owner.pid) == []
