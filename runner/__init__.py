@@ -6,8 +6,15 @@ The engine-neutral parts are here (limits, languages, events, the init's protoco
 output budget, verdicts); what speaks Docker is the backend in runner/docker/."""
 
 from .backend import Backend, Container, EngineInfo
-from .errors import (EngineUnavailable, ImageMissing, LanguageError, LimitError, RuntimeUnavailable,
-                     SandboxError, SourceError)
+from .errors import (
+                     EngineUnavailable,
+                     ImageMissing,
+                     LanguageError,
+                     LimitError,
+                     RuntimeUnavailable,
+                     SandboxError,
+                     SourceError,
+)
 from .events import Event, Finished, Output, Phase, RunResult, Started, Stats, Verdict
 from .languages import BUILTIN, Language, for_filename, load_languages, resolve
 from .limits import Limits, parse_limits

@@ -92,7 +92,7 @@ def load_languages(config_file: Path | None = None) -> dict[str, Language]:
         raise LanguageError(f"cannot read {path}: {exc.strerror}", "fix its permissions, or remove it") from None
     except UnicodeDecodeError as exc:
         raise LanguageError(f"cannot read {path}: {exc}", "fix or remove that file") from None
-    import tomllib   # only when the user has a file: `tui-sandbox run` stays lean
+    import tomllib  # only when the user has a file: `tui-sandbox run` stays lean
 
     try:
         data = tomllib.loads(text)

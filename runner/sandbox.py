@@ -107,7 +107,7 @@ class Sandbox:
     async def stream(self, source, language, limits: Limits | None = None,
                      stdin=None) -> AsyncIterator[Event]:
         """The same events for asyncio; cancelling the consuming task cancels the run."""
-        import asyncio   # here, not at the top: `tui-sandbox run` never pays for it
+        import asyncio  # here, not at the top: `tui-sandbox run` never pays for it
 
         run = await asyncio.to_thread(self.start, source, language, limits, stdin)
         loop = asyncio.get_running_loop()

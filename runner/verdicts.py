@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal as signal_module
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from .events import Verdict

@@ -16,8 +16,23 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Label, Select, Switch, TextArea
 
-from runner import (BUILTIN, Finished, Language, LanguageError, LimitError, Limits, Output, Phase,
-                    SandboxError, SourceError, Started, Stats, for_filename, load_languages, resolve)
+from runner import (
+    BUILTIN,
+    Finished,
+    Language,
+    LanguageError,
+    LimitError,
+    Limits,
+    Output,
+    Phase,
+    SandboxError,
+    SourceError,
+    Started,
+    Stats,
+    for_filename,
+    load_languages,
+    resolve,
+)
 
 from .commands import ExperimentCommands
 from .experiments import Experiment, load_experiments

@@ -10,8 +10,18 @@ import signal
 import sys
 from pathlib import Path
 
-from runner import (Finished, Limits, Output, RunResult, Sandbox, SandboxError, Verdict,
-                    for_filename, format_size, parse_limits)
+from runner import (
+    Finished,
+    Limits,
+    Output,
+    RunResult,
+    Sandbox,
+    SandboxError,
+    Verdict,
+    for_filename,
+    format_size,
+    parse_limits,
+)
 from runner.errors import LanguageError, LimitError, SourceError
 from runner.verdicts import figures, headline
 
@@ -29,7 +39,8 @@ USAGE_ERRORS = (LimitError, LanguageError, SourceError)
 def add_limit_flags(parser: argparse.ArgumentParser) -> None:
     defaults = Limits()
     parser.add_argument("-l", "--lang", metavar="NAME", help="language (default: from the file's extension)")
-    parser.add_argument("--memory", metavar="SIZE", help=f"memory limit, no swap (default {format_size(defaults.memory)})")
+    parser.add_argument("--memory", metavar="SIZE",
+                        help=f"memory limit, no swap (default {format_size(defaults.memory)})")
     parser.add_argument("--cpus", metavar="N", help=f"CPU share (default {defaults.cpus:g})")
     parser.add_argument("--pids", metavar="N", help=f"process limit (default {defaults.pids})")
     parser.add_argument("--timeout", metavar="SECONDS", help=f"wall-clock limit (default {defaults.timeout:g} s)")
@@ -178,7 +189,8 @@ def cmd_doctor(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tui-sandbox", description="Run untrusted code in a disposable, hardened container.")
+    parser = argparse.ArgumentParser(prog="tui-sandbox",
+                                     description="Run untrusted code in a disposable, hardened container.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run a program once and print its output and verdict")
     run.add_argument("file", metavar="FILE|-", help="the program, or - for standard input")

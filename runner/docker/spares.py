@@ -79,7 +79,7 @@ class SparePool:
         """Under the lock: a kind that needs a spare, after expiring old ones."""
         now = time.monotonic()
         expired = []
-        for kind, spares in self._spares.items():
+        for spares in self._spares.values():
             while spares and now - spares[0][0] >= MAX_AGE_S:
                 expired.append(spares.pop(0)[1])
         for kind, spares in reversed(self._spares.items()):

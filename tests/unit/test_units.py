@@ -1,10 +1,7 @@
 """The engine's pure parts: size parsing, limit validation, the language table and the
 user's TOML, the attach-stream demultiplexer. No Docker needed for these."""
 
-import ast
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +10,9 @@ from runner import LanguageError, LimitError, Limits, load_languages, parse_limi
 from runner.backend import EngineInfo
 from runner.docker.container import FrameSplitter
 from runner.docker.images import host_mirror, image_ref
+from runner.languages import BUILTIN, for_filename
 from runner.output import OutputBudget
 from runner.protocol import RecordExtractor
-from runner.languages import BUILTIN, for_filename
 from runner.units import MiB, format_size
 
 ROOT = Path(__file__).resolve().parents[2]

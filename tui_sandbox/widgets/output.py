@@ -104,7 +104,7 @@ class OutputView(ScrollView, can_focus=True):
             return
         code = "\n".join(line.text for line in self._traceback)
         highlighted = Syntax(code, "pytb", theme="ansi_dark", background_color="default").highlight(code)
-        for line, rich in zip(self._traceback, highlighted.split("\n", allow_blank=True)):
+        for line, rich in zip(self._traceback, highlighted.split("\n", allow_blank=True), strict=False):
             rich.rstrip()
             line.rich = rich
 
