@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from runner import Limits, Sandbox  # noqa: E402
+from runner import BUILTIN, Limits, Sandbox  # noqa: E402
 from runner.docker.images import image_ref  # noqa: E402
 
 SOURCE = 'print("hello")\n'
@@ -43,7 +43,7 @@ def bare_command(limits: Limits) -> list[str]:
             "--security-opt", "no-new-privileges", "--user", "10001:10001", "--ipc", "none",
             "--ulimit", f"fsize={limits.file_size}", "--ulimit", f"nofile={limits.open_files}",
             "--ulimit", "msgqueue=0", "--ulimit", "core=0", "--log-driver", "none",
-            image_ref("python"), "python3", "-c", SOURCE]
+            image_ref(BUILTIN["python"]), "python3", "-c", SOURCE]
 
 
 def percentile(values: list[float], q: float) -> float:

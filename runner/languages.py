@@ -5,7 +5,7 @@ A user's `languages.toml` (in the XDG config directory, see `config_dir`) looks 
     [languages.python]              # override a field of a built-in language
     run = ["python3", "-X", "dev", "{file}"]
 
-    [languages.lua]                 # add a language
+    [languages.lua]                 # add a language, in an image of one's own
     image = "my-lua:1"              # built FROM a tui-sandbox image (it needs the init)
     file = "main.lua"
     run = ["lua5.4", "{file}"]
@@ -29,9 +29,12 @@ CODE_DIR = "/sandbox"
 @dataclass(frozen=True)
 class Language:
     name: str
-    image: str                           # a built-in image key ("python") or an image reference
-    file: str                            # the source's file name in the container
-    run: tuple[str, ...]
+    # The runner image: its Debian packages for one we build (runner/images/language.Dockerfile
+    # with the init), or `image`, a reference to one built elsewhere (FROM one of ours).
+    packages: tuple[str, ...] | None = None
+    image: str | None = None
+    file: str = ""                       # the source's file name in the container
+    run: tuple[str, ...] = ()
     compile: tuple[str, ...] = ()
     extensions: tuple[str, ...] = ()
     highlight: str | None = None         # the editor's syntax name
@@ -52,20 +55,22 @@ class Language:
 BUILTIN: dict[str, Language] = {
     lang.name: lang
     for lang in (
-        Language("python", image="python", file="main.py", run=("python3", "{file}"),
+        # python3, not python3-minimal: the latter lacks ctypes, resource and json.
+        Language("python", packages=("python3",), file="main.py", run=("python3", "{file}"),
                  extensions=(".py",), highlight="python",
                  # Output must appear as it is printed, and nothing may be written beside the source.
                  env=(("PYTHONUNBUFFERED", "1"), ("PYTHONDONTWRITEBYTECODE", "1"))),
         # Node sizes its heap from the host's memory, not the container's: it would be
         # killed by the kernel before its own, clearer, heap-limit error could show.
         # The source is a link to a sealed memfd: Node must not resolve it to its target.
-        Language("javascript", image="node", file="main.js",
+        Language("javascript", packages=("nodejs",), file="main.js",
                  run=("node", "--preserve-symlinks-main", "--max-old-space-size={heap_mib}", "{file}"),
                  extensions=(".js", ".mjs", ".cjs"), highlight="javascript"),
-        Language("bash", image="bash", file="main.sh", run=("bash", "{file}"),
+        # bash and coreutils are in every Debian base: nothing is added.
+        Language("bash", packages=(), file="main.sh", run=("bash", "{file}"),
                  extensions=(".sh", ".bash"), highlight="bash"),
         # The root filesystem may be read-only: the binary goes to /tmp, mounted exec.
-        Language("c", image="c", file="main.c",
+        Language("c", packages=("gcc", "libc6-dev"), file="main.c",
                  compile=("gcc", "-O2", "-Wall", "-o", "/tmp/main", "{file}", "-lm"),
                  run=("/tmp/main",), extensions=(".c", ".h"), highlight="c"),
     )
@@ -116,7 +121,7 @@ def _language_from_toml(name: str, entry, base: Language | None, path: Path) -> 
         raise LanguageError(f"{where}: unknown keys {sorted(unknown)}", f"known keys: {sorted(known)}")
     values = {}
     for key, value in entry.items():
-        if key in ("run", "compile", "extensions"):
+        if key in ("run", "compile", "extensions", "packages"):
             if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 raise LanguageError(f"{where}: {key} must be a list of strings")
             value = tuple(value)
@@ -128,10 +133,16 @@ def _language_from_toml(name: str, entry, base: Language | None, path: Path) -> 
             raise LanguageError(f"{where}: {key} must be a string")
         values[key] = value
     if base is not None:
+        # One way to get the image: naming one drops the packages we would build with.
+        if "image" in values:
+            values["packages"] = None
+        elif "packages" in values:
+            values["image"] = None
         return replace(base, **values)
-    missing = {"image", "file", "run"} - set(values)
-    if missing:
-        raise LanguageError(f"{where}: a new language needs {sorted(missing)}")
+    missing = {"file", "run"} - set(values)
+    if missing or ("image" in values) == ("packages" in values):
+        raise LanguageError(f"{where}: a new language needs file, run, and either image (one built "
+                            "FROM a tui-sandbox image) or packages (Debian packages to build one with)")
     if not values["run"]:
         raise LanguageError(f"{where}: run must not be empty")
     return Language(name=name, **values)

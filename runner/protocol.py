@@ -26,11 +26,23 @@ def new_nonce() -> str:
 
 def init_command(language: Language, limits: Limits, *, process_limit: bool,
                  idle_s: float = SPARE_IDLE_S) -> list[str]:
-    """The init's command line for one run of this language under these limits."""
+    """The init's command line for one run of this language under these limits.
+    process_limit: whether the init must also cap the uid's process count (RLIMIT_NPROC),
+    for runtimes whose host-side PID limit cannot see the program's processes."""
     compile_argv, run_argv = language.commands(limits.memory)
-    return [INIT, str(int(limits.timeout * 1000)), str(SAMPLE_INTERVAL_MS),
-            str(int(COMPILE_TIMEOUT_S * 1000)), language.source_path, str(len(compile_argv)),
-            *compile_argv, *run_argv]
+    options = {
+        "timeout_ms": int(limits.timeout * 1000),
+        "compile_timeout_ms": int(COMPILE_TIMEOUT_S * 1000),
+        "interval_ms": SAMPLE_INTERVAL_MS,
+        "source": language.source_path,
+        "idle_ms": int(idle_s * 1000),
+        "output_bytes": limits.output,
+        "fsize": limits.file_size,
+        "nofile": limits.open_files,
+        "nproc": limits.pids if process_limit else 0,
+    }
+    return [INIT, *(f"{key}={value}" for key, value in options.items()), "--",
+            str(len(compile_argv)), *compile_argv, *run_argv]
 
 
 def stdin_preamble(nonce: str, source: bytes) -> bytes:

@@ -137,6 +137,10 @@ class Run:
             duration = (end.int("elapsed_ms") or 0) / 1000
             peak = end.int("peak") or tracker.peak_memory
             cpu_ns = end.int("cpu_ns")
+            if cpu_ns is None:   # no cgroup to read (gVisor): the program's own rusage
+                cpu_ns = end.int("rusage_cpu_ns")
+            if peak is None and end.int("maxrss_kb"):
+                peak = end.int("maxrss_kb") * 1024
             timed_out = facts.timed_out or end.int("timed_out") == 1
             oom = (end.int("oom_kills") or 0) > 0 or facts.exit.oom_killed
             output_limited = budget.limited or end.int("output_limited") == 1

@@ -20,6 +20,7 @@ from runner import (
     Verdict,
     for_filename,
     format_size,
+    load_languages,
     parse_limits,
 )
 from runner.errors import LanguageError, LimitError, SourceError
@@ -163,15 +164,16 @@ def cmd_images(args) -> int:
     from runner.docker.backend import connect
 
     try:
+        languages = load_languages()
         api = connect()
         if args.images_command == "build":
-            built = images.build_images(api, offline=args.offline,
+            built = images.build_images(api, offline=args.offline, languages=languages,
                                         progress=lambda line: print(line, flush=True))
             print(f"built {len(built)} image(s); all present" if built else "all images up to date")
             return 0
-        for status in images.list_images(api):
+        for status in images.list_images(api, languages):
             size = format_size(status.size_bytes) if status.size_bytes else "-"
-            print(f"{status.key:<11} {status.ref:<40} {'present' if status.present else 'missing':<8} {size}")
+            print(f"{status.language:<11} {status.ref:<40} {'present' if status.present else 'missing':<8} {size}")
         return 0
     except SandboxError as exc:
         print(f"tui-sandbox: {exc}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from runner import Sandbox, SandboxError
-from runner.docker import images
+from runner.docker import images, seccomp
 from runner.docker.backend import GVISOR
 
 FEATURES = (("MemoryLimit", "memory limits"), ("SwapLimit", "swap limits (no swap on top)"),
@@ -24,8 +24,13 @@ def doctor_lines() -> Iterator[tuple[bool, str]]:
             ok = info.features.get(key, True)
             yield ok, f"cgroup: {what} {'supported' if ok else 'NOT supported'}" + (
                 "" if ok else " (fix: enable the cgroup controller in the kernel command line)")
-        yield bool(info.seccomp), "seccomp: " + (
-            info.seccomp or "missing (fix: use a kernel and Docker built with seccomp)")
+        if not info.seccomp:
+            yield False, "seccomp: missing (fix: use a kernel and Docker built with seccomp)"
+        else:
+            try:
+                yield True, f"seccomp: {seccomp.describe()}"
+            except SandboxError as exc:
+                yield False, f"seccomp: {exc.message} (fix: {exc.fix})"
         if "runc" in info.runtimes:
             yield True, "runtime: runc registered"
         else:
@@ -37,7 +42,7 @@ def doctor_lines() -> Iterator[tuple[bool, str]]:
         else:
             yield True, (f"runtime: {GVISOR} (gVisor) not registered, optional (fix: apt-get install runsc, "
                          "add it to /etc/docker/daemon.json, reload dockerd)")
-        for status in images.list_images(sandbox.backend.api):
+        for status in images.list_images(sandbox.backend.api, sandbox.languages):
             if status.present:
                 yield True, f"image: {status.ref} present"
             else:

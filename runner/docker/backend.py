@@ -18,6 +18,7 @@ from ..units import MiB
 from .cleanup import Removals, owner_label, reap_stale_containers
 from .container import DockerContainer
 from .images import image_ref
+from .seccomp import security_option
 from .spares import SparePool
 
 # Docker refuses a memory limit below this.
@@ -75,6 +76,7 @@ class DockerBackend:
         self.removals = Removals(self.api)
         self._info: EngineInfo | None = None
         self._info_lock = threading.Lock()
+        self._seccomp: str | None = None
         self.spares = SparePool(self._new_container, per_kind=spares_per_kind, kinds=warm_kinds)
         # Containers of dead owners go, but never on a run's critical path.
         self._reaper = threading.Thread(target=reap_stale_containers, args=(self.api,), daemon=True,
@@ -105,17 +107,16 @@ class DockerBackend:
 
         language, limits = kind
         gvisor = limits.runtime == GVISOR
-        ulimits = [Ulimit(name="fsize", soft=limits.file_size, hard=limits.file_size),
-                   Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),
-                   Ulimit(name="msgqueue", soft=0, hard=0),   # /dev/mqueue stays writable otherwise
-                   Ulimit(name="core", soft=0, hard=0)]
-        if gvisor:
-            ulimits.append(Ulimit(name="nproc", soft=limits.pids, hard=limits.pids))
+        # The init sets every limit on the program itself, but gVisor refuses it the
+        # message-queue limit: there Docker sets it (/dev/mqueue stays writable otherwise).
+        ulimits = [Ulimit(name="msgqueue", soft=0, hard=0)] if gvisor else []
+        if self._seccomp is None:
+            self._seccomp = security_option() or ""   # a bad custom profile raises, every time
         return DockerContainer(
-            self.api, self.removals, image=image_ref(language.image), language=language, limits=limits,
+            self.api, self.removals, image=image_ref(language), language=language, limits=limits,
             command=init_command(language, limits, process_limit=gvisor), owner=self.owner,
             host_pids=limits.pids + (GVISOR_HOST_PIDS_EXTRA if gvisor else 0), ulimits=ulimits,
-            seccomp=None)
+            seccomp=self._seccomp or None)
 
     def wait_for_cleanup(self, timeout: float = 30) -> bool:
         return self.removals.wait(timeout)

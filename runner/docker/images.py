@@ -1,8 +1,10 @@
 """Runner images: where their Dockerfiles are, how they are tagged, how they are built.
 
-Tags are content hashes of what goes into an image (its Dockerfile and the init), so
-a changed Dockerfile gets a new tag and is rebuilt, and an old image is never used by
-mistake. Offline, the base is a Debian image made locally with debootstrap from the
+One Dockerfile (language.Dockerfile) makes every built-in language's image from its
+entry in the language table: its Debian packages and its source file's name. Tags are
+content hashes of what goes into an image (the Dockerfiles, the init, the packages and
+the file name), so any change gets a new tag and is rebuilt, and an old image is never
+used by mistake. Offline, the base is a Debian image made locally with debootstrap from the
 host's own apt sources: no registry is needed, and no mirror is written here.
 """
 
@@ -22,9 +24,9 @@ from typing import Callable
 import docker.errors
 
 from ..errors import SandboxError
+from ..languages import BUILTIN, Language
 
 IMAGE_DIR = Path(__file__).resolve().parent.parent / "images"
-LANGUAGE_IMAGES = ("python", "node", "bash", "c")
 ONLINE_BASE = "debian:bookworm-slim"
 OFFLINE_BASE_REPO = "tui-sandbox-base"
 LABEL = "tui-sandbox.image"
@@ -32,10 +34,11 @@ LABEL = "tui-sandbox.image"
 Progress = Callable[[str], None]
 
 
-def _digest(*names: str) -> str:
+def _digest(*names: str, extra: str = "") -> str:
     h = hashlib.sha256()
     for name in names:
         h.update(name.encode() + b"\0" + (IMAGE_DIR / name).read_bytes() + b"\0")
+    h.update(extra.encode())
     return h.hexdigest()[:12]
 
 
@@ -43,11 +46,18 @@ def init_ref() -> str:
     return f"tui-sandbox-init:{_digest('init.Dockerfile', 'init.c')}"
 
 
-def image_ref(key: str) -> str:
-    """The tag the engine runs for a built-in image key; any other text is a reference already."""
-    if key not in LANGUAGE_IMAGES:
-        return key
-    return f"tui-sandbox-{key}:{_digest('init.Dockerfile', 'init.c', f'{key}.Dockerfile')}"
+def built_here(languages: dict[str, Language] | None = None) -> list[Language]:
+    """The languages whose images we build (the others name an image of their own)."""
+    return [lang for lang in (languages or BUILTIN).values() if lang.packages is not None]
+
+
+def image_ref(language: Language) -> str:
+    """The image a language's runs use."""
+    if language.packages is None:
+        return language.image or ""
+    recipe = f"{' '.join(language.packages)}\0{language.file}"
+    return (f"tui-sandbox-{language.name}:"
+            f"{_digest('init.Dockerfile', 'init.c', 'language.Dockerfile', extra=recipe)}")
 
 
 def build_command() -> str:
@@ -57,22 +67,23 @@ def build_command() -> str:
 
 @dataclass(frozen=True)
 class ImageStatus:
-    key: str
+    language: str
     ref: str
     present: bool
     size_bytes: int | None
 
 
-def list_images(api) -> list[ImageStatus]:
+def list_images(api, languages: dict[str, Language] | None = None) -> list[ImageStatus]:
     present = {}
     for image in api.images(filters={"label": LABEL}):
         for tag in image.get("RepoTags") or []:
             present[tag] = image.get("Size")
-    return [ImageStatus(key, image_ref(key), image_ref(key) in present, present.get(image_ref(key)))
-            for key in LANGUAGE_IMAGES]
+    return [ImageStatus(lang.name, image_ref(lang), image_ref(lang) in present, present.get(image_ref(lang)))
+            for lang in built_here(languages)]
 
 
-def build_images(api, offline: bool, progress: Progress = print, keys=LANGUAGE_IMAGES) -> list[str]:
+def build_images(api, offline: bool, progress: Progress = print,
+                 languages: dict[str, Language] | None = None) -> list[str]:
     """Build the init and the language images that are missing; return the refs built."""
     base = ensure_offline_base(api, progress) if offline else ONLINE_BASE
     built = []
@@ -80,21 +91,22 @@ def build_images(api, offline: bool, progress: Progress = print, keys=LANGUAGE_I
     if not _exists(api, init):
         _build(api, "init.Dockerfile", init, {"BASE": base}, progress)
         built.append(init)
-    for key in keys:
-        ref = image_ref(key)
+    for lang in built_here(languages):
+        ref = image_ref(lang)
         if _exists(api, ref):
             progress(f"{ref}: up to date")
             continue
-        _build(api, f"{key}.Dockerfile", ref, {"BASE": base, "INIT": init}, progress)
+        _build(api, "language.Dockerfile", ref, {"BASE": base, "INIT": init, "SOURCE_FILE": lang.file,
+                                                 "PACKAGES": " ".join(lang.packages or ())}, progress)
         built.append(ref)
-    for ref in remove_stale_images(api):
+    for ref in remove_stale_images(api, languages):
         progress(f"removed {ref}: an older build")
     return built
 
 
-def remove_stale_images(api) -> list[str]:
-    """Our images whose tag no longer matches their Dockerfiles' content."""
-    current = {init_ref(), *(image_ref(key) for key in LANGUAGE_IMAGES)}
+def remove_stale_images(api, languages: dict[str, Language] | None = None) -> list[str]:
+    """Our images whose tag no longer matches what goes into them."""
+    current = {init_ref(), *(image_ref(lang) for lang in built_here(languages))}
     removed = []
     for image in api.images(filters={"label": LABEL}):
         for tag in image.get("RepoTags") or []:

@@ -9,25 +9,74 @@
  *  - Short runs end before Docker's stats stream sends its first frame (about
  *    1 s). The init reads the container's own cgroup every interval, and once at
  *    the end, so every run has CPU, memory, PIDs and the peak.
+ *  - No output may be lost. The program writes into pipes of the init's own, and the
+ *    init relays them to the container's stdout and stderr. Under gVisor a large
+ *    write to the container's pipe comes back short (64 KiB), and unbuffered CPython
+ *    drops the rest without a word; the init loops over short writes instead.
+ *  - Nor may too much be kept: the output cap is enforced here, cut at the exact byte,
+ *    and the program killed at once, not a round trip through Docker later. (Under
+ *    gVisor a program can still open /proc/1/fd/1 and write past the init: gVisor
+ *    leaves a non-dumpable process's /proc entries to its uid. The controller keeps
+ *    a cap of its own.)
+ *  - The limits (file size, open files, processes, message queues, core files) are
+ *    set by the init on the program, so a backend without Docker's ulimits gets them.
+ *    gVisor refuses RLIMIT_MSGQUEUE from inside: there the runtime must set it (Docker:
+ *    --ulimit msgqueue=0), or the init will not start the program.
+ *  - A container can be started early, as a warm spare, and wait for its program: the
+ *    deadline starts when the source has arrived, never at container start.
  *
- * Usage:  init TIMEOUT_MS INTERVAL_MS COMPILE_TIMEOUT_MS SOURCE_PATH NCOMPILE [compile argv...] run argv...
+ * Usage:  init KEY=VALUE ... -- NCOMPILE [compile argv...] run argv...
+ *   timeout_ms=N          the run's deadline, from its start (required, >= 1)
+ *   compile_timeout_ms=N  the compile's deadline (default: timeout_ms)
+ *   interval_ms=N         how often to sample the cgroup (default 250)
+ *   source=PATH           the source's path in the image, which must be a link to
+ *                         /proc/self/fd/3 (checked, so an image without one says so)
+ *   idle_ms=N             no whole header line within N ms of start: exit 0, and
+ *                         say nothing (0: wait for ever). The source after it has no
+ *                         timer: whoever sends the header sends the source with it.
+ *   output_bytes=N        relay at most N bytes of stdout and stderr together, over
+ *                         both phases; past that, kill the program (0: no cap)
+ *   fsize=N nofile=N nproc=N   RLIMIT_FSIZE, _NOFILE, _NPROC of the program, soft and
+ *                         hard (0: leave alone). Under runc nproc counts every process
+ *                         of the uid on the host: pass it only under gVisor.
+ * The first NCOMPILE words after `--` are the compile command (none if 0). An unknown
+ * key or a malformed line: one line on stderr, exit 125.
  *
  * Standard input starts with a line "NONCE SIZE", then SIZE bytes of the program's
- * source; the rest belongs to the program. The source goes into a sealed memfd on
- * fd 3 (no write, shrink or grow, ever), and SOURCE_PATH is a root-owned symlink in
- * the image to /proc/self/fd/3: the program reads its source by its usual name but
- * cannot change it, and no archive needs copying into the container before start
- * (Docker's put_archive costs as much as a fifth of a run). Records go to stderr as
+ * source; the rest belongs to the program, whose stdin is the container's own. End of
+ * file before the header means its owner is gone: exit 0, silently. The source goes
+ * into a sealed memfd on fd 3 (no write, shrink or grow, ever), and the source path is
+ * a root-owned symlink in the image to /proc/self/fd/3: the program reads its source by
+ * its usual name but cannot change it, and no archive needs copying into the container
+ * before start (Docker's put_archive costs as much as a fifth of a run). Records go to
+ * stderr as
  *     \x1e NONCE KIND key=value ...\n
- * KIND is S (a stats sample) or E (the end of a phase), and last, D (done) on both
+ * KIND is S (a stats sample) or E (the end of a phase: how it ended, timed_out,
+ * output_limited, elapsed_ms, the cgroup's figures, and the program's own maxrss_kb and
+ * rusage_cpu_ns from wait4, which hold where the cgroup cannot be read), and last,
+ * D (done) on both
  * stdout and stderr: Docker copies the two pipes apart, so D on each says that
  * stream is complete, and the controller need not wait for the container to be torn
- * down. The program cannot forge them: it never sees the nonce, and E and D are
- * written after every process of the program is dead.
+ * down. A record joins the program's bytes in the same buffer, whole, so it never
+ * interleaves with them. The program cannot forge one: it never sees the nonce, and E
+ * and D are written after every process of the program is dead and its pipes drained.
+ *
+ * The init never blocks on a write: the container's stdout and stderr are written
+ * non-blocking from a bounded buffer each, so a slow or stalled reader holds up the
+ * program (its pipe fills) but never the deadline or the samples. What is still
+ * buffered when the program has ended waits for the reader until the deadline, and
+ * after it as long as the reader keeps taking it (STALL_MS, GRACE_MS); then the init
+ * exits without it (and so without E and D: the controller sees no report).
+ *
+ * Exit status: the program's (124 if it timed out, 128+N if signal N killed it, so 137
+ * past the output cap; 127 if it could not be started), 125 if the init failed (its
+ * command line, the header, the source), 0 if no program ever came.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,22 +84,80 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+/* Per stream: big enough that a flood moves in few system calls, small next to the
+ * container's memory limit (it is counted there). */
+#define BUF_SIZE (256 * 1024)
+/* The top of each buffer the program's bytes never take, so records always fit:
+ * samples may use it down to SAMPLE_ROOM from the end (then they are dropped), E and
+ * D all of it (two E and a D are far less than SAMPLE_ROOM). */
+#define RECORD_ROOM 4096
+#define SAMPLE_ROOM 2048
+#define RECORD_MAX 512
+/* A trickle of small writes is gathered for this long before the init reads it: waking
+ * for each one (and under gVisor, writing each to the host) cost more CPU than the
+ * program's own writes (100,000 lines: 14 s instead of 9 s under runsc at 0.5 CPU). */
+#define GATHER_MS 2
+#define GATHER_BELOW (16 * 1024)
+/* After the deadline, buffered output waits this long for a stalled reader to take
+ * some, and at most GRACE_MS in all: less than the controller's own grace (5 s), so the
+ * init's exit, not the controller's kill, ends the container, report and all. */
+#define STALL_MS 1000
+#define GRACE_MS 3000
+#define MAX_VALUE (1LL << 50)
+
+struct options {
+    long long timeout_ms, compile_timeout_ms, interval_ms, idle_ms, output_bytes;
+    long long fsize, nofile, nproc;
+    const char *source;
+};
+
+/* One of the program's output streams on its way to the container's fd: a ring buffer
+ * between the read end of the program's pipe and a non-blocking container fd. */
+struct stream {
+    int in;          /* the program's pipe; -1 once at end of file */
+    int out;         /* the container's fd; -1 once nobody reads it (then output is dropped) */
+    size_t head, len;
+    long long moving;       /* when it last got bytes out, or had none to get out */
+    long long gather_until; /* no reading before then: a trickle is gathering in the pipe */
+    char buf[BUF_SIZE];
+};
+
 static char nonce[72];
-static int sample_fd = 2;
+static struct options opt = {.interval_ms = 250};
+static struct stream streams[2]; /* zero here (in .bss, not 512 KiB of the binary); fds set in main */
+static struct stream *const out_stream = &streams[0], *const err_stream = &streams[1];
+static int sig_fd = -1;
+static long long relayed;         /* the program's bytes taken, both streams, all phases */
+static int output_limited;        /* a byte past output_bytes came: the program is killed */
 
 struct cgroup_sample {
     long long memory, peak, cpu_ns, pids, oom_kills;
+};
+
+struct phase {
+    int status, timed_out, output_limited;
+    long long elapsed_ms, deadline;
+    /* The program's own resource use (with its children it waited for), from wait4: the
+     * one source of its peak memory and CPU time where the cgroup cannot be read (gVisor). */
+    struct rusage usage;
 };
 
 static long long now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static int poll_ms(long long ms) {
+    return ms <= 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 /* A small file's text into buf (NUL-terminated); its length, or -1. */
@@ -113,9 +220,53 @@ static void sample_cgroup(struct cgroup_sample *s) {
     if (s->peak >= 0 && s->memory > s->peak) s->peak = s->memory;
 }
 
-/* One record in a single write, so it never interleaves with the program's bytes. */
-static void record(int fd, int must_arrive, const char *fmt, ...) {
-    char buf[512];
+/* --- the relay ------------------------------------------------------------------- */
+
+/* [from, from + n) of the ring as at most two pieces. */
+static int ring_iov(struct stream *s, size_t from, size_t n, struct iovec iov[2]) {
+    from %= BUF_SIZE;
+    size_t first = BUF_SIZE - from < n ? BUF_SIZE - from : n;
+    iov[0] = (struct iovec){s->buf + from, first};
+    iov[1] = (struct iovec){s->buf, n - first};
+    return n > first ? 2 : 1;
+}
+
+/* Writes what is buffered until the container's pipe is full; never waits for room. */
+static void flush(struct stream *s) {
+    while (s->len > 0 && s->out >= 0) {
+        struct iovec iov[2];
+        int k = ring_iov(s, s->head, s->len, iov);
+        ssize_t w = writev(s->out, iov, k);
+        if (w > 0) {
+            s->head = (s->head + w) % BUF_SIZE;
+            s->len -= w;
+            s->moving = now_ms();
+            continue;
+        }
+        if (w < 0 && errno == EINTR) continue;
+        if (w == 0 || errno == EAGAIN) return;
+        /* EPIPE and the like: the reader is gone for good, and what it would have read
+         * with it. Output is still drained, so the program is not held up. */
+        s->out = -1;
+        s->len = 0;
+    }
+}
+
+static void put(struct stream *s, const char *p, size_t n) {
+    if (s->len == 0) s->moving = now_ms();
+    struct iovec iov[2];
+    int k = ring_iov(s, s->head + s->len, n, iov);
+    for (int i = 0; i < k; i++) {
+        memcpy(iov[i].iov_base, p, iov[i].iov_len);
+        p += iov[i].iov_len;
+    }
+    s->len += n;
+}
+
+/* A record enters the stream whole, between the program's bytes. Samples are dropped
+ * when the reader lags far behind; E and D always fit (RECORD_ROOM). */
+static void record(struct stream *s, int sample, const char *fmt, ...) {
+    char buf[RECORD_MAX];
     int n = snprintf(buf, sizeof buf, "\x1e%s ", nonce);
     va_list ap;
     va_start(ap, fmt);
@@ -123,50 +274,182 @@ static void record(int fd, int must_arrive, const char *fmt, ...) {
     va_end(ap);
     if (n >= (int)sizeof buf - 1) n = sizeof buf - 2;
     buf[n++] = '\n';
-    for (int off = 0; off < n; ) {
-        ssize_t w = write(fd, buf + off, n - off);
-        if (w > 0) { off += w; continue; }
-        if (w < 0 && errno == EINTR) continue;
-        if (!must_arrive) return; /* a full pipe: drop the sample, never stall the deadline */
-        if (w < 0 && errno == EAGAIN) { usleep(1000); continue; }
-        return;
+    if (s->out < 0 || s->len + n > (size_t)(sample ? BUF_SIZE - SAMPLE_ROOM : BUF_SIZE)) return;
+    put(s, buf, n);
+    flush(s);
+}
+
+/* The init's own complaints while the relay runs: in order with the rest of stderr. */
+static void say(const char *fmt, ...) {
+    char buf[RECORD_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n >= (int)sizeof buf) n = sizeof buf - 1;
+    struct stream *s = err_stream;
+    if (s->out < 0 || s->len + n > BUF_SIZE - SAMPLE_ROOM) return;
+    put(s, buf, n);
+    flush(s);
+}
+
+/* Takes what the program wrote, as far as the buffer has room. Past the output cap,
+ * and for a stream nobody reads any more, it is read and thrown away, a buffer's worth
+ * a round: a program writing as fast as it is thrown away must not keep the init from
+ * its deadline. */
+static void fill(struct stream *s) {
+    static char scratch[65536];
+    size_t got = 0;
+    while (s->in >= 0 && got < BUF_SIZE) {
+        ssize_t n;
+        int discard = output_limited || s->out < 0;
+        if (discard) {
+            n = read(s->in, scratch, sizeof scratch);
+        } else {
+            size_t room = s->len < BUF_SIZE - RECORD_ROOM ? BUF_SIZE - RECORD_ROOM - s->len : 0;
+            if (room == 0) return;
+            struct iovec iov[2];
+            int k = ring_iov(s, s->head + s->len, room, iov);
+            n = readv(s->in, iov, k);
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) {
+            if (got < GATHER_BELOW) s->gather_until = now_ms() + GATHER_MS;
+            return;
+        }
+        if (n <= 0) { /* end of file: every writer is gone */
+            close(s->in);
+            s->in = -1;
+            return;
+        }
+        long long keep = n;
+        if (opt.output_bytes > 0 && relayed + keep > opt.output_bytes) {
+            keep = opt.output_bytes - relayed;
+            output_limited = 1;
+        }
+        relayed += keep;
+        got += n;
+        if (discard || keep == 0) continue;
+        if (s->len == 0) s->moving = now_ms();
+        s->len += keep;
     }
 }
 
-static void emit_sample(long long t0) {
-    struct cgroup_sample s = {-1, -1, -1, -1, -1};
-    sample_cgroup(&s);
-    record(sample_fd, 0, "S t_ms=%lld cpu_ns=%lld memory=%lld pids=%lld",
-           now_ms() - t0, s.cpu_ns, s.memory, s.pids);
+/* One round: waits up to timeout_ms for the program's output, room in the container's
+ * pipes, or (while the program runs) a SIGCHLD, and moves what it can. Once it is
+ * dead, what it left is read at once, not gathered. */
+static void pump(long long timeout_ms, int running) {
+    struct pollfd fds[5];
+    struct stream *of[5] = {0};
+    int n = 0;
+    long long t = now_ms();
+    if (running) fds[n++] = (struct pollfd){sig_fd, POLLIN, 0};
+    for (int i = 0; i < 2; i++) {
+        struct stream *s = &streams[i];
+        int room = output_limited || s->out < 0 || s->len < BUF_SIZE - RECORD_ROOM;
+        if (s->in >= 0 && room && running && s->gather_until > t) {
+            if (timeout_ms > s->gather_until - t) timeout_ms = s->gather_until - t;
+        } else if (s->in >= 0 && room) {
+            of[n] = s;
+            fds[n++] = (struct pollfd){s->in, POLLIN, 0};
+        }
+        if (s->out >= 0 && s->len > 0) { of[n] = s; fds[n++] = (struct pollfd){s->out, POLLOUT, 0}; }
+    }
+    if (poll(fds, n, poll_ms(timeout_ms)) <= 0) return;
+    for (int i = 0; i < n; i++) {
+        if (!fds[i].revents) continue;
+        if (!of[i]) { /* SIGCHLD: the caller reaps; only clear what is pending */
+            struct signalfd_siginfo info[8];
+            while (read(sig_fd, info, sizeof info) > 0) {}
+        } else if (fds[i].events & POLLIN) {
+            fill(of[i]);
+        }
+    }
+    /* Written after reading, so what just came leaves at once when there is room. */
+    flush(out_stream);
+    flush(err_stream);
 }
 
-/* Reads "NONCE SIZE\n" byte by byte, so not one byte of the program's input is taken. */
+/* When to stop waiting for the reader: not before the deadline (the program may have
+ * ended early while the reader lags), then once a stream with something to say has
+ * got nothing out for STALL_MS (nothing more can be complete then), or GRACE_MS after
+ * the deadline. A stream with nothing pending is not stalled: the reader of one
+ * stream may well go on taking the other's samples while it stalls. */
+static long long give_up_at(long long deadline) {
+    long long at = deadline + GRACE_MS;
+    for (int i = 0; i < 2; i++) {
+        struct stream *s = &streams[i];
+        if (s->out >= 0 && s->len > 0 && s->moving + STALL_MS < at) at = s->moving + STALL_MS;
+    }
+    return at < deadline ? deadline : at;
+}
+
+/* Every record and byte out, or the reader given up on. 0 when all went. */
+static int flush_all(long long deadline) {
+    for (;;) {
+        flush(out_stream);
+        flush(err_stream);
+        if (out_stream->len == 0 && err_stream->len == 0) return 0;
+        long long t = now_ms(), at = give_up_at(deadline);
+        if (t >= at) return -1;
+        pump(at - t, 0);
+    }
+}
+
+/* --- start-up ---------------------------------------------------------------------- */
+
+/* Reads "NONCE SIZE\n" byte by byte, so not one byte of the program's input is taken.
+ * The size; -1 for a malformed header; -2 if none came: end of file, or idle_ms ran
+ * out (a spare nobody claimed). */
 static long long read_header(void) {
+    long long until = opt.idle_ms > 0 ? now_ms() + opt.idle_ms : -1;
     char line[128];
     size_t i = 0;
-    char c;
-    while (i < sizeof line - 1) {
+    for (;;) {
+        if (until >= 0) {
+            struct pollfd p = {0, POLLIN, 0};
+            long long left = until - now_ms();
+            if (left <= 0) return -2;
+            int r = poll(&p, 1, poll_ms(left));
+            if (r < 0 && errno == EINTR) continue;
+            if (r == 0) return -2;
+        }
+        char c;
         ssize_t n = read(0, &c, 1);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0 || c == '\n') break;
+        if (n < 0) return -1;
+        if (n == 0) return -2;
+        if (c == '\n') break;
+        if (i == sizeof line - 1) return -1;
         line[i++] = c;
     }
     line[i] = 0;
     char *space = strchr(line, ' ');
-    if (!space || space - line >= (long)sizeof nonce) return -1;
+    if (!space || space == line || space - line >= (long)sizeof nonce) return -1;
+    /* The nonce goes into every record: a space or a control byte would break them. */
+    for (char *p = line; p < space; p++)
+        if (*p <= ' ' || *p > '~') return -1;
+    char *digits = space + 1, *end;
+    if (*digits < '0' || *digits > '9') return -1;
+    errno = 0;
+    long long size = strtoll(digits, &end, 10);
+    if (errno || *end || size > MAX_VALUE) return -1;
     memcpy(nonce, line, space - line);
     nonce[space - line] = 0;
-    return atoll(space + 1);
+    return size;
 }
 
 /* The source into a sealed memfd on fd 3, which every process of the program inherits. */
-static int load_source(const char *path, long long size) {
-    char target[64];
-    ssize_t len = readlink(path, target, sizeof target - 1);
-    if (len < 0 || (target[len] = 0, strcmp(target, "/proc/self/fd/3") != 0)) {
-        dprintf(2, "tui-sandbox: %s in this image is not a link to /proc/self/fd/3; "
-                   "images for tui-sandbox need one for their language's source file\n", path);
-        return -1;
+static int load_source(long long size) {
+    if (opt.source) {
+        char target[64];
+        ssize_t len = readlink(opt.source, target, sizeof target - 1);
+        if (len < 0 || (target[len] = 0, strcmp(target, "/proc/self/fd/3") != 0)) {
+            dprintf(2, "tui-sandbox: %s in this image is not a link to /proc/self/fd/3; "
+                       "images for tui-sandbox need one for their language's source file\n",
+                    opt.source);
+            return -1;
+        }
     }
     int fd = memfd_create("source", MFD_ALLOW_SEALING);
     if (fd < 0) { dprintf(2, "tui-sandbox: memfd_create: %s\n", strerror(errno)); return -1; }
@@ -177,7 +460,8 @@ static int load_source(const char *path, long long size) {
         if (n <= 0) { dprintf(2, "tui-sandbox: the source ended early\n"); return -1; }
         for (ssize_t off = 0; off < n; ) {
             ssize_t w = write(fd, buf + off, n - off);
-            if (w < 0) { if (errno == EINTR) continue; return -1; }
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) { dprintf(2, "tui-sandbox: storing the source: %s\n", strerror(errno)); return -1; }
             off += w;
         }
         size -= n;
@@ -194,138 +478,286 @@ static int load_source(const char *path, long long size) {
     return 0;
 }
 
-static void exec_child(char **argv) {
+/* A second open file description of the container's fd, non-blocking: setting
+ * O_NONBLOCK on the fd itself would change every holder of that description (with a
+ * terminal, fds 0, 1 and 2 are one: the program's stdin would turn non-blocking). */
+static int open_nonblocking(int fd) {
+    char path[32];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int o = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (o < 0) dprintf(2, "tui-sandbox: reopening fd %d: %s\n", fd, strerror(errno));
+    return o;
+}
+
+/* --- a phase ----------------------------------------------------------------------- */
+
+static void set_limit(int resource, const char *name, long long value) {
+    struct rlimit rl;
+    if (getrlimit(resource, &rl) < 0) rl.rlim_max = RLIM_INFINITY;
+    /* Without privilege a hard limit only goes down; one already lower is stricter. */
+    rlim_t v = value;
+    if (rl.rlim_max != RLIM_INFINITY && v > rl.rlim_max) v = rl.rlim_max;
+    rl.rlim_cur = rl.rlim_max = v;
+    if (setrlimit(resource, &rl) == 0) return;
+    int err = errno;
+    /* gVisor refuses some limits outright (msgqueue: EPERM even to lower it); one the
+     * runtime has set as low already (Docker's --ulimit) is as good. */
+    if (getrlimit(resource, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max <= v &&
+        rl.rlim_cur <= v)
+        return;
+    dprintf(2, "tui-sandbox: cannot set %s to %lld: %s\n", name, value, strerror(err));
+    _exit(127); /* never run the program without the limits it was promised */
+}
+
+static void exec_child(char **argv, int out_fd, int err_fd) {
+    /* The program writes into the init's pipes; the container's own fds 1 and 2 are
+     * replaced, so nothing the program starts can write past the relay (or its cap). */
+    if (dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) _exit(127);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    /* SIGPIPE and SIGXFSZ above all: ignored, a file-size cap becomes silent short writes. */
     for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
-    /* The kernel's OOM killer must pick the program, never this init. */
-    int fd = open("/proc/self/oom_score_adj", O_WRONLY);
+    /* The kernel's OOM killer must pick the program, never this init. A non-dumpable
+     * process's /proc files belong to root, so oom_score_adj would not open: dumpable
+     * again, which is safe here as no other process of the program is alive yet, and
+     * exec replaces this memory (and the nonce in it) at once. */
+    prctl(PR_SET_DUMPABLE, 1);
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     if (fd >= 0) { (void)!write(fd, "1000", 4); close(fd); }
+    if (opt.fsize > 0) set_limit(RLIMIT_FSIZE, "fsize", opt.fsize);
+    if (opt.nofile > 0) set_limit(RLIMIT_NOFILE, "nofile", opt.nofile);
+    if (opt.nproc > 0) set_limit(RLIMIT_NPROC, "nproc", opt.nproc);
+    set_limit(RLIMIT_MSGQUEUE, "msgqueue", 0); /* /dev/mqueue is writable even on a read-only root */
+    set_limit(RLIMIT_CORE, "core", 0);
     execvp(argv[0], argv);
     dprintf(2, "tui-sandbox: cannot start %s: %s\n", argv[0], strerror(errno));
     _exit(127);
 }
 
-/* Runs one phase (compile or run) to its end; returns its wait status. */
-static int run_phase(char **argv, long long timeout_ms,
-                     long long interval_ms, long long *elapsed_ms, int *timed_out) {
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    long long t0 = now_ms();
-    pid_t pid = fork();
-    if (pid < 0) {
-        dprintf(2, "tui-sandbox: fork failed: %s\n", strerror(errno));
-        *elapsed_ms = 0;
-        *timed_out = 0;
-        return 127 << 8;
-    }
-    if (pid == 0) exec_child(argv);
-
-    long long deadline = t0 + timeout_ms, next_sample = t0 + interval_ms;
-    int status = 0, done = 0;
-    *timed_out = 0;
-    emit_sample(t0);
-    for (;;) {
-        int st;
-        pid_t w;
-        while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-            if (w == pid) { status = st; done = 1; }
-        if (done) break;
-        long long t = now_ms();
-        if (t >= deadline) { *timed_out = 1; break; }
-        if (t >= next_sample) {
-            emit_sample(t0);
-            while (next_sample <= t) next_sample += interval_ms;
-        }
-        long long wait_ms = (deadline < next_sample ? deadline : next_sample) - t;
-        struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000};
-        sigtimedwait(&chld, NULL, &ts);
-    }
-    *elapsed_ms = now_ms() - t0;
-    /* Whatever the program left behind (background children, a fork bomb) goes too. */
-    kill(-1, SIGKILL);
-    for (;;) {
-        int st;
-        pid_t w = waitpid(-1, &st, 0);
-        if (w == pid) status = st;
-        if (w < 0 && errno != EINTR) break;
-    }
-    return status;
-}
-
-static void end_record(const char *phase, int status, long long elapsed_ms, int timed_out) {
+static void emit_sample(long long t0) {
     struct cgroup_sample s = {-1, -1, -1, -1, -1};
     sample_cgroup(&s);
-    record(2, 1, "E phase=%s exited=%d code=%d signal=%d timed_out=%d elapsed_ms=%lld "
-                 "cpu_ns=%lld memory=%lld peak=%lld oom_kills=%lld",
-           phase, WIFEXITED(status) ? 1 : 0, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-           WIFSIGNALED(status) ? WTERMSIG(status) : 0, timed_out, elapsed_ms,
-           s.cpu_ns, s.memory, s.peak, s.oom_kills);
+    record(err_stream, 1, "S t_ms=%lld cpu_ns=%lld memory=%lld pids=%lld",
+           now_ms() - t0, s.cpu_ns, s.memory, s.pids);
 }
 
-static int exit_code_for(int status, int timed_out) {
-    if (timed_out) return 124;
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+/* Kills whatever the program left behind (background children, a fork bomb) and reaps
+ * it all; the program's own status into *status if it was still there. */
+static void kill_all(pid_t pid, int *status, struct rusage *usage) {
+    for (;;) {
+        kill(-1, SIGKILL); /* again each round: nothing started meanwhile survives */
+        int st;
+        struct rusage ru;
+        pid_t w = wait4(-1, &st, 0, &ru);
+        if (w > 0 && w == pid) { *status = st; *usage = ru; }
+        if (w < 0 && errno != EINTR) break;
+    }
+}
+
+/* Runs one phase (compile or run) to its end, its output drained; 0, or -1 if the
+ * reader was given up on (nothing more can be said then). */
+static int run_phase(char **argv, long long timeout_ms, struct phase *r) {
+    *r = (struct phase){0};
+    int out_pipe[2], err_pipe[2];
+    if (pipe2(out_pipe, O_CLOEXEC) < 0) out_pipe[0] = -1;
+    if (out_pipe[0] < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
+        say("tui-sandbox: pipe failed: %s\n", strerror(errno));
+        if (out_pipe[0] >= 0) { close(out_pipe[0]); close(out_pipe[1]); }
+        r->status = 127 << 8;
+        r->deadline = now_ms();
+        return 0;
+    }
+    long long t0 = now_ms();
+    r->deadline = t0 + timeout_ms;
+    pid_t pid = fork();
+    if (pid == 0) exec_child(argv, out_pipe[1], err_pipe[1]);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
+    fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
+    out_stream->in = out_pipe[0];
+    err_stream->in = err_pipe[0];
+    if (pid < 0) {
+        say("tui-sandbox: fork failed: %s\n", strerror(errno));
+        r->status = 127 << 8;
+    }
+
+    long long next_sample = t0 + opt.interval_ms;
+    int exited = pid < 0, killed = 0;
+    if (pid > 0) emit_sample(t0);
+    for (;;) {
+        long long t;
+        if (!killed) {
+            int st;
+            pid_t w;
+            struct rusage ru;
+            while ((w = wait4(-1, &st, WNOHANG, &ru)) > 0)
+                if (w == pid) { r->status = st; r->usage = ru; exited = 1; }
+            t = now_ms();
+            if (!exited && !output_limited && t >= r->deadline) r->timed_out = 1;
+            if (exited || r->timed_out || output_limited) {
+                r->elapsed_ms = t - t0;
+                kill_all(pid, &r->status, &r->usage);
+                killed = 1;
+            }
+        }
+        if (killed && out_stream->in < 0 && err_stream->in < 0) break;
+        t = now_ms();
+        long long wake;
+        if (killed) {
+            /* Draining what the dead left in their pipes, as fast as the reader takes it. */
+            wake = give_up_at(r->deadline);
+            if (t >= wake) return -1;
+        } else {
+            if (t >= next_sample) {
+                emit_sample(t0);
+                while (next_sample <= t) next_sample += opt.interval_ms;
+            }
+            wake = r->deadline < next_sample ? r->deadline : next_sample;
+        }
+        pump(wake - t, !killed);
+    }
+    r->output_limited = output_limited;
+    return 0;
+}
+
+static void end_record(const char *phase, const struct phase *r) {
+    struct cgroup_sample s = {-1, -1, -1, -1, -1};
+    sample_cgroup(&s);
+    int status = r->status;
+    const struct rusage *u = &r->usage;
+    long long rusage_cpu_ns = (u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1000000000LL
+                              + (u->ru_utime.tv_usec + u->ru_stime.tv_usec) * 1000LL;
+    record(err_stream, 0, "E phase=%s exited=%d code=%d signal=%d timed_out=%d "
+                          "output_limited=%d elapsed_ms=%lld cpu_ns=%lld memory=%lld "
+                          "peak=%lld oom_kills=%lld maxrss_kb=%ld rusage_cpu_ns=%lld",
+           phase, WIFEXITED(status) ? 1 : 0, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+           WIFSIGNALED(status) ? WTERMSIG(status) : 0, r->timed_out, r->output_limited,
+           r->elapsed_ms, s.cpu_ns, s.memory, s.peak, s.oom_kills, u->ru_maxrss, rusage_cpu_ns);
+}
+
+static int exit_code_for(const struct phase *r) {
+    if (r->timed_out) return 124;
+    if (WIFEXITED(r->status)) return WEXITSTATUS(r->status);
+    if (WIFSIGNALED(r->status)) return 128 + WTERMSIG(r->status);
     return 125;
 }
 
-static int finish(int status, int timed_out) {
-    record(1, 1, "D");
-    record(2, 1, "D");
-    return exit_code_for(status, timed_out);
+static int finish(const struct phase *r) {
+    record(out_stream, 0, "D");
+    record(err_stream, 0, "D");
+    flush_all(r->deadline);
+    return exit_code_for(r);
 }
 
+/* --- the command line ---------------------------------------------------------------- */
+
+#define USAGE "usage: init timeout_ms=N [compile_timeout_ms=N] [interval_ms=N] [source=PATH] " \
+              "[idle_ms=N] [output_bytes=N] [fsize=N] [nofile=N] [nproc=N] -- NCOMPILE " \
+              "[compile argv...] run argv..."
+
+static int bad_usage(const char *what, const char *arg) {
+    dprintf(2, "sandbox-init: %s%s%s (" USAGE ")\n", what, arg ? ": " : "", arg ? arg : "");
+    return 125;
+}
+
+/* A plain decimal number: no sign, no spaces, nothing after it. */
+static int parse_number(const char *s, long long *out) {
+    if (*s < '0' || *s > '9') return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v > MAX_VALUE) return -1;
+    *out = v;
+    return 0;
+}
+
+/* Fills opt; the index of NCOMPILE, or -1 after saying what is wrong. */
+static int parse_options(int argc, char **argv) {
+    static const struct { const char *name; long long *value; } keys[] = {
+        {"timeout_ms", &opt.timeout_ms}, {"compile_timeout_ms", &opt.compile_timeout_ms},
+        {"interval_ms", &opt.interval_ms}, {"idle_ms", &opt.idle_ms},
+        {"output_bytes", &opt.output_bytes}, {"fsize", &opt.fsize},
+        {"nofile", &opt.nofile}, {"nproc", &opt.nproc},
+    };
+    int seen[sizeof keys / sizeof keys[0] + 1] = {0};
+    int i = 1;
+    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (!eq || eq == argv[i]) return bad_usage("not KEY=VALUE", argv[i]), -1;
+        size_t klen = eq - argv[i];
+        int k = -1;
+        if (klen == 6 && strncmp(argv[i], "source", 6) == 0) {
+            k = sizeof keys / sizeof keys[0];
+            if (!eq[1]) return bad_usage("empty source", argv[i]), -1;
+            opt.source = eq + 1;
+        } else {
+            for (size_t j = 0; j < sizeof keys / sizeof keys[0]; j++)
+                if (strlen(keys[j].name) == klen && strncmp(argv[i], keys[j].name, klen) == 0) k = j;
+            if (k < 0) return bad_usage("unknown key", argv[i]), -1;
+            if (parse_number(eq + 1, keys[k].value) < 0)
+                return bad_usage("not a number", argv[i]), -1;
+        }
+        if (seen[k]++) return bad_usage("given twice", argv[i]), -1;
+    }
+    if (i >= argc) return bad_usage("no --", NULL), -1;
+    if (!seen[0] || opt.timeout_ms < 1) return bad_usage("timeout_ms >= 1 is required", NULL), -1;
+    if (!seen[1]) opt.compile_timeout_ms = opt.timeout_ms;
+    if (opt.compile_timeout_ms < 1 || opt.interval_ms < 1)
+        return bad_usage("compile_timeout_ms and interval_ms must be >= 1", NULL), -1;
+    return i + 1;
+}
 
 int main(int argc, char **argv) {
-    if (argc < 7) {
-        dprintf(2, "usage: %s TIMEOUT_MS INTERVAL_MS COMPILE_TIMEOUT_MS SOURCE_PATH NCOMPILE "
-                   "[compile...] run...\n", argv[0]);
-        return 125;
-    }
+    int at = parse_options(argc, argv);
+    if (at < 0) return 125;
+    long long ncompile;
+    if (at >= argc || parse_number(argv[at], &ncompile) < 0)
+        return bad_usage("NCOMPILE must follow --", NULL);
+    if (ncompile >= argc - at - 1) return bad_usage("no run command", NULL);
+    char **compile_argv = argv + at + 1, **run_argv = compile_argv + ncompile;
     /* kill(-1, SIGKILL) below is only safe inside the container's own PID namespace:
      * anywhere else it would kill every process of this user. */
     if (getpid() != 1) {
         dprintf(2, "%s: refusing to run: must be PID 1 of a container\n", argv[0]);
         return 125;
     }
-    long long timeout_ms = atoll(argv[1]), interval_ms = atoll(argv[2]);
-    long long compile_timeout_ms = atoll(argv[3]);
-    const char *source_path = argv[4];
-    int ncompile = atoi(argv[5]);
-    char **compile_argv = argv + 6, **run_argv = argv + 6 + ncompile;
-    if (ncompile < 0 || 6 + ncompile >= argc || interval_ms <= 0) return 125;
+    /* Nobody else of our uid may read this process's memory (and with it the nonce),
+     * from before the nonce arrives. */
+    prctl(PR_SET_DUMPABLE, 0);
+    /* A write to a reader that has gone must fail (EPIPE), never end the init. */
+    signal(SIGPIPE, SIG_IGN);
 
     long long source_size = read_header();
-    if (source_size < 0 || load_source(source_path, source_size) < 0) return 125;
-    /* Nobody else of our uid may read this process's memory (and with it the nonce). */
-    prctl(PR_SET_DUMPABLE, 0);
-    /* A second open file description of stderr, non-blocking for samples only: setting
-     * O_NONBLOCK on fd 2 itself would change the program's stderr too. */
-    int fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd >= 0) sample_fd = fd;
+    if (source_size == -2) return 0; /* a spare nobody claimed, or its owner died */
+    if (source_size < 0) {
+        dprintf(2, "tui-sandbox: stdin must start with a line \"NONCE SIZE\"\n");
+        return 125;
+    }
+    if (load_source(source_size) < 0) return 125;
 
+    /* From here on, the container's stdout and stderr are written only through these. */
+    out_stream->in = err_stream->in = -1;
+    if ((out_stream->out = open_nonblocking(1)) < 0 || (err_stream->out = open_nonblocking(2)) < 0)
+        return 125;
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, NULL);
-
-    long long elapsed_ms;
-    int timed_out, status;
+    sig_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sig_fd < 0) { dprintf(2, "tui-sandbox: signalfd: %s\n", strerror(errno)); return 125; }
+    struct phase r;
     if (ncompile > 0) {
         char **compile_only = calloc(ncompile + 1, sizeof *compile_only);
         if (!compile_only) return 125;
         memcpy(compile_only, compile_argv, ncompile * sizeof *compile_only);
-        status = run_phase(compile_only, compile_timeout_ms, interval_ms, &elapsed_ms, &timed_out);
-        if (timed_out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            end_record("compile", status, elapsed_ms, timed_out);
-            return finish(status, timed_out);
-        }
-        end_record("compile", status, elapsed_ms, timed_out);
+        if (run_phase(compile_only, opt.compile_timeout_ms, &r) < 0) return exit_code_for(&r);
+        end_record("compile", &r);
+        if (r.timed_out || r.output_limited || !WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0)
+            return finish(&r);
     }
-    status = run_phase(run_argv, timeout_ms, interval_ms, &elapsed_ms, &timed_out);
-    end_record("run", status, elapsed_ms, timed_out);
-    return finish(status, timed_out);
+    if (run_phase(run_argv, opt.timeout_ms, &r) < 0) return exit_code_for(&r);
+    end_record("run", &r);
+    return finish(&r);
 }

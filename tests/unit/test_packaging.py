@@ -13,9 +13,9 @@ def test_wheel_ships_dockerfiles_init_and_themes(tmp_path):
                    check=True, capture_output=True)
     wheel = next(tmp_path.glob("tui_sandbox-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for lang in ("python", "node", "bash", "c", "init"):
-        assert f"runner/images/{lang}.Dockerfile" in names
-    assert "runner/images/init.c" in names
+    for name in ("language.Dockerfile", "init.Dockerfile", "init.c"):
+        assert f"runner/images/{name}" in names
+    assert "runner/docker/seccomp-docker-default.json" in names
     assert any(n.startswith("tui_sandbox/themes/") and n.endswith(".toml") for n in names)
     for module in ("cli.py", "app.py", "app.tcss", "widgets/editor.py", "screens/experiments.py",
                    "experiments/index.toml", "experiments/hello.js"):

@@ -74,14 +74,22 @@ def test_user_toml_overrides_and_adds_languages(tmp_path):
                       'extensions = [".lua"]\n')
     table = load_languages(config)
     assert table["python"].run == ("python3", "-X", "dev", "{file}")
-    assert table["python"].image == BUILTIN["python"].image
+    assert table["python"].packages == BUILTIN["python"].packages
     assert table["lua"].commands(128 * MiB) == ([], ["lua5.4", "/sandbox/main.lua"])
     assert for_filename("x.lua", table).name == "lua"
-    assert image_ref("my-lua:1") == "my-lua:1" and image_ref("python").startswith("tui-sandbox-python:")
+    assert image_ref(table["lua"]) == "my-lua:1" and image_ref(table["python"]).startswith("tui-sandbox-python:")
+
+
+def test_naming_an_image_for_a_built_in_language_drops_the_packages(tmp_path):
+    config = tmp_path / "languages.toml"
+    config.write_text('[languages.python]\nimage = "my-python:2"\n')
+    python = load_languages(config)["python"]
+    assert python.packages is None and image_ref(python) == "my-python:2"
 
 
 @pytest.mark.parametrize("text, message", [
     ("[languages.x]\nfile = 'a'\n", "needs"),
+    ("[languages.x]\nfile = 'a'\nrun = ['x']\nimage = 'i'\npackages = ['lua5.4']\n", "either image"),
     ("[languages.x]\nimage='i'\nfile='a'\nrun='python3 a'\n", "list of strings"),
     ("[languages.python]\ncolour = 'red'\n", "unknown keys"),
     ("[languages\n", "cannot read"),
