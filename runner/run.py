@@ -146,9 +146,10 @@ class Run:
             output_limited = budget.limited or end.int("output_limited") == 1
         else:
             # No report: we killed the container (output cap, host deadline, cancel) or the
-            # sandbox itself died. Time it from here; a kill of ours is a SIGKILL, not an exit.
+            # sandbox itself died (gVisor's dies whole on OOM). Time it from here; a kill of
+            # ours or the kernel's is a SIGKILL, not an exit.
             exit_code, signal_number = facts.exit.exit_code, None
-            if self._killed.is_set() and exit_code == 137:
+            if exit_code == 137 and (self._killed.is_set() or facts.exit.oom_killed):
                 exit_code, signal_number = None, 9
             duration = round(time.monotonic() - facts.started_at, 3) if facts.started_at else 0.0
             peak, cpu_ns, timed_out, oom = tracker.peak_memory, None, facts.timed_out, facts.exit.oom_killed

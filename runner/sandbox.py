@@ -27,12 +27,14 @@ MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
 class Sandbox:
     """One engine connection, shared by every run of one app, command or server.
-    spares_per_kind and warm_kinds size the warm spares that `warm` asks for."""
+    spares_per_kind and warm_kinds size the warm spares that `warm` asks for (an app
+    wants one kind, a server a few), spare_idle_s how long an unused spare waits."""
 
     def __init__(self, backend: Backend | None = None, languages: dict[str, Language] | None = None,
-                 *, spares_per_kind: int = 1, warm_kinds: int = 1) -> None:
+                 **backend_options) -> None:
         self._backend = backend
-        self._backend_options = {"spares_per_kind": spares_per_kind, "warm_kinds": warm_kinds}
+        # For the default backend, made on first use: spares_per_kind, warm_kinds, spare_idle_s.
+        self._backend_options = backend_options
         self._lock = threading.Lock()
         self._languages = languages
 

@@ -14,6 +14,7 @@ from ..backend import EngineInfo
 from ..errors import EngineUnavailable, RuntimeUnavailable
 from ..languages import Language
 from ..limits import Limits
+from ..protocol import SPARE_IDLE_S, init_command
 from ..units import MiB
 from .cleanup import Removals, owner_label, reap_stale_containers
 from .container import DockerContainer
@@ -70,14 +71,17 @@ def gvisor_refusal(info: EngineInfo, limits: Limits) -> str | None:
 
 
 class DockerBackend:
-    def __init__(self, api=None, *, spares_per_kind: int = 1, warm_kinds: int = 1) -> None:
+    def __init__(self, api=None, *, spares_per_kind: int = 1, warm_kinds: int = 1,
+                 spare_idle_s: float = SPARE_IDLE_S) -> None:
         self.api = api or connect()
         self.owner = owner_label()
         self.removals = Removals(self.api)
         self._info: EngineInfo | None = None
         self._info_lock = threading.Lock()
         self._seccomp: str | None = None
-        self.spares = SparePool(self._new_container, per_kind=spares_per_kind, kinds=warm_kinds)
+        self.spare_idle_s = spare_idle_s
+        self.spares = SparePool(self._new_container, per_kind=spares_per_kind, kinds=warm_kinds,
+                                max_age_s=spare_idle_s * 0.75)
         # Containers of dead owners go, but never on a run's critical path.
         self._reaper = threading.Thread(target=reap_stale_containers, args=(self.api,), daemon=True,
                                         name="tui-sandbox-reap")
@@ -103,8 +107,6 @@ class DockerBackend:
         self.spares.want((language, limits))
 
     def _new_container(self, kind: tuple[Language, Limits]) -> DockerContainer:
-        from ..protocol import init_command
-
         language, limits = kind
         gvisor = limits.runtime == GVISOR
         # The init sets every limit on the program itself, but gVisor refuses it the
@@ -114,7 +116,8 @@ class DockerBackend:
             self._seccomp = security_option() or ""   # a bad custom profile raises, every time
         return DockerContainer(
             self.api, self.removals, image=image_ref(language), language=language, limits=limits,
-            command=init_command(language, limits, process_limit=gvisor), owner=self.owner,
+            command=init_command(language, limits, process_limit=gvisor, idle_s=self.spare_idle_s),
+            owner=self.owner,
             host_pids=limits.pids + (GVISOR_HOST_PIDS_EXTRA if gvisor else 0), ulimits=ulimits,
             seccomp=self._seccomp or None)
 

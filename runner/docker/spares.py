@@ -13,15 +13,13 @@ import time
 from collections import OrderedDict
 from typing import Callable
 
-from ..protocol import SPARE_IDLE_S
-
-# A spare older than this is replaced before its init gives up waiting (SPARE_IDLE_S).
-MAX_AGE_S = SPARE_IDLE_S * 0.75
 
 
 class SparePool:
-    def __init__(self, make: Callable, *, per_kind: int = 1, kinds: int = 1) -> None:
+    def __init__(self, make: Callable, *, per_kind: int, kinds: int, max_age_s: float) -> None:
+        """max_age_s: a spare older than this is replaced, before its init stops waiting."""
         self._make = make
+        self.max_age_s = max_age_s
         self.per_kind, self.kinds = per_kind, kinds
         self._spares: OrderedDict = OrderedDict()    # kind -> [(made_at, container)]
         self._cond = threading.Condition()
@@ -54,7 +52,7 @@ class SparePool:
             spares = self._spares.get(kind)
             while spares:
                 made_at, container = spares.pop(0)
-                if time.monotonic() - made_at < MAX_AGE_S and container.alive:
+                if time.monotonic() - made_at < self.max_age_s and container.alive:
                     found = container
                     break
                 stale.append(container)
@@ -80,7 +78,7 @@ class SparePool:
         now = time.monotonic()
         expired = []
         for spares in self._spares.values():
-            while spares and now - spares[0][0] >= MAX_AGE_S:
+            while spares and now - spares[0][0] >= self.max_age_s:
                 expired.append(spares.pop(0)[1])
         for kind, spares in reversed(self._spares.items()):
             if len(spares) < self.per_kind:
@@ -92,7 +90,7 @@ class SparePool:
             with self._cond:
                 kind, expired = self._next_job()
                 while kind is None and not self._closed and not expired:
-                    self._cond.wait(timeout=MAX_AGE_S / 4)
+                    self._cond.wait(timeout=self.max_age_s / 4)
                     kind, expired = self._next_job()
                 if self._closed:
                     return

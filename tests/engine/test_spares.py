@@ -43,8 +43,9 @@ def run_events(box: Sandbox, source: str, language: str, limits: Limits):
     return events[0], events[-1].result
 
 
-def test_a_run_takes_the_warm_spare_and_a_new_one_is_made(warm_box):
-    limits = Limits(timeout=5)
+@pytest.mark.parametrize("runtime", ["runc", "runsc"])
+def test_a_run_takes_the_warm_spare_and_a_new_one_is_made(warm_box, runtime):
+    limits = Limits(timeout=5, runtime=runtime)
     spare_id = warm_and_wait(warm_box, "python", limits)
     started, result = run_events(warm_box, "print('from a spare')", "python", limits)
     assert isinstance(started, Started) and started.container_id == spare_id
@@ -114,3 +115,18 @@ def test_a_spare_whose_owner_is_sigkilled_ends_and_is_removed(sandbox, tmp_path)
     while containers_owned_by(sandbox, owner.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert containers_owned_by(sandbox, owner.pid) == []
+
+
+def test_a_spare_that_waits_too_long_ends_itself_and_is_replaced(sandbox):
+    box = Sandbox(spare_idle_s=2)
+    try:
+        first = warm_and_wait(box, "python", Limits())
+        time.sleep(3.5)   # past the init's idle limit: it exited, and Docker removed it
+        ids = {c["Id"] for c in sandbox.backend.api.containers(all=True)}
+        assert first not in ids
+        replacement = warm_and_wait(box, "python", Limits())
+        assert replacement != first
+        started, result = run_events(box, "print('still fresh')", "python", Limits())
+        assert result.verdict is Verdict.OK and result.output == "still fresh\n"
+    finally:
+        box.close()

@@ -1,10 +1,28 @@
-"""Every verdict, from real programs in real containers."""
+"""Every verdict, from real programs in real containers, under both runtimes: runc and
+gVisor (runsc) must say the same thing about the same program."""
 
-from runner import Verdict
+import pytest
+
+from runner import Limits, Verdict
 from runner.units import MiB
 
 
-def test_hello_world_is_ok_with_output_and_figures(run):
+@pytest.fixture(params=["runc", "runsc"])
+def runtime(request):
+    return request.param
+
+
+@pytest.fixture
+def run(sandbox, runtime):
+    """run(source, language="python", stdin=None, **limit changes) under this module's runtime."""
+
+    def _run(source: str, language: str = "python", stdin=None, **changes):
+        return sandbox.run(source, language, Limits(runtime=runtime).with_(**changes), stdin=stdin)
+
+    return _run
+
+
+def test_hello_world_is_ok_with_output_and_figures(run, runtime):
     result = run('print("hello"); import sys; print("oops", file=sys.stderr)')
     assert result.verdict is Verdict.OK
     assert result.exit_code == 0 and result.signal is None
@@ -14,7 +32,7 @@ def test_hello_world_is_ok_with_output_and_figures(run):
     assert 0 < result.duration_s < 5
     assert result.peak_memory_bytes and result.peak_memory_bytes > 100 * 1024
     assert result.truncated is False
-    assert result.language == "python" and result.runtime == "runc"
+    assert result.language == "python" and result.runtime == runtime
 
 
 def test_infinite_loop_times_out_at_the_limit(run):
