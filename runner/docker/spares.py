@@ -14,7 +14,6 @@ from collections import OrderedDict
 from typing import Callable
 
 
-
 class SparePool:
     def __init__(self, make: Callable, *, per_kind: int, kinds: int, max_age_s: float) -> None:
         """max_age_s: a spare older than this is replaced, before its init stops waiting."""
