@@ -41,7 +41,7 @@ def test_runs_as_a_non_root_user_with_no_capabilities(run):
 def test_no_new_privileges_and_seccomp_filter(run):
     seen = probe(run)
     assert seen["no_new_privs"] == "1" and seen["prctl_no_new_privs"] == 1
-    assert seen["seccomp"] == "2"          # filter mode: Docker's default profile
+    assert seen["seccomp"] == "2"          # filter mode: our profile (test_seccomp.py says which)
 
 
 def test_network_off_leaves_only_loopback(run):
