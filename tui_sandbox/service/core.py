@@ -1,0 +1,367 @@
+"""The service's core: every run on this host goes through here, whichever front it
+came from (HTTP, Piston, the classroom's apps).
+
+    service = SandboxService(max_running=2, rate="30/minute")
+    await service.start()
+    job = await service.submit(RunRequest(source="print(1)", language="python", user="ada"))
+    async for event in job.events(): ...      # Queued, Started, Output, Stats, ..., Finished
+    await service.stop()                      # cancels everything, removes every container
+
+Runs wait in a fair queue (queue.py) in front of a host-wide cap on running containers;
+each waiting run hears its place in line. A user may not ask for more than the
+operator's ceilings, nor more often than the rate limit. Every run's request and result
+go to the history (history.py), whatever way it ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Union
+
+from limits import parse as parse_rate
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from runner import Event, Finished, Limits, RunResult, Sandbox, SandboxError, Verdict
+from runner.units import GiB, format_size
+
+from .history import History, RunRecord
+from .queue import FairQueue, QueueFull, UserQueueFull
+
+log = logging.getLogger("tui_sandbox.service")
+
+# A run asked for and not begun within this long of a stop is cancelled, not waited for.
+STOP_WAIT_S = 20.0
+
+
+class Refused(SandboxError):
+    """The service will not take this run; status is the HTTP status that says why."""
+    status = 400
+    retry_after: float | None = None
+
+
+class CeilingExceeded(Refused):
+    status = 422
+
+
+class RateLimited(Refused):
+    status = 429
+
+
+class Busy(Refused):
+    """The queue, or this user's line in it, is full."""
+    status = 503
+
+
+class Stopping(Refused):
+    status = 503
+
+
+@dataclass(frozen=True)
+class Ceilings:
+    """The most a request may ask for. Over a ceiling is refused, never quietly clamped."""
+    memory: int = 1 * GiB
+    cpus: float = 1.0
+    pids: int = 256
+    timeout: float = 60.0
+    network: bool = True          # whether a run may turn the network on at all
+
+    def check(self, limits: Limits) -> None:
+        over = []
+        if limits.memory > self.memory:
+            over.append(f"memory {format_size(limits.memory)} is over this server's ceiling of "
+                        f"{format_size(self.memory)}")
+        if limits.cpus > self.cpus:
+            over.append(f"cpus {limits.cpus:g} is over this server's ceiling of {self.cpus:g}")
+        if limits.pids > self.pids:
+            over.append(f"pids {limits.pids} is over this server's ceiling of {self.pids}")
+        if limits.timeout > self.timeout:
+            over.append(f"timeout {limits.timeout:g} s is over this server's ceiling of {self.timeout:g} s")
+        if limits.network and not self.network:
+            over.append("the network is not allowed on this server")
+        if over:
+            raise CeilingExceeded("; ".join(over), "ask for less, or ask the operator to raise the ceiling")
+
+    def as_dict(self) -> dict:
+        return {"memory_bytes": self.memory, "cpus": self.cpus, "pids": self.pids,
+                "timeout_s": self.timeout, "network": self.network}
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    source: str
+    language: str = "python"
+    limits: Limits = field(default_factory=Limits)
+    stdin: str | None = None
+    user: str = "anonymous"
+    origin: str = "http"          # which front asked: http, piston, app
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The run waits: `position` is its place in line (1 is next), `running` of `cap`
+    containers are busy."""
+    position: int
+    running: int
+    cap: int
+
+    def describe(self) -> str:
+        return f"queued: {ordinal(self.position)} in line, {self.running}/{self.cap} running"
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The engine could not carry the run out at all (no engine, no image)."""
+    message: str
+    fix: str | None = None
+
+
+ServiceEvent = Union[Queued, Failed, Event]
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+class Job:
+    """One run asked of the service, from the queue to its result. Its events are kept,
+    so any number of watchers (the client, a teacher's view) can follow it from the start."""
+
+    def __init__(self, request: RunRequest) -> None:
+        self.id = uuid.uuid4().hex[:16]
+        self.request = request
+        self.queued_at = time.time()
+        self.started_at: float | None = None
+        self.state = "queued"             # queued, running, finished, failed
+        self.result: RunResult | None = None
+        self.failure: Failed | None = None
+        self.log: list[ServiceEvent] = []
+        self._changed = asyncio.Event()
+        self._run = None                  # the engine's Run, while it runs
+        self._cancelled = threading.Event()
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("finished", "failed")
+
+    def emit(self, event: ServiceEvent) -> None:
+        """On the event loop only."""
+        self.log.append(event)
+        if isinstance(event, Finished):
+            self.state, self.result = "finished", event.result
+        elif isinstance(event, Failed):
+            self.state, self.failure = "failed", event
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def events(self) -> AsyncIterator[ServiceEvent]:
+        """Every event from the first, then each as it comes, until the run has ended."""
+        seen = 0
+        while True:
+            changed = self._changed
+            while seen < len(self.log):
+                seen += 1
+                yield self.log[seen - 1]
+            if self.done:
+                return
+            await changed.wait()
+
+    async def wait(self) -> RunResult:
+        """The result; raises SandboxError if the engine could not run it."""
+        async for _ in self.events():
+            pass
+        if self.failure is not None:
+            raise SandboxError(self.failure.message, self.failure.fix)
+        assert self.result is not None
+        return self.result
+
+
+class SandboxService:
+    def __init__(self, sandbox: Sandbox | None = None, *, max_running: int | None = None,
+                 per_user: int = 3, max_waiting: int = 100, rate: str | None = None,
+                 ceilings: Ceilings | None = None, history: History | None = None) -> None:
+        self.cap = max_running or os.cpu_count() or 1
+        # A few warm spares per kind in use, never more than the cap's worth in all.
+        self.sandbox = sandbox or Sandbox(spares_per_kind=min(2, self.cap), warm_kinds=4)
+        self.ceilings = ceilings or Ceilings()
+        self.history = history
+        self.queue: FairQueue[Job] = FairQueue(per_user=per_user, total=max_waiting)
+        self._rate = parse_rate(rate) if rate else None
+        self._limiter = MovingWindowRateLimiter(MemoryStorage()) if rate else None
+        self.jobs: dict[str, Job] = {}
+        self.running: set[Job] = set()
+        self._wake = asyncio.Event()
+        self._scheduler: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._stopping = False
+        self.started_at = time.time()
+
+    # --- life ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._scheduler = asyncio.create_task(self._schedule(), name="tui-sandbox-scheduler")
+        # Connect now, off the loop: a missing engine is known at once, not at the first run.
+        try:
+            await asyncio.to_thread(lambda: self.sandbox.info)
+        except SandboxError:
+            pass   # /health says so, and every run fails with the fix until it comes
+
+    async def stop(self) -> None:
+        """Take no more work, cancel what waits and what runs, remove every container."""
+        self._stopping = True
+        while (job := self.queue.pop()) is not None:
+            self._finish_unrun(job, "Cancelled: the server is stopping")
+        for job in list(self.running):
+            self.cancel(job)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=STOP_WAIT_S)
+        if self._scheduler is not None:
+            self._scheduler.cancel()
+        await asyncio.to_thread(self.sandbox.close)
+
+    # --- asking for runs -------------------------------------------------------------
+
+    async def submit(self, request: RunRequest) -> Job:
+        """Check the request and queue it; raises Refused (or SandboxError for a bad
+        language or limits, or no engine) with a message for the client."""
+        if self._stopping:
+            raise Stopping("the server is stopping", "try again when it is back")
+        self.sandbox.language(request.language)            # LanguageError
+        request.limits.validate()                          # LimitError
+        self.ceilings.check(request.limits)
+        await asyncio.to_thread(self.sandbox.check, request.limits)   # the engine's own limits
+        self._hit_rate(request.user)
+        job = Job(request)
+        try:
+            self.queue.put(request.user, job)
+        except UserQueueFull as exc:
+            raise Busy(str(exc), "wait for one of them to finish") from None
+        except QueueFull as exc:
+            error = Busy(str(exc), "try again in a moment")
+            error.retry_after = 5
+            raise error from None
+        self.jobs[job.id] = job
+        self._forget_old_jobs()
+        self.sandbox.warm(self.sandbox.language(request.language), request.limits)
+        self._announce_places()
+        self._wake.set()
+        return job
+
+    def cancel(self, job: Job) -> None:
+        if job.done:
+            return
+        job._cancelled.set()
+        if job.state == "queued" and self.queue.remove(job.request.user, job):
+            self._finish_unrun(job, "Cancelled while waiting in the queue")
+            self._announce_places()
+        elif job._run is not None:
+            job._run.cancel()
+
+    def get(self, job_id: str) -> Job | None:
+        return self.jobs.get(job_id)
+
+    def status(self) -> dict:
+        return {"running": len(self.running), "queued": len(self.queue), "cap": self.cap}
+
+    # --- inside ----------------------------------------------------------------------
+
+    def _hit_rate(self, user: str) -> None:
+        if self._limiter is None:
+            return
+        if not self._limiter.hit(self._rate, user):
+            reset = self._limiter.get_window_stats(self._rate, user).reset_time
+            error = RateLimited(f"{user} has asked for more than {self._rate} runs",
+                                "wait a little before the next run")
+            error.retry_after = max(1, round(reset - time.time()))
+            raise error
+
+    def _announce_places(self) -> None:
+        for position, job in enumerate(self.queue.order(), start=1):
+            event = Queued(position, len(self.running), self.cap)
+            if not job.log or job.log[-1] != event:
+                job.emit(event)
+
+    def _forget_old_jobs(self) -> None:
+        """Finished jobs stay reachable a while (their result over GET); not for ever."""
+        if len(self.jobs) <= 1000:
+            return
+        for job_id in [j.id for j in self.jobs.values() if j.done][: len(self.jobs) - 1000]:
+            del self.jobs[job_id]
+
+    async def _schedule(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while len(self.running) < self.cap and (job := self.queue.pop()) is not None:
+                self.running.add(job)
+                task = asyncio.create_task(self._carry_out(job), name=f"tui-sandbox-run-{job.id}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            self._announce_places()
+
+    async def _carry_out(self, job: Job) -> None:
+        loop = asyncio.get_running_loop()
+        job.state, job.started_at = "running", time.time()
+        request = job.request
+
+        def run_in_thread() -> None:
+            # The history row is written before the end is told: a client that has its
+            # result can always read it back from GET /runs.
+            try:
+                run = self.sandbox.start(request.source, request.language, request.limits, request.stdin)
+                job._run = run
+                if job._cancelled.is_set():
+                    run.cancel()
+                for event in run.events():
+                    if isinstance(event, Finished):
+                        self._record(job, event.result)
+                    loop.call_soon_threadsafe(job.emit, event)
+            except SandboxError as exc:
+                self._record(job, failure=Failed(exc.message, exc.fix))
+                loop.call_soon_threadsafe(job.emit, Failed(exc.message, exc.fix))
+            except Exception as exc:  # noqa: BLE001 - a run never takes the service down
+                failure = Failed(f"the run failed unexpectedly: {exc!r}")
+                self._record(job, failure=failure)
+                loop.call_soon_threadsafe(job.emit, failure)
+
+        try:
+            await asyncio.to_thread(run_in_thread)
+        finally:
+            job._run = None
+            self.running.discard(job)
+            self._wake.set()
+
+    def _finish_unrun(self, job: Job, reason: str) -> None:
+        """A job that never reached a container: it still ends with a result, and a row."""
+        request = job.request
+        result = RunResult(verdict=Verdict.CANCELLED, exit_code=None, signal=None, kill_reason=reason,
+                           output="", error="", duration_s=0.0, peak_memory_bytes=None, truncated=False,
+                           language=self.sandbox.language(request.language).name,
+                           runtime=request.limits.runtime, limits=request.limits)
+        self._record(job, result)
+        job.emit(Finished(result))
+
+    def _record(self, job: Job, result: RunResult | None = None, failure: Failed | None = None) -> None:
+        if self.history is None:
+            return
+        request = job.request
+        if result is not None:
+            record = RunRecord.of_result(id=job.id, user=request.user, origin=request.origin,
+                                         source=request.source, result=result,
+                                         queued_at=job.queued_at, started_at=job.started_at)
+        else:
+            record = RunRecord.of_failure(id=job.id, user=request.user, origin=request.origin,
+                                          source=request.source, language=request.language,
+                                          limits=request.limits, message=failure.message if failure else "",
+                                          queued_at=job.queued_at, started_at=job.started_at)
+        try:
+            self.history.add(record)
+        except Exception:  # noqa: BLE001 - a full disk must not stop the runs
+            log.exception("could not write run %s to the history at %s", job.id, self.history.path)

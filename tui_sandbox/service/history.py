@@ -1,0 +1,182 @@
+"""Run history: every run's request and result in SQLite, written whatever the outcome.
+
+One file in the XDG data directory (WAL mode, so the service writes while the app and
+`tui-sandbox history` read). Each connection belongs to the thread that opened it;
+writes are single statements, so a crash never leaves half a row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner import Limits, RunResult
+
+# What is kept of a run's output: enough to read what happened, never a disk filler.
+KEPT_OUTPUT_CHARS = 64 * 1024
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    origin TEXT NOT NULL,            -- http, piston, app, cli
+    language TEXT NOT NULL,
+    source TEXT NOT NULL,
+    limits TEXT NOT NULL,            -- JSON, as Limits.as_dict()
+    verdict TEXT NOT NULL,           -- a runner verdict, or engine_error
+    kill_reason TEXT NOT NULL,
+    exit_code INTEGER,
+    signal TEXT,
+    output TEXT NOT NULL,
+    error TEXT NOT NULL,
+    truncated INTEGER NOT NULL,
+    duration_s REAL,
+    peak_memory_bytes INTEGER,
+    cpu_seconds REAL,
+    runtime TEXT NOT NULL,
+    queued_at REAL NOT NULL,         -- Unix time
+    started_at REAL,
+    finished_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_user ON runs (user, finished_at);
+CREATE INDEX IF NOT EXISTS runs_by_time ON runs (finished_at);
+"""
+
+COLUMNS = ("id", "user", "origin", "language", "source", "limits", "verdict", "kill_reason",
+           "exit_code", "signal", "output", "error", "truncated", "duration_s", "peak_memory_bytes",
+           "cpu_seconds", "runtime", "queued_at", "started_at", "finished_at")
+
+
+def data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "tui-sandbox"
+
+
+def default_path() -> Path:
+    return data_dir() / "history.sqlite3"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One row: a run as it was asked for and as it ended."""
+    id: str
+    user: str
+    origin: str
+    language: str
+    source: str
+    limits: dict
+    verdict: str
+    kill_reason: str
+    exit_code: int | None
+    signal: str | None
+    output: str
+    error: str
+    truncated: bool
+    duration_s: float | None
+    peak_memory_bytes: int | None
+    cpu_seconds: float | None
+    runtime: str
+    queued_at: float
+    started_at: float | None
+    finished_at: float
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in COLUMNS}
+
+    @classmethod
+    def of_result(cls, *, id: str, user: str, origin: str, source: str, result: RunResult,
+                  queued_at: float, started_at: float | None) -> "RunRecord":
+        return cls(id=id, user=user, origin=origin, language=result.language, source=source,
+                   limits=result.limits.as_dict(), verdict=result.verdict.value,
+                   kill_reason=result.kill_reason, exit_code=result.exit_code, signal=result.signal,
+                   output=_cap(result.output), error=_cap(result.error),
+                   truncated=result.truncated or len(result.output) > KEPT_OUTPUT_CHARS
+                   or len(result.error) > KEPT_OUTPUT_CHARS,
+                   duration_s=result.duration_s, peak_memory_bytes=result.peak_memory_bytes,
+                   cpu_seconds=result.cpu_seconds, runtime=result.runtime, queued_at=queued_at,
+                   started_at=started_at, finished_at=time.time())
+
+    @classmethod
+    def of_failure(cls, *, id: str, user: str, origin: str, source: str, language: str, limits: Limits,
+                   message: str, queued_at: float, started_at: float | None = None) -> "RunRecord":
+        """A run the engine could not carry out (no engine, no image): kept all the same."""
+        return cls(id=id, user=user, origin=origin, language=language, source=source,
+                   limits=limits.as_dict(), verdict="engine_error", kill_reason=message,
+                   exit_code=None, signal=None, output="", error="", truncated=False, duration_s=None,
+                   peak_memory_bytes=None, cpu_seconds=None, runtime=limits.runtime,
+                   queued_at=queued_at, started_at=started_at, finished_at=time.time())
+
+
+def _cap(text: str) -> str:
+    return text if len(text) <= KEPT_OUTPUT_CHARS else text[:KEPT_OUTPUT_CHARS]
+
+
+class History:
+    """The store. Safe to share between threads: each gets its own connection."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connection() as db:
+            db.executescript(SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.row_factory = sqlite3.Row
+            self._local.db = db
+        return db
+
+    def add(self, record: RunRecord) -> None:
+        values = record.as_dict()
+        values["limits"] = json.dumps(record.limits)
+        values["truncated"] = int(record.truncated)
+        placeholders = ", ".join(f":{name}" for name in COLUMNS)
+        self._connection().execute(
+            f"INSERT OR REPLACE INTO runs ({', '.join(COLUMNS)}) VALUES ({placeholders})", values)
+
+    def get(self, run_id: str) -> RunRecord | None:
+        row = self._connection().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _record(row) if row else None
+
+    def list(self, *, user: str | None = None, verdict: str | None = None, text: str | None = None,
+             limit: int = 50, before: float | None = None) -> list[RunRecord]:
+        """Newest first. text matches the source, the output or the kill reason."""
+        where, args = [], []
+        if user is not None:
+            where.append("user = ?")
+            args.append(user)
+        if verdict is not None:
+            where.append("verdict = ?")
+            args.append(verdict)
+        if text:
+            where.append("(instr(source, ?) OR instr(output, ?) OR instr(error, ?) OR instr(kill_reason, ?))")
+            args += [text] * 4
+        if before is not None:
+            where.append("finished_at < ?")
+            args.append(before)
+        sql = "SELECT * FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql += " ORDER BY finished_at DESC LIMIT ?"
+        return [_record(row) for row in self._connection().execute(sql, (*args, max(1, min(limit, 1000))))]
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+
+def _record(row: sqlite3.Row) -> RunRecord:
+    values = dict(row)
+    values["limits"] = json.loads(values["limits"])
+    values["truncated"] = bool(values["truncated"])
+    return RunRecord(**values)
