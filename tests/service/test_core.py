@@ -67,7 +67,7 @@ def test_the_cap_holds_and_the_queue_is_fair(sandbox, history):
         assert order == [greedy[0].id, greedy[1].id, modest.id, greedy[2].id]
         # Never two at once with a cap of one: each started after the one before finished.
         spans = sorted((job.started_at, history.get(job.id).finished_at) for job in [*greedy, modest])
-        assert all(later[0] >= earlier[1] - 0.05 for earlier, later in zip(spans, spans[1:]))
+        assert all(later[0] >= earlier[1] - 0.05 for earlier, later in zip(spans, spans[1:], strict=False))
         # Each waiting run heard its place: greedy's last was 2nd, fell to 3rd when modest
         # joined the round ahead of it, then rose to 1st; modest went from 2nd to 1st.
         assert [e.position for e in logs[2] if isinstance(e, Queued)] == [2, 3, 2, 1]
