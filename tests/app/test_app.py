@@ -294,3 +294,23 @@ async def test_c_is_highlighted_compiles_and_runs(sandbox):
         app.query_one("#language").value = "javascript"
         await pilot.pause()
         assert editor.language == "javascript" and editor.indent_width == 2
+
+
+async def test_ctrl_r_runs_in_the_warm_spare_made_for_the_current_settings(sandbox):
+    app = SandboxApp()   # an engine of its own, which keeps a spare for the current settings
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.runs._engine_ready, 30)
+        engine = app.runs.engine()
+        kind = (app.language, app.limits_panel.limits())
+        await wait_until(pilot, lambda: engine.backend.spares.ids(kind), 30)
+        spare = engine.backend.spares.ids(kind)[0]
+        # Under cgroup v1 a container's cgroup path names it: the program says where it ran.
+        app.editor.load("print(open('/proc/self/cgroup').read())")
+        await run_to_end(pilot, app, 30)
+        assert banner(app).startswith(" OK ")
+        assert spare in output(app)
+    # The app's exit removes its spares, in a thread of their own: wait for it, bounded.
+    deadline = time.monotonic() + 20
+    while our_containers(sandbox) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert our_containers(sandbox) == []
