@@ -55,8 +55,12 @@ class Container(Protocol):
     def start(self) -> None:
         """Start it (a warm spare is started already: then nothing happens)."""
 
-    def send_input(self, data: bytes) -> None:
-        """Write the init's standard input (preamble, source, program input), then end of file."""
+    def send_input(self, data: bytes, end: bool = True) -> None:
+        """Write to the init's standard input (the preamble and source first, then the
+        program's input), in order, never blocking the caller; with end, end of file."""
+
+    def close_input(self) -> None:
+        """End of file on the program's standard input."""
 
     def read(self, timeout: float) -> list[tuple[str, bytes]] | None:
         """The next chunks as ("stdout" | "stderr", bytes); [] if none came within

@@ -23,14 +23,19 @@ HOST_GRACE_S = 5.0
 
 
 class Run:
-    def __init__(self, make_container: Callable[[], Container], *, language: Language, source: bytes, limits: Limits,
-                 stdin: bytes | None = None) -> None:
+    def __init__(self, make_container: Callable[[], Container], *, language: Language, source: bytes,
+                 limits: Limits, stdin: bytes | None = None, interactive: bool = False) -> None:
         self._make_container = make_container
         self._container: Container | None = None
         self._language = language
         self._source = source
         self._limits = limits
         self._stdin = stdin or b""
+        # Interactive: the program's standard input stays open for send_input, until
+        # close_input; otherwise it is `stdin` and then end of file at once.
+        self._interactive = interactive
+        self._early_input: list[tuple[bytes, bool]] = []
+        self._program_sent = False
         self._nonce = new_nonce()
         self._cancelled = threading.Event()
         self._killed = threading.Event()
@@ -44,6 +49,23 @@ class Run:
         with self._lock:
             if self._started:
                 self._kill()
+
+    def send_input(self, data: bytes | str) -> None:
+        """More of the program's standard input (an interactive run only). Any thread."""
+        self._input(data.encode("utf-8") if isinstance(data, str) else data, end=False)
+
+    def close_input(self) -> None:
+        """End of file on the program's standard input (ctrl+d). Any thread."""
+        self._input(b"", end=True)
+
+    def _input(self, data: bytes, end: bool) -> None:
+        if not self._interactive:
+            raise ValueError("this run's input was given whole at its start: it is not interactive")
+        with self._lock:
+            if not self._program_sent:
+                self._early_input.append((data, end))   # sent right after the program
+                return
+        self._container.send_input(data, end)
 
     def events(self) -> Iterator[Event]:
         try:
@@ -70,7 +92,13 @@ class Run:
                 self._kill()
         facts, tracker, budget = _Facts(), StatsTracker(), OutputBudget(limits.output)
         facts.started_at = time.monotonic()
-        container.send_input(stdin_preamble(self._nonce, self._source) + self._stdin)
+        with self._lock:
+            container.send_input(stdin_preamble(self._nonce, self._source) + self._stdin,
+                                 end=not self._interactive)
+            for data, end in self._early_input:
+                container.send_input(data, end)
+            self._early_input.clear()
+            self._program_sent = True
         yield Started(container.id, language.name, limits.runtime, limits)
         if language.compile:
             yield Phase("compiling")

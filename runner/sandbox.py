@@ -67,10 +67,13 @@ class Sandbox:
         return language if isinstance(language, Language) else resolve(language, self.languages)
 
     def start(self, source: str | bytes, language: str | Language, limits: Limits | None = None,
-              stdin: str | bytes | None = None) -> Run:
+              stdin: str | bytes | None = None, *, interactive: bool = False) -> Run:
         """Check everything that can be checked before the run; return it, not yet begun.
         Its container is made (or taken from the spares) meanwhile, in the background,
-        while the engine checks the limits: a refusal discards it."""
+        while the engine checks the limits: a refusal discards it.
+
+        The program's standard input is `stdin`, then end of file; or, when interactive,
+        `stdin` and then whatever run.send_input() sends, until run.close_input()."""
         lang = self.language(language)
         limits = (limits or Limits()).validate()
         code = source.encode("utf-8") if isinstance(source, str) else source
@@ -83,7 +86,8 @@ class Sandbox:
         except BaseException:
             reservation.discard()
             raise
-        return Run(reservation.take, language=lang, source=code, limits=limits, stdin=data)
+        return Run(reservation.take, language=lang, source=code, limits=limits, stdin=data,
+                   interactive=interactive)
 
     def warm(self, language: str | Language, limits: Limits | None = None) -> None:
         """Keep a spare container ready for runs of exactly this language and these

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from runner import (
@@ -114,10 +115,13 @@ def cmd_run(args) -> int:
         stdin = read_stdin_file(args.stdin_file) if args.stdin_file else None
     except USAGE_ERRORS as exc:
         return _fail(args, exc, EXIT_USAGE)
+    # A person at a terminal talks to the program as it runs; a pipe, a file and --json
+    # give their input whole, then end of file, as before.
+    interactive = stdin is None and args.file != "-" and not args.json and _stdin_is_a_terminal()
     with Sandbox() as sandbox:
         try:
             language = pick_language(sandbox.languages, args.lang, filename)
-            run = sandbox.start(source, language, limits, stdin)
+            run = sandbox.start(source, language, limits, stdin, interactive=interactive)
         except USAGE_ERRORS as exc:
             return _fail(args, exc, EXIT_USAGE)
         except SandboxError as exc:
@@ -126,6 +130,9 @@ def cmd_run(args) -> int:
         # Ctrl-C (or a grader's SIGTERM) cancels the run rather than interrupting the code that
         # is reading it: the container is killed and removed, and the result says cancelled.
         previous = {sig: signal.signal(sig, lambda *_: run.cancel()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        if interactive:
+            threading.Thread(target=_pass_terminal_input, args=(run,), daemon=True,
+                             name="tui-sandbox-terminal").start()
         try:
             for event in run.events():
                 if isinstance(event, Output) and not args.json:
@@ -149,6 +156,27 @@ def cmd_run(args) -> int:
             sys.stderr.write("\n")
         print(verdict_line(result), file=sys.stderr)
     return exit_status(result)
+
+
+def _stdin_is_a_terminal() -> bool:
+    try:
+        return os.isatty(sys.stdin.fileno())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _pass_terminal_input(run) -> None:
+    """The terminal's lines to the program as they are typed (the terminal's own line
+    editing applies); ctrl+d at the start of a line is end of file."""
+    while True:
+        try:
+            data = os.read(sys.stdin.fileno(), 65536)
+        except OSError:
+            data = b""
+        if not data:
+            run.close_input()
+            return
+        run.send_input(data)
 
 
 def _fail(args, exc: SandboxError, status: int) -> int:

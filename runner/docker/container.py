@@ -4,6 +4,7 @@ multiplexed stream, killed, and removed."""
 
 from __future__ import annotations
 
+import queue
 import select
 import socket
 import struct
@@ -57,6 +58,9 @@ class DockerContainer:
         # container by itself as soon as it ends: nobody waits for that removal.
         self._auto_remove = limits.runtime == "runc"
         self._killed = threading.Event()
+        self._input_lock = threading.Lock()
+        self._input_ended = False
+        self._writer: queue.Queue | None = None
         self._frames = FrameSplitter()
         self.host_stats: DockerStatsFeed | None = None
         self.id = self._create(image, language, limits, command, owner, host_pids, ulimits, seccomp)
@@ -120,25 +124,46 @@ class DockerContainer:
             return False
         return not readable
 
-    def send_input(self, data: bytes) -> None:
-        sock = self._sock
+    def send_input(self, data: bytes, end: bool = True) -> None:
+        """Write to the init's standard input, in order; with end, end of file follows.
+        A small first write goes at once; anything else goes through a writer thread, so
+        a large input never blocks while nobody reads the output."""
+        with self._input_lock:
+            if self._input_ended:
+                return
+            self._input_ended = end
+            if self._writer is None and len(data) <= INLINE_INPUT_BYTES:
+                self._write(data, end)
+                return
+            if self._writer is None:
+                self._writer = queue.Queue()
+                threading.Thread(target=self._write_queued, args=(self._writer,), daemon=True,
+                                 name="tui-sandbox-stdin").start()
+            self._writer.put((data, end))
 
-        def send() -> None:
-            view = memoryview(data)
-            try:
-                while view:
-                    try:
-                        view = view[sock.send(view):]
-                    except BlockingIOError:   # the reader made the socket non-blocking
-                        select.select([], [sock], [], 1.0)
+    def close_input(self) -> None:
+        self.send_input(b"", end=True)
+
+    def _write_queued(self, writes: queue.Queue) -> None:
+        while True:
+            data, end = writes.get()
+            if not self._write(data, end) or end:
+                return
+
+    def _write(self, data: bytes, end: bool) -> bool:
+        """False once the other side is gone (the program ended without reading it all)."""
+        sock, view = self._sock, memoryview(data)
+        try:
+            while view:
+                try:
+                    view = view[sock.send(view):]
+                except BlockingIOError:   # the reader made the socket non-blocking
+                    select.select([], [sock], [], 1.0)
+            if end:
                 sock.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass  # the program ended without reading it all
-
-        if len(data) <= INLINE_INPUT_BYTES:
-            send()
-        else:  # a large input could fill the pipe while nobody reads the output
-            threading.Thread(target=send, daemon=True, name="tui-sandbox-stdin").start()
+            return True
+        except OSError:
+            return False
 
     def read(self, timeout: float) -> list[tuple[str, bytes]] | None:
         sock = self._sock

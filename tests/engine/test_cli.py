@@ -13,7 +13,9 @@ from ..conftest import containers_owned_by
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(*args, stdin: bytes | None = None, env=None, timeout=60):
+def cli(*args, stdin: bytes = b"", env=None, timeout=60):
+    # Standard input is always a pipe here (empty unless given): never the terminal that
+    # may have started pytest, which would make the run interactive.
     return subprocess.run([sys.executable, "-m", "tui_sandbox", *args], input=stdin, capture_output=True,
                           cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout)
 
@@ -173,3 +175,32 @@ def test_a_closed_pipe_ends_quietly_and_leaves_no_container(sandbox, program):
     doctor = subprocess.run(f"{sys.executable} -m tui_sandbox doctor | head -1", shell=True,
                             capture_output=True, cwd=ROOT)
     assert doctor.stdout.startswith(b"ok  engine") and b"Traceback" not in doctor.stderr
+
+
+def test_at_a_terminal_the_program_reads_what_is_typed(sandbox, program):
+    import pty
+    import select
+    import time
+
+    path = program('name = input("Your name? ")\nprint("Hello,", name)\n')
+    pid, terminal = pty.fork()
+    if pid == 0:   # the child: tui-sandbox run with a terminal on its standard input
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "tui_sandbox", "run", path])
+    seen, answered, deadline = b"", False, time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if select.select([terminal], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if b"Your name? " in seen and not answered:
+                os.write(terminal, b"Ada\n")
+                answered = True
+    _, status = os.waitpid(pid, 0)
+    text = seen.decode()
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "Hello, Ada" in text and "── OK: Finished normally" in text

@@ -1,0 +1,78 @@
+"""A running program's standard input stays open when the run is interactive: what is
+sent arrives in order, close_input is end of file, and the deadline still holds."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner import Finished, Limits, Output, Verdict
+
+ASK = {
+    "python": 'name = input("Your name? ")\nprint("Hello,", name)\n',
+    # read -p prompts only on a terminal: a plain printf prompts anywhere.
+    "bash": 'printf "Your name? "\nread name\necho "Hello, $name"\n',
+    "c": '#include <stdio.h>\nint main(void) { char name[64]; printf("Your name? "); fflush(stdout);\n'
+         '  if (scanf("%63s", name) == 1) printf("Hello, %s\\n", name); return 0; }\n',
+    "javascript": 'const rl = require("readline").createInterface({input: process.stdin});\n'
+                  'process.stdout.write("Your name? ");\n'
+                  'rl.on("line", (name) => { console.log("Hello, " + name); rl.close(); });\n',
+}
+
+
+def converse(sandbox, source: str, language: str, answer: str, **limits):
+    """Start a run, answer once its prompt has shown, then close its input."""
+    run = sandbox.start(source, language, Limits(**limits), interactive=True)
+    seen = ""
+    for event in run.events():
+        if isinstance(event, Output):
+            seen += event.text
+            if "?" in seen and answer:
+                run.send_input(answer)
+                run.close_input()
+                answer = ""
+        elif isinstance(event, Finished):
+            return event.result
+    raise AssertionError("no result")
+
+
+@pytest.mark.parametrize("language", sorted(ASK))
+def test_a_program_asks_and_gets_its_answer(sandbox, language):
+    result = converse(sandbox, ASK[language], language, "Ada\n")
+    assert result.verdict is Verdict.OK, result.kill_reason + result.error
+    assert result.output.endswith("Hello, Ada\n")
+
+
+def test_under_gvisor_too(sandbox):
+    result = converse(sandbox, ASK["python"], "python", "Grace\n", runtime="runsc")
+    assert result.verdict is Verdict.OK and result.output.endswith("Hello, Grace\n")
+
+
+def test_input_sent_before_the_run_begins_waits_for_it_in_order(sandbox):
+    run = sandbox.start("import sys; print(sys.stdin.read().split())", "python", interactive=True)
+    run.send_input("one ")
+    run.send_input(b"two ")
+    run.close_input()
+    result = [e for e in run.events() if isinstance(e, Finished)][0].result
+    assert result.output == "['one', 'two']\n"
+
+
+def test_a_program_waiting_for_input_still_times_out(sandbox):
+    run = sandbox.start("input()", "python", Limits(timeout=1.5), interactive=True)
+    result = [e for e in run.events() if isinstance(e, Finished)][0].result
+    assert result.verdict is Verdict.TIMEOUT and result.duration_s < 3
+
+
+def test_a_large_input_does_not_block_the_sender_or_deadlock(sandbox):
+    run = sandbox.start("import sys; data = sys.stdin.read(); print(len(data))", "python", interactive=True)
+    for _ in range(16):
+        run.send_input("x" * 65536)    # 1 MiB, more than any pipe holds
+    run.close_input()
+    result = [e for e in run.events() if isinstance(e, Finished)][0].result
+    assert result.output == f"{16 * 65536}\n"
+
+
+def test_only_an_interactive_run_takes_input_later(sandbox):
+    run = sandbox.start("print(1)", "python", stdin="given whole")
+    with pytest.raises(ValueError, match="not interactive"):
+        run.send_input("more")
+    assert [e for e in run.events() if isinstance(e, Finished)][0].result.verdict is Verdict.OK
