@@ -48,6 +48,9 @@ class Stats:
     cpu_percent: float | None    # of one core, as `docker stats` shows it; None on the first sample
     memory_bytes: int | None
     pids: int | None
+    # Blocked reading its standard input (an interactive run waits for its user); None
+    # where the runtime cannot tell (gVisor).
+    reading_input: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -25,5 +25,6 @@ class StatsTracker:
             self._last = (t_ms, cpu_ns)
         if memory is not None:
             self.peak_memory = max(self.peak_memory or 0, memory)
+        waiting = record.int("stdin_wait")
         return Stats(elapsed_s=t_ms / 1000, cpu_percent=cpu_percent, memory_bytes=memory,
-                     pids=record.int("pids"))
+                     pids=record.int("pids"), reading_input=None if waiting is None else waiting == 1)

@@ -49,7 +49,8 @@ class DockerStatsFeed:
             return Stats(elapsed_s=stats.elapsed_s,
                          cpu_percent=stats.cpu_percent if stats.cpu_percent is not None else self.cpu_percent,
                          memory_bytes=stats.memory_bytes if stats.memory_bytes is not None else self.memory,
-                         pids=stats.pids if stats.pids is not None else self.pids)
+                         pids=stats.pids if stats.pids is not None else self.pids,
+                         reading_input=stats.reading_input)
 
 
 def docker_cpu_percent(frame: dict) -> float | None:

@@ -51,7 +51,8 @@
  * before start (Docker's put_archive costs as much as a fifth of a run). Records go to
  * stderr as
  *     \x1e NONCE KIND key=value ...\n
- * KIND is S (a stats sample) or E (the end of a phase: how it ended, timed_out,
+ * KIND is S (a stats sample, with stdin_wait=1 while the program is blocked reading its
+ * standard input) or E (the end of a phase: how it ended, timed_out,
  * output_limited, elapsed_ms, the cgroup's figures, and the program's own maxrss_kb and
  * rusage_cpu_ns from wait4, which hold where the cgroup cannot be read), and last,
  * D (done) on both
@@ -73,6 +74,7 @@
  * command line, the header, the source), 0 if no program ever came.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -87,6 +89,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -535,11 +538,37 @@ static void exec_child(char **argv, int out_fd, int err_fd) {
     _exit(127);
 }
 
-static void emit_sample(long long t0) {
+/* Whether one of the program's threads is blocked reading its standard input: a learner
+ * whose program sits in input() should be told it waits for them, not that it hangs.
+ * Read from /proc/PID/task/TID/syscall (the call a thread is blocked in, then its
+ * arguments): read(0, ...). 1 yes, 0 no, -1 cannot tell (gVisor, or not permitted). */
+static int reading_stdin(pid_t pid) {
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+    DIR *tasks = opendir(dir);
+    if (!tasks) return -1;
+    int answer = -1;
+    struct dirent *task;
+    while ((task = readdir(tasks)) != NULL) {
+        if (task->d_name[0] == '.') continue;
+        char path[352], text[256];   /* room for dir and the longest d_name */
+        snprintf(path, sizeof path, "%s/%s/syscall", dir, task->d_name);
+        if (read_text(path, text, sizeof text) < 0) continue;
+        long nr = strtol(text, NULL, 10);
+        char *arg = strchr(text, ' ');
+        if (text[0] == 'r' || !arg) { if (answer < 0) answer = 0; continue; }  /* "running" */
+        answer = 0;
+        if (nr == SYS_read && strtoull(arg + 1, NULL, 16) == 0) { answer = 1; break; }
+    }
+    closedir(tasks);
+    return answer;
+}
+
+static void emit_sample(long long t0, pid_t pid) {
     struct cgroup_sample s = {-1, -1, -1, -1, -1};
     sample_cgroup(&s);
-    record(err_stream, 1, "S t_ms=%lld cpu_ns=%lld memory=%lld pids=%lld",
-           now_ms() - t0, s.cpu_ns, s.memory, s.pids);
+    record(err_stream, 1, "S t_ms=%lld cpu_ns=%lld memory=%lld pids=%lld stdin_wait=%d",
+           now_ms() - t0, s.cpu_ns, s.memory, s.pids, pid > 0 ? reading_stdin(pid) : -1);
 }
 
 /* Kills whatever the program left behind (background children, a fork bomb) and reaps
@@ -585,7 +614,7 @@ static int run_phase(char **argv, long long timeout_ms, struct phase *r) {
 
     long long next_sample = t0 + opt.interval_ms;
     int exited = pid < 0, killed = 0;
-    if (pid > 0) emit_sample(t0);
+    if (pid > 0) emit_sample(t0, pid);
     for (;;) {
         long long t;
         if (!killed) {
@@ -611,7 +640,7 @@ static int run_phase(char **argv, long long timeout_ms, struct phase *r) {
             if (t >= wake) return -1;
         } else {
             if (t >= next_sample) {
-                emit_sample(t0);
+                emit_sample(t0, exited ? 0 : pid);
                 while (next_sample <= t) next_sample += opt.interval_ms;
             }
             wake = r->deadline < next_sample ? r->deadline : next_sample;

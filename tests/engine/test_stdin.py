@@ -76,3 +76,17 @@ def test_only_an_interactive_run_takes_input_later(sandbox):
     with pytest.raises(ValueError, match="not interactive"):
         run.send_input("more")
     assert [e for e in run.events() if isinstance(e, Finished)][0].result.verdict is Verdict.OK
+
+
+def test_the_samples_say_when_the_program_waits_for_its_input(sandbox):
+    from runner import Stats
+
+    run = sandbox.start("x = input()\nwhile True: pass", "python", Limits(timeout=2), interactive=True)
+    waiting = []
+    for event in run.events():
+        if isinstance(event, Stats) and event.reading_input is not None:
+            waiting.append(event.reading_input)
+            if event.reading_input and waiting.count(True) == 2:
+                run.send_input("go\n")   # after two samples that saw it wait
+    # It waited for its input, then, answered, it computed until its timeout.
+    assert waiting[:2] == [True, True] and waiting[-1] is False
