@@ -194,3 +194,25 @@ def test_history_keeps_what_happened(sandbox, history):
     assert rows[0].peak_memory_bytes >= 60 << 20
     assert [r.verdict for r in history.list(verdict="oom")] == ["oom"]
     assert [r.output for r in history.list(text="hi")] == ["hi\n"]
+
+
+def test_an_interactive_run_takes_its_input_as_it_comes(sandbox, history):
+    async def main():
+        service = serve(sandbox, history, max_running=1)
+        await service.start()
+        try:
+            blocker = await service.submit(sleeper(0.5, "a"))
+            job = await service.submit(RunRequest(source='print("Hello,", input("Name? "))', user="b",
+                                                  interactive=True))
+            job.send_input("Ada\n")      # typed while it still waits in the queue
+            await blocker.wait()
+            result = await job.wait()
+            with pytest.raises(ValueError, match="not asked for as interactive"):
+                blocker.send_input("x")
+            return result
+        finally:
+            await service.stop()
+
+    result = asyncio.run(main())
+    assert result.verdict is Verdict.OK and result.output == "Name? Hello, Ada\n"
+    assert our_containers(sandbox) == []

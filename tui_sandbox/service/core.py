@@ -101,6 +101,9 @@ class RunRequest:
     stdin: str | None = None
     user: str = "anonymous"
     origin: str = "http"          # which front asked: http, piston, app
+    # The program's standard input stays open for Job.send_input until Job.close_input
+    # (a learner typing into their program); otherwise it is `stdin`, then end of file.
+    interactive: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,10 +149,41 @@ class Job:
         self._changed = asyncio.Event()
         self._run = None                  # the engine's Run, while it runs
         self._cancelled = threading.Event()
+        self._input_lock = threading.Lock()
+        self._early_input: list[tuple[str, bool]] = []   # sent before the run began
 
     @property
     def done(self) -> bool:
         return self.state in ("finished", "failed")
+
+    def send_input(self, text: str) -> None:
+        """More of an interactive run's standard input; kept in order until it runs."""
+        self._input(text, end=False)
+
+    def close_input(self) -> None:
+        """End of file on an interactive run's standard input."""
+        self._input("", end=True)
+
+    def _input(self, text: str, end: bool) -> None:
+        if not self.request.interactive:
+            raise ValueError("this run was not asked for as interactive: its input was given whole")
+        with self._input_lock:
+            run = self._run
+            if run is None:
+                self._early_input.append((text, end))
+                return
+        if end:
+            run.close_input()
+        else:
+            run.send_input(text)
+
+    def _attach(self, run) -> None:
+        """The engine's run has begun: it takes what was typed meanwhile, in order."""
+        with self._input_lock:
+            self._run = run
+            for text, end in self._early_input:
+                run.close_input() if end else run.send_input(text)
+            self._early_input.clear()
 
     def emit(self, event: ServiceEvent) -> None:
         """On the event loop only."""
@@ -237,12 +271,16 @@ class SandboxService:
         request.limits.validate()                          # LimitError
         self.ceilings.check(request.limits)
         await asyncio.to_thread(self.sandbox.check, request.limits)   # the engine's own limits
+        if self._stopping:   # it began while the engine was asked: the queue is drained already
+            raise Stopping("the server is stopping", "try again when it is back")
         self._hit_rate(request.user)
         job = Job(request)
         try:
             self.queue.put(request.user, job)
         except UserQueueFull as exc:
-            raise Busy(str(exc), "wait for one of them to finish") from None
+            error = Busy(str(exc), "wait for one of them to finish")
+            error.retry_after = 5
+            raise error from None
         except QueueFull as exc:
             error = Busy(str(exc), "try again in a moment")
             error.retry_after = 5
@@ -263,6 +301,11 @@ class SandboxService:
             self._announce_places()
         elif job._run is not None:
             job._run.cancel()
+
+    @property
+    def stopping(self) -> bool:
+        """stop() has begun: no new work is taken."""
+        return self._stopping
 
     def get(self, job_id: str) -> Job | None:
         return self.jobs.get(job_id)
@@ -315,8 +358,12 @@ class SandboxService:
             # The history row is written before the end is told: a client that has its
             # result can always read it back from GET /runs.
             try:
-                run = self.sandbox.start(request.source, request.language, request.limits, request.stdin)
-                job._run = run
+                run = self.sandbox.start(request.source, request.language, request.limits, request.stdin,
+                                         interactive=request.interactive)
+                if request.interactive:
+                    job._attach(run)
+                else:
+                    job._run = run
                 if job._cancelled.is_set():
                     run.cancel()
                 for event in run.events():
