@@ -80,29 +80,34 @@ class RecordExtractor:
         self._marker = RECORD_START + nonce.encode() + b" "
         self._pending = b""
 
-    def feed(self, data: bytes, final: bool = False) -> tuple[bytes, list[Record]]:
+    def feed(self, data: bytes, final: bool = False) -> list[bytes | Record]:
+        """The program's bytes and the init's records, in the order they came: bytes the
+        program wrote before a record belong before it (a compiler's warning before the
+        end of the compile)."""
         buf = self._pending + data
-        program = bytearray()
-        records: list[Record] = []
+        pieces: list[bytes | Record] = []
         while True:
             at = buf.find(self._marker)
             if at < 0:
                 break
             end = buf.find(b"\n", at)
             if end < 0:
-                program += buf[:at]
+                if at:
+                    pieces.append(buf[:at])
                 buf = buf[at:]
                 self._pending = b"" if final else buf
                 if final:
-                    program += buf
-                return bytes(program), records
-            program += buf[:at]
-            records.append(_parse(buf[at + len(self._marker):end]))
+                    pieces.append(buf)
+                return pieces
+            if at:
+                pieces.append(buf[:at])
+            pieces.append(_parse(buf[at + len(self._marker):end]))
             buf = buf[end + 1:]
         keep = 0 if final else _partial_marker_tail(buf, self._marker)
-        program += buf[:len(buf) - keep]
+        if len(buf) > keep:
+            pieces.append(buf[:len(buf) - keep])
         self._pending = buf[len(buf) - keep:]
-        return bytes(program), records
+        return pieces
 
 
 def _partial_marker_tail(buf: bytes, marker: bytes) -> int:

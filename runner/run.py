@@ -119,25 +119,23 @@ class Run:
             chunks = self._container.read(BATCH_SECONDS if budget else 0.5)
             ended = chunks is None
             for stream, payload in chunks or ():
-                payload, found = records[stream].feed(payload)
-                for record in found:
-                    if record.kind == "D":
+                for piece in records[stream].feed(payload):
+                    if isinstance(piece, bytes):
+                        if budget.take(stream, piece):
+                            self._kill()
+                    elif piece.kind == "D":
                         done.add(stream)
-                        continue
-                    event = self._on_record(record, facts, tracker)
-                    if event is not None:
+                    elif (event := self._on_record(piece, facts, tracker)) is not None:
                         yield from budget.flush()
                         yield event
-                if budget.take(stream, payload):
-                    self._kill()
             if ended or done == {"stdout", "stderr"}:
                 # Both streams complete (or closed): what is held back is the program's.
                 for stream, extractor in records.items():
-                    payload, found = extractor.feed(b"", final=True)
-                    for record in found:
-                        if record.kind != "D":
-                            self._on_record(record, facts, tracker)
-                    budget.take(stream, payload)
+                    for piece in extractor.feed(b"", final=True):
+                        if isinstance(piece, bytes):
+                            budget.take(stream, piece)
+                        elif piece.kind != "D":
+                            self._on_record(piece, facts, tracker)
                 yield from budget.flush(final=True)
                 return
             if not chunks or budget.due():
