@@ -1,0 +1,15 @@
+"""The classroom's SSH front: `ssh -p PORT NAME@HOST` and the class code open a fresh app
+for student NAME.
+
+The server (ssh.py, on asyncssh) admits students; each session (session.py) runs the real
+app in a process of its own on a real PTY (pty_session.py). The classroom never imports the
+app: a crash of one session touches no other, nor the server. The host key is made once and
+kept in the data directory (hostkey.py), so students never see "host identification
+changed" after a restart.
+
+    options.py   ClassOptions, add_ssh_flags(parser), class_options_from_args(args): light,
+                 no asyncssh, for the command line
+    cli.py       start_class(options) inside a running event loop (for `serve`);
+                 run_ssh_class(options), blocking; `python -m tui_sandbox.classroom --ssh PORT`
+    ssh.py       start_ssh_server(...) -> SSHClassServer: the server itself
+"""

@@ -1,0 +1,91 @@
+"""The classroom's options and command-line flags. Light: no asyncssh here, so a CLI can
+add the flags without paying for the SSH library until the server starts."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_MAX_SESSIONS = 30
+DEFAULT_IDLE_MINUTES = 30.0
+# A whole class often shares one address (a school's NAT): room for everyone to connect
+# at the start of a lesson, and still far too few tries to guess a class code.
+DEFAULT_ATTEMPTS_PER_MINUTE = 60
+DEFAULT_SSH_HOST = ""      # every interface: students are on other machines
+
+
+def default_data_dir() -> Path:
+    """$XDG_DATA_HOME/tui-sandbox, where the service keeps its history too."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "tui-sandbox"
+
+
+def default_app_command() -> list[str]:
+    return [sys.executable, "-m", "tui_sandbox"]
+
+
+@dataclass(frozen=True)
+class ClassOptions:
+    port: int
+    host: str = DEFAULT_SSH_HOST
+    class_code: str | None = None             # None: one is generated and printed
+    data_dir: Path | None = None               # None: default_data_dir()
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    idle_timeout_s: float | None = DEFAULT_IDLE_MINUTES * 60     # None or 0: never
+    attempts_per_minute: int = DEFAULT_ATTEMPTS_PER_MINUTE       # 0: no limit
+    app_command: list[str] = field(default_factory=default_app_command)
+    app_env: dict[str, str] = field(default_factory=dict)
+
+    def check(self) -> None:
+        """ValueError with a message for a person, before anything starts."""
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"--ssh: {self.port} is not a port")
+        if self.class_code is not None and not self.class_code.strip():
+            raise ValueError("--class-code must not be empty")
+        if self.max_sessions < 1:
+            raise ValueError("--max-sessions must be at least 1")
+        if self.idle_timeout_s is not None and self.idle_timeout_s < 0:
+            raise ValueError("--idle-timeout must not be negative")
+        if self.attempts_per_minute < 0:
+            raise ValueError("--ssh-attempts must not be negative")
+
+
+def add_ssh_flags(parser: argparse.ArgumentParser) -> None:
+    """--ssh PORT and the class's flags, on `serve` (or any parser)."""
+    group = parser.add_argument_group("classroom over SSH")
+    group.add_argument("--ssh", type=int, metavar="PORT", help="also let students in over SSH: "
+                       "ssh -p PORT NAME@HOST opens a fresh app for student NAME (0 picks a free port)")
+    group.add_argument("--ssh-host", default=DEFAULT_SSH_HOST, metavar="ADDRESS",
+                       help="address for SSH (default: every interface)")
+    group.add_argument("--class-code", metavar="CODE", help="the password students type (default: one is "
+                       "generated and printed). Prefer the environment: TUI_SANDBOX_CLASS_CODE")
+    group.add_argument("--max-sessions", type=int, default=DEFAULT_MAX_SESSIONS, metavar="N",
+                       help=f"students at once (default {DEFAULT_MAX_SESSIONS})")
+    group.add_argument("--idle-timeout", type=float, default=DEFAULT_IDLE_MINUTES, metavar="MINUTES",
+                       help=f"end a session with no key pressed for this long (default {DEFAULT_IDLE_MINUTES:g}; "
+                       "0: never)")
+    group.add_argument("--ssh-attempts", type=int, default=DEFAULT_ATTEMPTS_PER_MINUTE, metavar="N",
+                       help=f"connection attempts per minute from one address (default "
+                       f"{DEFAULT_ATTEMPTS_PER_MINUTE}; 0: no limit)")
+
+
+def class_options_from_args(args: argparse.Namespace, *, server_url: str | None = None,
+                            app_args: list[str] | None = None) -> ClassOptions | None:
+    """The options of add_ssh_flags' flags, or None without --ssh. server_url reaches each
+    app as TUI_SANDBOX_SERVER; app_args are added to the app's command line."""
+    if getattr(args, "ssh", None) is None:
+        return None
+    code = getattr(args, "class_code", None) or os.environ.get("TUI_SANDBOX_CLASS_CODE") or None
+    idle = getattr(args, "idle_timeout", DEFAULT_IDLE_MINUTES)
+    options = ClassOptions(
+        port=args.ssh, host=getattr(args, "ssh_host", DEFAULT_SSH_HOST), class_code=code,
+        max_sessions=getattr(args, "max_sessions", DEFAULT_MAX_SESSIONS),
+        idle_timeout_s=idle * 60 if idle else None,
+        attempts_per_minute=getattr(args, "ssh_attempts", DEFAULT_ATTEMPTS_PER_MINUTE),
+        app_command=default_app_command() + list(app_args or ()),
+        app_env={"TUI_SANDBOX_SERVER": server_url} if server_url else {})
+    options.check()
+    return options

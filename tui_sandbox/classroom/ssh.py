@@ -1,0 +1,379 @@
+"""The SSH server of a class: `ssh -p PORT NAME@HOST` and the class code open a fresh app.
+
+No account on the host and no shell: a connection can open sessions that run the app, and
+nothing else. A command (`ssh host ls`), a subsystem (sftp), a session without a terminal,
+port forwarding, agent and X11 forwarding are all refused. Each session is the real app in a
+process of its own on a real PTY (session.py); this module admits students:
+
+- the name: 1-32 letters, digits, '.', '_' or '-', starting with a letter or a digit; it is
+  the student's user for the queue, the rate limits and the history (TUI_SANDBOX_USER);
+- the class code, by password or keyboard-interactive, compared in constant time; three
+  wrong codes end the connection, each wrong one after a delay;
+- connection attempts per address in a moving window (the `limits` library);
+- at most `max_sessions` sessions: the next student is told the class is full.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+import asyncssh
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from .hostkey import fingerprint, load_or_create_host_key
+from .pty_session import child_environment
+from .session import StudentSession
+
+log = logging.getLogger("tui_sandbox.classroom")
+
+NAME_RULE = "1-32 letters, digits, '.', '_' or '-', starting with a letter or a digit"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}\Z")
+MAX_CODE_TRIES = 3
+WRONG_CODE_DELAY_S = 1.0
+LOGIN_TIMEOUT_S = 60
+# A signed-in connection with no session (ssh -N, a leftover master connection) is closed.
+NO_SESSION_TIMEOUT_S = 60.0
+KEEPALIVE_S = 30
+STUDENTS_DIR = "students"
+# "password" in it: clients that fill in a password (sshpass, asyncssh) look for the word.
+CODE_PROMPT = "Class code (password): "
+
+
+def valid_student_name(name: str) -> bool:
+    return bool(_NAME.match(name))
+
+
+def generate_class_code() -> str:
+    """Ten characters no one misreads on a projector (no 0/o, 1/l/i), in three groups:
+    about 50 bits, with the per-address limit and three tries a connection."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(10))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+class Refused(asyncssh.DisconnectError):
+    """The connection ends with this one line, which OpenSSH prints as
+    `Received disconnect from HOST port PORT:CODE: <line>`."""
+
+
+@dataclass
+class SessionInfo:
+    """What the server knows of one running session (for tests, and a status line)."""
+    student: str
+    peer: str
+    session: StudentSession
+    task: asyncio.Task | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def pid(self) -> int | None:
+        return self.session.pid
+
+
+class SSHClassServer:
+    """A listening class. `port`, `fingerprint`; `close()`, then `await wait_closed()`:
+    the listener stops, every session's app is stopped (its run cancelled, its containers
+    removed) and the session told why."""
+
+    def __init__(self, *, class_code: str, app_command: list[str], app_env: Mapping[str, str],
+                 max_sessions: int, idle_timeout_s: float | None, attempts_per_minute: int,
+                 students_dir: Path, reap: Callable[[], object] | None) -> None:
+        if not class_code:
+            raise ValueError("the class code must not be empty")
+        if max_sessions < 1:
+            raise ValueError("max_sessions must be at least 1")
+        self.class_code = class_code
+        self.app_command = list(app_command)
+        self.app_env = dict(app_env)
+        self.max_sessions = max_sessions
+        self.idle_timeout_s = idle_timeout_s
+        self.students_dir = students_dir
+        self.reap = reap
+        self._attempts = RateLimitItemPerMinute(attempts_per_minute) if attempts_per_minute > 0 else None
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.sessions: dict[int, SessionInfo] = {}      # id(process) -> info
+        self.ended: list[SessionInfo] = []               # for tests and the log
+        self._acceptor: asyncssh.SSHAcceptor | None = None
+        self._closing = False
+        self.no_session_timeout_s = NO_SESSION_TIMEOUT_S
+        self.port = 0
+        self.fingerprint = ""
+        self.host_key_path: Path | None = None
+
+    # --- admission ---------------------------------------------------------------------------
+
+    def admit_address(self, address: str) -> bool:
+        """Count a connection attempt from this address; False past the limit."""
+        if self._attempts is None:
+            return True
+        return self._limiter.hit(self._attempts, address)
+
+    def code_matches(self, code: str) -> bool:
+        return secrets.compare_digest(code.encode("utf-8", "surrogateescape"),
+                                      self.class_code.encode("utf-8", "surrogateescape"))
+
+    @property
+    def full(self) -> bool:
+        return len(self.sessions) >= self.max_sessions
+
+    def full_message(self) -> str:
+        students = "student" if self.max_sessions == 1 else "students"
+        return f"the class is full ({self.max_sessions} {students}): try again later"
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    async def handle(self, process: asyncssh.SSHServerProcess) -> None:
+        """asyncssh's process_factory: one call per session channel."""
+        gate = process.channel.get_connection().get_owner()
+        if isinstance(gate, _Gatekeeper):
+            gate.session_opened()
+        try:
+            await self._session(process)
+        finally:
+            if isinstance(gate, _Gatekeeper):
+                gate.session_closed()
+
+    async def _session(self, process: asyncssh.SSHServerProcess) -> None:
+        student = process.get_extra_info("username") or "?"
+        peer = _address(process.get_extra_info("peername"))
+        refusal = self._refusal(process)
+        if refusal:
+            log.info("refused a session of %s from %s: %s", student, peer, refusal)
+            _refuse(process, refusal)
+            return
+        if self.full:
+            log.info("refused a session of %s from %s: the class is full", student, peer)
+            _refuse(process, self.full_message())
+            return
+        env = child_environment(process.term_type, process.env,
+                                {**self.app_env, "TUI_SANDBOX_USER": student})
+        cwd = self.students_dir / student
+        try:
+            cwd.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError:
+            cwd = None
+        session = StudentSession(process=process, student=student, peer=peer, argv=self.app_command, env=env,
+                                 cwd=str(cwd) if cwd else None, idle_timeout_s=self.idle_timeout_s,
+                                 reap=self.reap)
+        info = SessionInfo(student, peer, session, asyncio.current_task())
+        key = id(process)
+        self.sessions[key] = info          # no await since the check: the count holds
+        try:
+            await session.run()
+        except Exception:  # noqa: BLE001 - one session's failure is never the server's
+            log.exception("the session of %s failed", student)
+            if session.child is not None and session.child.returncode is None:
+                await session.stop_child()
+            _refuse(process, "tui-sandbox: the session failed: connect again")
+        finally:
+            self.sessions.pop(key, None)
+            self.ended.append(info)
+
+    def _refusal(self, process: asyncssh.SSHServerProcess) -> str | None:
+        if self._closing:
+            return "the class is over: the server is shutting down"
+        if process.subsystem is not None:
+            return f"this server runs only the tui-sandbox app: no {process.subsystem} here"
+        how = f"connect with: ssh -p {self.port} NAME@HOST"
+        if process.command is not None:
+            return f"this server runs only the tui-sandbox app: no commands ({how})"
+        if process.term_type is None:
+            return f"the tui-sandbox app needs a terminal: no -T, no -N ({how})"
+        return None
+
+    # --- the listener ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop listening, and end every session (its app stopped, the student told)."""
+        if self._closing:
+            return
+        self._closing = True
+        if self._acceptor is not None:
+            self._acceptor.close()
+        for info in list(self.sessions.values()):
+            info.session.request_end("shutdown", "tui-sandbox: the class is over: the server is shutting down.")
+
+    async def wait_closed(self) -> None:
+        if self._acceptor is not None:
+            await self._acceptor.wait_closed()
+        tasks = [info.task for info in list(self.sessions.values()) if info.task is not None]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def __aenter__(self) -> SSHClassServer:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.close()
+        await self.wait_closed()
+
+
+class _Gatekeeper(asyncssh.SSHServer):
+    """One per connection: who may in, and what they may ask for."""
+
+    def __init__(self, server: SSHClassServer) -> None:
+        self.server = server
+        self.conn: asyncssh.SSHServerConnection | None = None
+        self.peer = "?"
+        self.refusal: tuple[int, str] | None = None
+        self.wrong_codes = 0
+        self.open_sessions = 0
+        self._no_session_since = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self.conn = conn
+        self.peer = _address(conn.get_extra_info("peername"))
+        if not self.server.admit_address(self.peer):
+            # Refused at the first auth request: before the version exchange, a disconnect
+            # reads as garbage to the client.
+            log.warning("too many connection attempts from %s", self.peer)
+            self.refusal = (asyncssh.DISC_TOO_MANY_CONNECTIONS,
+                            f"too many connection attempts from {self.peer}: wait a minute and try again")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def auth_completed(self) -> None:
+        self._no_session_since = time.monotonic()
+        self._watch_sessions()
+
+    def session_opened(self) -> None:
+        self.open_sessions += 1
+
+    def session_closed(self) -> None:
+        self.open_sessions -= 1
+        if self.open_sessions == 0:
+            self._no_session_since = time.monotonic()
+
+    def _watch_sessions(self) -> None:
+        self._timer = None
+        if self.conn is None:
+            return
+        timeout = self.server.no_session_timeout_s
+        quiet = time.monotonic() - self._no_session_since
+        if self.open_sessions == 0 and quiet >= timeout:
+            log.info("closing a connection from %s: no session for %.0f s", self.peer, quiet)
+            self.conn.disconnect(asyncssh.DISC_BY_APPLICATION,
+                                 "no session opened: this server runs only the tui-sandbox app")
+            return
+        delay = timeout - quiet if self.open_sessions == 0 else timeout
+        self._timer = asyncio.get_running_loop().call_later(max(delay, 0.1), self._watch_sessions)
+
+    def begin_auth(self, username: str) -> bool:
+        if self.refusal:
+            raise Refused(*self.refusal)
+        if not valid_student_name(username):
+            raise Refused(asyncssh.DISC_ILLEGAL_USER_NAME,
+                          f"{username[:40]!r} is not a student name here: use {NAME_RULE} "
+                          "(ssh -p PORT NAME@HOST)")
+        if self.server.full:
+            raise Refused(asyncssh.DISC_TOO_MANY_CONNECTIONS, self.server.full_message())
+        return True
+
+    # The class code, as a password or keyboard-interactive; no keys, no host-based auth.
+    def password_auth_supported(self) -> bool:
+        return True
+
+    async def validate_password(self, username: str, password: str) -> bool:
+        return await self._check(username, password)
+
+    def kbdint_auth_supported(self) -> bool:
+        return True
+
+    def get_kbdint_challenge(self, username: str, lang: str, submethods: str):
+        return "", "", "", [(CODE_PROMPT, False)]
+
+    async def validate_kbdint_response(self, username: str, responses) -> bool:
+        return await self._check(username, responses[0] if len(responses) == 1 else "")
+
+    def public_key_auth_supported(self) -> bool:
+        return False
+
+    def host_based_auth_supported(self) -> bool:
+        return False
+
+    async def _check(self, username: str, code: str) -> bool:
+        if valid_student_name(username) and self.server.code_matches(code):
+            log.info("%s signed in from %s", username, self.peer)
+            return True
+        self.wrong_codes += 1
+        log.info("wrong class code for %s from %s (%d)", username, self.peer, self.wrong_codes)
+        await asyncio.sleep(WRONG_CODE_DELAY_S)
+        if self.wrong_codes >= MAX_CODE_TRIES:
+            raise Refused(asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE, "wrong class code: ask the teacher for it")
+        return False
+
+    # Forwarding of any kind: refused, with the reason where SSH carries one.
+    def connection_requested(self, dest_host, dest_port, orig_host, orig_port):
+        raise asyncssh.ChannelOpenError(asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED,
+                                        "no port forwarding: this server runs only the tui-sandbox app")
+
+    def server_requested(self, listen_host, listen_port):
+        return False
+
+    def unix_connection_requested(self, dest_path):
+        raise asyncssh.ChannelOpenError(asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED,
+                                        "no forwarding: this server runs only the tui-sandbox app")
+
+    def unix_server_requested(self, listen_path):
+        return False
+
+
+async def start_ssh_server(*, host: str, port: int, class_code: str, data_dir: Path | str,
+                           app_command: list[str], app_env: Mapping[str, str] | None = None,
+                           max_sessions: int = 30, idle_timeout_s: float | None = 30 * 60,
+                           attempts_per_minute: int = 60,
+                           reap: Callable[[], object] | None = None) -> SSHClassServer:
+    """Listen for students on host:port (port 0: a free one, see `.port`).
+
+    data_dir keeps the host key (made once) and a working directory per student (where
+    the app's ctrl+s saves a relative name). app_command starts the app, e.g.
+    [sys.executable, "-m", "tui_sandbox"]; its environment is a clean one (see
+    pty_session.child_environment) plus app_env and TUI_SANDBOX_USER=<student name>.
+    reap, if given, is called (in a thread) after an app had to be killed: it should
+    remove the containers of dead owners (runner.docker.cleanup.reap_stale_containers)."""
+    data_dir = Path(data_dir)
+    key, key_path = load_or_create_host_key(data_dir)
+    server = SSHClassServer(class_code=class_code, app_command=app_command, app_env=app_env or {},
+                            max_sessions=max_sessions, idle_timeout_s=idle_timeout_s,
+                            attempts_per_minute=attempts_per_minute, students_dir=data_dir / STUDENTS_DIR,
+                            reap=reap)
+    server.fingerprint = fingerprint(key)
+    server.host_key_path = key_path
+    acceptor = await asyncssh.listen(
+        host, port, server_factory=lambda: _Gatekeeper(server), server_host_keys=[key],
+        process_factory=server.handle, encoding=None, line_editor=False,
+        allow_pty=True, agent_forwarding=False, x11_forwarding=False, allow_scp=False,
+        public_key_auth=False, host_based_auth=False, gss_host=None,
+        login_timeout=LOGIN_TIMEOUT_S, keepalive_interval=KEEPALIVE_S, keepalive_count_max=4)
+    server._acceptor = acceptor
+    server.port = acceptor.get_port()
+    return server
+
+
+def _address(peername) -> str:
+    if isinstance(peername, (tuple, list)) and peername:
+        return str(peername[0])
+    return str(peername or "?")
+
+
+def _refuse(process: asyncssh.SSHServerProcess, line: str) -> None:
+    """One line on the client's stderr, then exit status 1."""
+    end = "\r\n" if process.term_type else "\n"
+    try:
+        process.stderr.write((line + end).encode())
+        process.exit(1)
+    except Exception:  # noqa: BLE001 - the client left first
+        pass
