@@ -36,6 +36,7 @@ EXIT_KILLED = 137
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141   # 128 + SIGPIPE, what a shell pipeline expects
 USAGE_ERRORS = (LimitError, LanguageError, SourceError)
+COMMANDS = ("run", "images", "doctor", "serve", "history")
 
 
 def add_limit_flags(parser: argparse.ArgumentParser) -> None:
@@ -218,6 +219,116 @@ def cmd_doctor(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_serve(args) -> int:
+    # The server's libraries load here only: `run` never pays for them.
+    from runner.units import parse_size
+
+    from .service import server
+    from .service.core import Ceilings
+
+    try:
+        defaults = Ceilings()
+        ceilings = Ceilings(
+            memory=parse_size(args.max_memory, "--max-memory") if args.max_memory else defaults.memory,
+            cpus=_positive(args.max_cpus, "--max-cpus", float, defaults.cpus),
+            pids=_positive(args.max_pids, "--max-pids", int, defaults.pids),
+            timeout=_positive(args.max_timeout, "--max-timeout", float, defaults.timeout),
+            network=not args.no_network_allowed)
+        options = server.ServeOptions(
+            host=args.host, port=args.port, max_running=args.max_running, per_user=args.per_user,
+            max_waiting=args.max_waiting, rate=args.rate,
+            tokens=server.parse_tokens(args.token or (), [args.token_file] if args.token_file else ()),
+            ceilings=ceilings, history=Path(args.history) if args.history else None,
+            cors_origins=tuple(args.cors_origin or ()),
+            max_body_bytes=parse_size(args.max_body, "--max-body"), access_log=args.access_log)
+        server.check_options(options)
+    except (server.ServeError, LimitError) as exc:
+        print(f"tui-sandbox: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return server.serve(options)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def _positive(text, flag: str, kind, default):
+    if text is None:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise LimitError(f"{flag}: {text!r} is not a {'whole ' if kind is int else ''}number") from None
+    if not value > 0:
+        raise LimitError(f"{flag} must be more than zero")
+    return value
+
+
+def cmd_history(args) -> int:
+    from .service import history
+
+    path = Path(args.history) if args.history else history.default_path()
+    if not path.exists():
+        if args.id:
+            print(f"tui-sandbox: no run {args.id}: there is no history at {path} yet", file=sys.stderr)
+            return 1
+        print("[]" if args.json else f"no runs yet (the history is kept at {path})")
+        return 0
+    store = history.History(path)
+    try:
+        if args.id:
+            record = store.get(args.id)
+            if record is None:
+                print(f"tui-sandbox: no run {args.id} in {path}", file=sys.stderr)
+                return 1
+            print(json.dumps(record.as_dict(), indent=2) if args.json else describe_record(record))
+            return 0
+        records = store.list(user=args.user, verdict=args.verdict, limit=args.limit)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([record.as_dict() for record in records]))
+    elif not records:
+        print("no runs" + (" match" if args.user or args.verdict else f" yet (the history is kept at {path})"))
+    else:
+        print(f"{'ID':<16}  {'TIME':<19}  {'USER':<16}  {'LANGUAGE':<10}  {'VERDICT':<12}  DURATION")
+        for r in records:
+            duration = "-" if r.duration_s is None else f"{r.duration_s:.2f} s"
+            print(f"{r.id:<16}  {_when(r.finished_at)}  {r.user[:16]:<16}  {r.language[:10]:<10}  "
+                  f"{r.verdict:<12}  {duration}")
+    return 0
+
+
+def _when(unix_time: float | None) -> str:
+    import time
+
+    return "-" if unix_time is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(unix_time))
+
+
+def describe_record(r) -> str:
+    """One run from the history, in full, for a person."""
+    limits = r.limits
+    lines = [
+        f"run {r.id}: {r.verdict}: {r.kill_reason}",
+        f"user {r.user} (from {r.origin}) · {r.language} · {r.runtime}",
+        f"queued {_when(r.queued_at)} · started {_when(r.started_at)} · ended {_when(r.finished_at)}",
+        "limits: " + ", ".join([
+            f"memory {format_size(limits['memory_bytes'])}", f"cpus {limits['cpus']:g}", f"pids {limits['pids']}",
+            f"timeout {limits['timeout_s']:g} s", f"network {'on' if limits['network'] else 'off'}",
+            "read-only" if limits["read_only"] else "writable"]),
+        " · ".join(part for part in (
+            f"exit {r.exit_code}" if r.exit_code is not None else None,
+            f"signal {r.signal}" if r.signal else None,
+            f"{r.duration_s:.2f} s" if r.duration_s is not None else None,
+            f"peak {format_size(r.peak_memory_bytes)}" if r.peak_memory_bytes is not None else None,
+            f"cpu {r.cpu_seconds:.2f} s" if r.cpu_seconds is not None else None,
+            "output truncated" if r.truncated else None) if part),
+    ]
+    for title, text in (("source", r.source), ("output", r.output), ("error", r.error)):
+        if text or title != "error":
+            lines += [f"── {title}", text.rstrip("\n")]
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tui-sandbox",
                                      description="Run untrusted code in a disposable, hardened container.")
@@ -237,12 +348,65 @@ def build_parser() -> argparse.ArgumentParser:
     imgs.set_defaults(handler=cmd_images)
     doctor = commands.add_parser("doctor", help="check the engine, images and runtimes, with fixes")
     doctor.set_defaults(handler=cmd_doctor)
+    add_serve_parser(commands)
+    hist = commands.add_parser("history", help="list the runs the server has kept, or show one")
+    hist.add_argument("id", nargs="?", metavar="ID", help="show this run in full")
+    hist.add_argument("--user", help="only this user's runs")
+    hist.add_argument("--verdict", help="only runs that ended so: ok, error, timeout, oom, output_limit, signal, "
+                      "cancelled, engine_error")
+    hist.add_argument("--limit", type=int, default=20, metavar="N", help="how many (default 20, newest first)")
+    hist.add_argument("--json", action="store_true", help="print JSON")
+    hist.add_argument("--history", metavar="PATH", help="the history's file (default: in $XDG_DATA_HOME)")
+    hist.set_defaults(handler=cmd_history)
     return parser
+
+
+def add_serve_parser(commands) -> None:
+    serve = commands.add_parser(
+        "serve", help="serve runs over HTTP (the seeds' POST /run, a stream, history), for many users",
+        description="One process owns every run on this host: a fair queue in front of a cap on running "
+        "containers, rate limits, ceilings on what a request may ask for, and a history. "
+        "Binding other than loopback needs a token.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; any other "
+                       "needs --token)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument("--max-running", type=int, metavar="N",
+                       help=f"containers running at once, host-wide (default: the CPU count, {os.cpu_count()})")
+    serve.add_argument("--per-user", type=int, default=3, metavar="N", help="runs one user may have waiting "
+                       "(default 3)")
+    serve.add_argument("--max-waiting", type=int, default=100, metavar="N",
+                       help="runs waiting in all; beyond it, 503 with Retry-After (default 100)")
+    serve.add_argument("--rate", metavar="N/PERIOD", help="runs per user, e.g. 30/minute (default: no limit); "
+                       "beyond it, 429 with Retry-After")
+    serve.add_argument("--token", action="append", metavar="NAME=TOKEN",
+                       help="a bearer token and its user's name (repeatable); a bare TOKEN is user 'default'")
+    serve.add_argument("--token-file", metavar="FILE", help="tokens, one NAME=TOKEN a line")
+    ceilings = ceiling_defaults()
+    serve.add_argument("--max-memory", metavar="SIZE", help=f"the most memory a run may ask for (default "
+                       f"{format_size(ceilings['memory'], 'flag')})")
+    serve.add_argument("--max-cpus", metavar="N", help=f"the most CPUs (default {ceilings['cpus']:g})")
+    serve.add_argument("--max-pids", metavar="N", help=f"the most processes (default {ceilings['pids']})")
+    serve.add_argument("--max-timeout", metavar="SECONDS", help=f"the longest timeout (default "
+                       f"{ceilings['timeout']:g})")
+    serve.add_argument("--no-network-allowed", action="store_true", help="refuse runs that ask for the network")
+    serve.add_argument("--history", metavar="PATH", help="the history's SQLite file (default: in $XDG_DATA_HOME)")
+    serve.add_argument("--cors-origin", action="append", metavar="ORIGIN",
+                       help="let web pages from this origin call the API (repeatable; default: none)")
+    serve.add_argument("--max-body", default="1m", metavar="SIZE", help="the largest request body (default 1m)")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.set_defaults(handler=cmd_serve)
+
+
+def ceiling_defaults() -> dict:
+    """service.core.Ceilings' defaults, for the help text: `run` must not import the service
+    (a test holds the two equal)."""
+    return {"memory": 1024 ** 3, "cpus": 1.0, "pids": 256, "timeout": 60.0}
 
 
 def build_app_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tui-sandbox", description="Open the sandbox app. Commands: run, images, doctor (see tui-sandbox run -h).")
+        prog="tui-sandbox",
+        description="Open the sandbox app. Commands: run, images, doctor, serve, history (see tui-sandbox run -h).")
     parser.add_argument("file", nargs="?", metavar="FILE", help="open this program in the editor")
     add_limit_flags(parser)
     return parser
@@ -250,7 +414,7 @@ def build_app_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in ("run", "images", "doctor"):
+    if argv and argv[0] in COMMANDS:
         args = build_parser().parse_args(argv)
         try:
             return args.handler(args)

@@ -92,6 +92,15 @@ class Ceilings:
         return {"memory_bytes": self.memory, "cpus": self.cpus, "pids": self.pids,
                 "timeout_s": self.timeout, "network": self.network}
 
+    def default_limits(self, base: Limits | None = None) -> Limits:
+        """The limits of a request that names none: the defaults, lowered to the ceilings
+        where those are lower. (A request that asks for more is refused; one that did not
+        ask is not refused for the server's own defaults.)"""
+        base = base or Limits()
+        return base.with_(memory=min(base.memory, self.memory), cpus=min(base.cpus, self.cpus),
+                          pids=min(base.pids, self.pids), timeout=min(base.timeout, self.timeout),
+                          network=base.network and self.network)
+
 
 @dataclass(frozen=True)
 class RunRequest:
@@ -373,6 +382,11 @@ class SandboxService:
             except SandboxError as exc:
                 self._record(job, failure=Failed(exc.message, exc.fix))
                 loop.call_soon_threadsafe(job.emit, Failed(exc.message, exc.fix))
+            except OSError as exc:   # the engine's connection broke (it restarted, or went away)
+                failure = Failed(f"the engine stopped answering during the run ({exc})",
+                                 "try again; if it persists, check the engine: tui-sandbox doctor")
+                self._record(job, failure=failure)
+                loop.call_soon_threadsafe(job.emit, failure)
             except Exception as exc:  # noqa: BLE001 - a run never takes the service down
                 failure = Failed(f"the run failed unexpectedly: {exc!r}")
                 self._record(job, failure=failure)

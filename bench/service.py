@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""The service under load, measured against a bare `docker run --rm` in the same session.
+
+1. Sequential hello world: `POST /run` over HTTP (the service keeps warm spares) against
+   a bare `docker run --rm` with the same flags, interleaved (target: 0.3x or less).
+2. Throughput: 200 short runs from 20 concurrent clients, each its own user, with the
+   default cap: runs per second, every result correct, the number of runs executing
+   never above the cap (the service's own count, polled) nor Docker's running containers
+   above the cap plus the warm spares, and no container left afterwards.
+
+    .venv/bin/python bench/service.py [--sequential 20] [--runs 200] [--clients 20]
+
+The server is `tui-sandbox serve` on 127.0.0.1 and a free port, with a temporary
+history; it is stopped (SIGTERM) at the end."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from latency import bare_command, percentile  # noqa: E402
+
+from runner import Limits  # noqa: E402
+from runner.docker.backend import connect  # noqa: E402
+from runner.docker.cleanup import LABEL, OWNER_LABEL  # noqa: E402
+
+HELLO = 'print("hello")\n'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data: Path, port: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "tui-sandbox"), "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--history", str(data / "history.sqlite3")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "XDG_DATA_HOME": str(data)})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit(f"the server did not answer: {server.stdout.read().decode()[-2000:]}")
+
+
+def server_containers(api, pid: int) -> list[dict]:
+    prefix = f"{socket.gethostname()}:{pid}:"
+    return [c for c in api.containers(all=True, filters={"label": LABEL})
+            if (c.get("Labels") or {}).get(OWNER_LABEL, "").startswith(prefix)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sequential", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=20)
+    args = parser.parse_args()
+
+    api = connect()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="tui-sandbox-bench-") as tmp:
+        server = start_server(Path(tmp), port)
+        try:
+            health = httpx.get(f"{base}/health").json()
+            cap = health["queue"]["cap"] if "queue" in health else health.get("cap")
+            client = httpx.Client(base_url=base, timeout=60)
+            bare = bare_command(Limits())
+
+            def post_run() -> float:
+                began = time.perf_counter()
+                answer = client.post("/run", json={"code": HELLO})
+                elapsed = time.perf_counter() - began
+                assert answer.status_code == 200 and answer.json()["output"] == "hello\n", answer.text
+                return elapsed
+
+            def bare_run() -> float:
+                began = time.perf_counter()
+                done = subprocess.run(bare, capture_output=True, stdin=subprocess.DEVNULL)
+                elapsed = time.perf_counter() - began
+                assert done.returncode == 0 and done.stdout == b"hello\n", done
+                return elapsed
+
+            for _ in range(3):          # warm-up: the first runs make the spares
+                post_run()
+                time.sleep(0.3)
+            http_times, bare_times = [], []
+            for _ in range(args.sequential):
+                time.sleep(0.3)         # a spare is made between runs, as between a learner's runs
+                http_times.append(post_run())
+                bare_times.append(bare_run())
+            http_median, bare_median = statistics.median(http_times), statistics.median(bare_times)
+            print(f"sequential hello world, {args.sequential} each, interleaved")
+            print(f"  bare docker run --rm   {bare_median * 1000:7.1f} ms median, "
+                  f"{percentile(bare_times, 0.9) * 1000:7.1f} ms p90")
+            print(f"  POST /run (HTTP)       {http_median * 1000:7.1f} ms median, "
+                  f"{percentile(http_times, 0.9) * 1000:7.1f} ms p90   {http_median / bare_median:.2f}x "
+                  f"(target 0.3x or less: {'met' if http_median / bare_median <= 0.3 else 'NOT met'})")
+
+            # Throughput: every client its own user, one request at a time.
+            peaks = {"executing": 0, "docker_running": 0}
+            stop_polling = threading.Event()
+
+            def poll() -> None:
+                with httpx.Client(base_url=base, timeout=10) as poller:
+                    while not stop_polling.is_set():
+                        queue = poller.get("/health").json().get("queue", {})
+                        peaks["executing"] = max(peaks["executing"], queue.get("running", 0))
+                        running = [c for c in server_containers(api, server.pid) if c["State"] == "running"]
+                        peaks["docker_running"] = max(peaks["docker_running"], len(running))
+                        time.sleep(0.02)
+
+            poller = threading.Thread(target=poll, daemon=True)
+            poller.start()
+            wrong: list[str] = []
+            refused: list[int] = []
+
+            def one_client(number: int) -> None:
+                with httpx.Client(base_url=base, timeout=120,
+                                  headers={"X-Sandbox-User": f"student{number}"}) as mine:
+                    for i in range(number, args.runs, args.clients):
+                        answer = mine.post("/run", json={"code": f"print({i} * 2)"})
+                        if answer.status_code != 200:
+                            refused.append(answer.status_code)
+                        elif answer.json()["output"] != f"{i * 2}\n":
+                            wrong.append(answer.text)
+
+            began = time.perf_counter()
+            with ThreadPoolExecutor(args.clients) as pool:
+                list(pool.map(one_client, range(args.clients)))
+            elapsed = time.perf_counter() - began
+            stop_polling.set()
+            poller.join()
+            spares = max(0, peaks["docker_running"] - cap)
+            print(f"\nthroughput: {args.runs} runs from {args.clients} clients, cap {cap}")
+            print(f"  {args.runs / elapsed:.1f} runs/s ({elapsed:.1f} s), wrong results {len(wrong)}, "
+                  f"refused {len(refused)}")
+            print(f"  runs executing at once, at most {peaks['executing']} (cap {cap}); Docker's running "
+                  f"containers at most {peaks['docker_running']} (the cap plus {spares} warm spares)")
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(60)
+        left = server_containers(api, server.pid)
+        print(f"  containers left after the server stopped: {len(left)}")
+        return 0 if not wrong and not refused and not left and peaks["executing"] <= cap else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""What the HTTP API reads and writes, as typed models: they validate requests, shape
+responses and are the OpenAPI schema (/docs, /openapi.json) at the same time.
+
+Every error is one shape, `{"error": "...", "fix": "..." | null}`, whatever its status.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+
+from runner import Limits, RunResult, parse_limits
+
+from .core import RunRequest
+
+
+def _encodable(text: str | None) -> str | None:
+    """JSON can carry lone surrogates ("\\ud800") that no program file can hold."""
+    if text is not None:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"is not valid text: {exc.reason} at position {exc.start}") from None
+    return text
+
+
+class RunBody(BaseModel):
+    """A run, as the seeds asked for it (`{"code": ...}`) with our optional fields. The
+    limits take the command line's names and units; left out, each has its default."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={
+        "examples": [{"code": "print(2+2)"},
+                     {"code": "console.log(2+2)", "language": "javascript"},
+                     {"code": "x = input(); print(x[::-1])", "stdin": "hello\n", "memory": "64m", "timeout": 5}]})
+
+    # Validated below, for a clearer message than pydantic's; the schema still says it.
+    code: str = Field(description="The program's source.", json_schema_extra={"minLength": 1, "pattern": "\\S"})
+    language: str = Field("python", min_length=1, max_length=64, examples=["python", "javascript", "bash", "c"],
+                          description="python, javascript, bash or c (or an alias: py, js, sh, gcc): "
+                          "see GET /languages.")
+    stdin: str | None = Field(None, description="Fed to the program's standard input, then end of file.")
+    memory: StrictStr | StrictInt | None = Field(
+        None, examples=["64m", 134217728], description='Memory limit, no swap: "64m", "1g" (binary units) or bytes. '
+        "Default 128m.")
+    cpus: float | str | None = Field(None, examples=[0.5], description="CPU share, e.g. 0.5 (the default).")
+    pids: int | None = Field(None, examples=[16], description="Process limit (default 64).")
+    timeout: float | str | None = Field(None, examples=[2, "2s"],
+                                       description='Wall-clock limit in seconds, e.g. 5 or "5s" (default 10).')
+    network: bool | None = Field(None, description="Network access (default off).")
+    read_only: bool | None = Field(None, description="Read-only root filesystem, writable /tmp only (default on).")
+    runtime: str | None = Field(None, max_length=64, description="runc, or runsc for gVisor (see GET /health).")
+
+    @field_validator("code")
+    @classmethod
+    def _code_has_content(cls, code: str) -> str:
+        if not code.strip():
+            raise ValueError("is empty: send the program to run")
+        return _encodable(code)
+
+    @field_validator("stdin")
+    @classmethod
+    def _stdin_is_text(cls, stdin: str | None) -> str | None:
+        return _encodable(stdin)
+
+    def limits(self, base: Limits | None = None) -> Limits:
+        """The limits asked for, over base for those not named. Raises LimitError (a 422)
+        for a value that cannot be read or is out of range."""
+        return parse_limits(base, memory=self.memory, cpus=self.cpus, pids=self.pids, timeout=self.timeout,
+                            network=self.network, read_only=self.read_only, runtime=self.runtime).validate()
+
+    def request(self, user: str, base: Limits | None = None) -> RunRequest:
+        return RunRequest(source=self.code, language=self.language, limits=self.limits(base), stdin=self.stdin,
+                          user=user, origin="http")
+
+
+class LimitsOut(BaseModel):
+    memory_bytes: int
+    cpus: float
+    pids: int
+    timeout_s: float
+    network: bool
+    read_only: bool
+    tmp_bytes: int
+    output_bytes: int
+    file_size_bytes: int
+    open_files: int
+    runtime: str
+
+
+Verdict = Literal["ok", "error", "timeout", "oom", "output_limit", "signal", "cancelled"]
+
+
+class ResultFields(BaseModel):
+    """A finished run: the seeds' `output` (stdout) and `error` (stderr), and the rest."""
+    output: str
+    error: str
+    verdict: Verdict
+    exit_code: int | None
+    signal: str | None
+    kill_reason: str
+    duration_s: float
+    peak_memory_bytes: int | None
+    truncated: bool
+    language: str
+    runtime: str
+    limits: LimitsOut
+    compile_failed: bool = False
+    cpu_seconds: float | None = None
+
+
+class RunResponse(ResultFields):
+    """POST /run's answer."""
+    id: str
+
+    @classmethod
+    def of(cls, job_id: str, result: RunResult) -> "RunResponse":
+        return cls(id=job_id, **result.as_dict())
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx answer: what is wrong, and what to do about it."""
+    error: str
+    fix: str | None = None
+
+
+# --- the stream (POST /runs): one JSON object a line --------------------------------
+
+class QueuedEvent(BaseModel):
+    event: Literal["queued"] = "queued"
+    id: str
+    position: int = Field(description="Place in line: 1 is next.")
+    running: int
+    cap: int
+    message: str
+
+
+class StartedEvent(BaseModel):
+    event: Literal["started"] = "started"
+    id: str
+    container_id: str = Field(description="The engine's id of the run's fresh container.")
+    language: str
+    runtime: str
+    limits: LimitsOut
+
+
+class PhaseEvent(BaseModel):
+    event: Literal["phase"] = "phase"
+    id: str
+    name: str = Field(description="compiling (languages with a compile step), then running.")
+
+
+class OutputEvent(BaseModel):
+    event: Literal["output"] = "output"
+    id: str
+    stream: Literal["stdout", "stderr"]
+    text: str
+
+
+class StatsEvent(BaseModel):
+    event: Literal["stats"] = "stats"
+    id: str
+    elapsed_s: float
+    cpu_percent: float | None
+    memory_bytes: int | None
+    pids: int | None
+    reading_input: bool | None = Field(None, description="Blocked reading its standard input; null where "
+                                       "the runtime cannot tell.")
+
+
+class FinishedEvent(ResultFields):
+    event: Literal["finished"] = "finished"
+    id: str
+
+
+class FailedEvent(BaseModel):
+    """The engine could not carry the run out at all (no engine, no image)."""
+    event: Literal["failed"] = "failed"
+    id: str
+    error: str
+    fix: str | None = None
+
+
+StreamEvent = Union[QueuedEvent, StartedEvent, PhaseEvent, OutputEvent, StatsEvent, FinishedEvent, FailedEvent]
+
+
+# --- reading runs back ----------------------------------------------------------------
+
+State = Literal["queued", "running", "finished", "failed"]
+
+
+class RunSummary(BaseModel):
+    id: str
+    state: State
+    user: str
+    origin: str
+    language: str
+    verdict: str | None = Field(None, description="A verdict, engine_error, or null while it waits or runs.")
+    kill_reason: str | None = None
+    exit_code: int | None = None
+    duration_s: float | None = None
+    peak_memory_bytes: int | None = None
+    queued_at: float = Field(description="Unix time.")
+    started_at: float | None = None
+    finished_at: float | None = None
+
+
+class RunInfo(RunSummary):
+    """One run in full: a live one (queued, running) or one from the history."""
+    position: int | None = Field(None, description="Place in line while queued.")
+    source: str
+    limits: LimitsOut
+    signal: str | None = None
+    output: str = Field(description="stdout (so far, while it runs; capped in the history).")
+    error: str = Field(description="stderr, likewise.")
+    truncated: bool = False
+    cpu_seconds: float | None = None
+    runtime: str
+
+
+class RunList(BaseModel):
+    runs: list[RunSummary]
+
+
+class LanguageOut(BaseModel):
+    name: str
+    aliases: list[str]
+    extensions: list[str]
+    compiled: bool
+
+
+class EngineHealth(BaseModel):
+    reachable: bool
+    name: str | None = None
+    runtimes: list[str] = []
+    error: str | None = None
+    fix: str | None = None
+
+
+class QueueHealth(BaseModel):
+    running: int
+    queued: int
+    cap: int
+
+
+class Health(BaseModel):
+    ok: bool
+    engine: EngineHealth
+    images: dict[str, bool] = Field(description="Language -> its runner image is built.")
+    queue: QueueHealth
+    stopping: bool
+    ceilings: dict
+    uptime_s: float

@@ -1,0 +1,161 @@
+"""`tui-sandbox serve`: the history, the service and its HTTP app, under uvicorn.
+
+SIGTERM or ctrl-c: the listening socket closes, the service stops (what waits is
+cancelled, what runs is killed, every container removed, each client hears its run
+end as cancelled), then uvicorn closes the connections and the process exits. A
+SIGKILL leaves nothing running past the runs' own deadlines (the sandbox's init keeps
+them), and the next start removes what a dead server left.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping, TextIO
+
+from .core import Ceilings
+
+DEFAULT_PORT = 8000
+GRACEFUL_SHUTDOWN_S = 10
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.@-]{0,63}$")
+
+
+class ServeError(Exception):
+    """The server cannot start with these options: a usage error, said in one sentence."""
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    max_running: int | None = None          # None: the host's CPU count
+    per_user: int = 3
+    max_waiting: int = 100
+    rate: str | None = None                 # "30/minute"
+    tokens: Mapping[str, str] = field(default_factory=dict)   # token -> user name
+    ceilings: Ceilings = field(default_factory=Ceilings)
+    history: Path | None = None             # None: history.default_path()
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1024 * 1024
+    access_log: bool = False
+
+
+def parse_tokens(values: Iterable[str] = (), files: Iterable[str] = ()) -> dict[str, str]:
+    """Tokens from --token (NAME=TOKEN, or a bare TOKEN whose user is "default") and
+    --token-file (one such a line; blank lines and # comments skipped), as token -> name.
+    A NAME starts with a letter: letters, digits and _.@- follow."""
+    entries = [(value, "--token") for value in values]
+    for path in files:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ServeError(f"cannot read the token file {path}: {exc.strerror}") from None
+        entries += [(line.strip(), f"{path}:{number}") for number, line in enumerate(text.splitlines(), 1)
+                    if line.strip() and not line.lstrip().startswith("#")]
+    tokens: dict[str, str] = {}
+    for entry, where in entries:
+        name, sep, token = entry.partition("=")
+        # NAME=TOKEN; but "abc==" is a bare token ending in base64's padding.
+        if not (sep and token and not token.startswith("=") and _NAME.match(name)):
+            name, token = "default", entry
+        if not token or any(c.isspace() for c in token):
+            raise ServeError(f"{where}: a token must be one word without spaces")
+        if tokens.get(token, name) != name:
+            raise ServeError(f"{where}: the same token is given to {tokens[token]} and {name}")
+        tokens[token] = name
+    return tokens
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_options(options: ServeOptions) -> None:
+    """Refuse what would be unsafe or cannot work, before anything starts."""
+    if not is_loopback(options.host) and not options.tokens:
+        raise ServeError(f"refusing to serve on {options.host} without a token: anyone who reaches it could run "
+                         "code here. Give --token NAME=TOKEN (or --token-file FILE), or serve on 127.0.0.1")
+    if options.rate:
+        from limits import parse
+
+        try:
+            parse(options.rate)
+        except ValueError:
+            raise ServeError(f"--rate {options.rate!r}: write it like 30/minute, 5/second or 100/hour") from None
+    for name, value in (("--per-user", options.per_user), ("--max-waiting", options.max_waiting),
+                        ("--max-running", options.max_running or 1)):
+        if value < 1:
+            raise ServeError(f"{name} must be at least 1")
+    if not 0 <= options.port <= 65535:
+        raise ServeError(f"--port {options.port} is not a port")
+
+
+def build(options: ServeOptions):
+    """(app, service, history path): everything but the listening socket."""
+    from .core import SandboxService
+    from .history import History
+    from .http import LOOPBACK_NAMES, create_app
+
+    history = History(options.history)
+    service = SandboxService(max_running=options.max_running, per_user=options.per_user,
+                             max_waiting=options.max_waiting, rate=options.rate, ceilings=options.ceilings,
+                             history=history)
+    # Without tokens a loopback server answers only to loopback names (see http.LoopbackHosts).
+    hosts = LOOPBACK_NAMES if not options.tokens else None
+    app = create_app(service, tokens=options.tokens, cors_origins=options.cors_origins,
+                     max_body_bytes=options.max_body_bytes, allowed_hosts=hosts)
+    return app, service, history.path
+
+
+def serve(options: ServeOptions, out: TextIO | None = None) -> int:
+    """Run the server until SIGTERM or ctrl-c. Raises ServeError for bad options."""
+    import uvicorn
+
+    check_options(options)
+    out = out or sys.stdout
+    app, service, history_path = build(options)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                port = self.servers[0].sockets[0].getsockname()[1] if self.servers else options.port
+                print(announcement(options, port, service.cap, history_path), file=out, flush=True)
+
+        async def shutdown(self, sockets=None) -> None:
+            # Stop taking work and end every run first: the clients hear their runs end
+            # (cancelled), so uvicorn's wait for open connections is short.
+            for listener in getattr(self, "servers", []):
+                listener.close()
+            await service.stop()
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(app, host=options.host, port=options.port, log_level="warning",
+                            access_log=options.access_log, lifespan="on",
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+                            limit_concurrency=max(256, 2 * (options.max_waiting + service.cap)))
+    server = Server(config)
+    try:
+        server.run()
+    except SystemExit as exc:          # uvicorn's way of saying it could not start (port in use)
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0 if server.started else 1
+
+
+def announcement(options: ServeOptions, port: int, cap: int, history_path: Path) -> str:
+    host = f"[{options.host}]" if ":" in options.host else options.host
+    names = sorted(set(options.tokens.values()))
+    users = (f"{len(options.tokens)} token(s): {', '.join(names)}" if names
+             else "no tokens: users are X-Sandbox-User or their address")
+    rate = f", at most {options.rate} each" if options.rate else ""
+    return (f"tui-sandbox serving on http://{host}:{port} (docs at /docs) · up to {cap} running, "
+            f"{options.per_user} waiting per user{rate} · {users} · history in {history_path} · pid {os.getpid()}")

@@ -1,0 +1,86 @@
+"""The seeds' web page, served at /ui and /: a code box, a language picker, the network
+and read-only switches, the limits, Run and Stop, and the run's output, stats and
+verdict, live from the streaming POST /runs.
+
+Plain HTML, CSS and a little JavaScript from the web/ folder beside this module: no
+build step, and nothing from anywhere else (no font, script or CDN), which the page's
+Content-Security-Policy enforces. The page speaks only the public HTTP API, with
+relative URLs, so it works behind a reverse proxy's path prefix too.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import JSONResponse, Response
+
+from tui_sandbox.experiments import load_experiments
+
+router = APIRouter(include_in_schema=False)
+
+# Everything the page needs comes from this server, and it may only talk to this server.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+])
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    # The page and its files are small, and change with the package: always revalidate.
+    "Cache-Control": "no-cache",
+}
+
+STATIC_TYPES = {
+    "app.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
+
+# The examples the page offers, by file: the experiments the app's F4 also offers.
+EXAMPLES = ("hello", "infinite_loop", "memory_bomb", "network", "write_files")
+
+
+def _asset(name: str) -> bytes:
+    return resources.files(__package__).joinpath("web", name).read_bytes()
+
+
+def _page() -> Response:
+    return Response(_asset("index.html"), media_type="text/html; charset=utf-8", headers=SECURITY_HEADERS)
+
+
+@router.get("/", response_class=Response)
+def home() -> Response:
+    return _page()
+
+
+@router.get("/ui", response_class=Response)
+def page() -> Response:
+    return _page()
+
+
+@router.get("/ui/examples.json")
+def examples() -> JSONResponse:
+    """The example programs, in the picker's order: each with its language and what it shows."""
+    found = [e for e in load_experiments() if e.file.rsplit(".", 1)[0] in EXAMPLES]
+    found.sort(key=lambda e: (e.language != "python", EXAMPLES.index(e.file.rsplit(".", 1)[0])))
+    return JSONResponse([{"title": e.title, "language": e.language, "expect": e.expect,
+                          "toggle": e.toggle, "source": e.source()} for e in found],
+                        headers=SECURITY_HEADERS)
+
+
+@router.get("/ui/{name}", response_class=Response)
+def asset(name: str) -> Response:
+    media_type = STATIC_TYPES.get(name)
+    if media_type is None:
+        raise HTTPException(404, f"no file {name!r} on this page")
+    return Response(_asset(name), media_type=media_type, headers=SECURITY_HEADERS)
