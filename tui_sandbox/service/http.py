@@ -47,6 +47,7 @@ from .models import (
     FailedEvent,
     FinishedEvent,
     Health,
+    InputBody,
     LanguageOut,
     OutputEvent,
     PhaseEvent,
@@ -388,6 +389,28 @@ async def cancel_run(request: Request, run_id: str = RUN_ID, user: str = Depends
         raise HTTPException(409, f"run {run_id} has already ended ({info.verdict})")
     service.cancel(job)
     return _live_info(job, service)
+
+
+@router.post("/runs/{run_id}/input", status_code=204, dependencies=RUN_DEPENDENCIES,
+             responses=_errors(400, 401, 404, 409, 413, 415, 422),
+             summary="Type into an interactive run",
+             description="The text goes to the program's standard input, in order, even while the run still "
+             "waits in the queue; `eof` ends it. Only for a run asked for with `interactive: true`.")
+async def send_input(body: InputBody, request: Request, run_id: str = RUN_ID,
+                     user: str = Depends(current_user)) -> Response:
+    service = _service(request)
+    job = service.get(run_id)
+    if job is None or not _visible(request, job.request.user, user):
+        raise HTTPException(404, f"no run {run_id!r}")
+    if job.done:
+        raise HTTPException(409, f"run {run_id} has already ended")
+    if not job.request.interactive:
+        raise HTTPException(409, f"run {run_id} was not asked for as interactive: its input was given whole")
+    if body.text:
+        job.send_input(body.text)
+    if body.eof:
+        job.close_input()
+    return Response(status_code=204)
 
 
 @router.get("/languages", response_model=list[LanguageOut], responses=_errors(401),

@@ -50,6 +50,9 @@ class RunBody(BaseModel):
     network: bool | None = Field(None, description="Network access (default off).")
     read_only: bool | None = Field(None, description="Read-only root filesystem, writable /tmp only (default on).")
     runtime: str | None = Field(None, max_length=64, description="runc, or runsc for gVisor (see GET /health).")
+    interactive: bool = Field(False, description="Keep the program's standard input open (after `stdin`, if "
+                              "given) for POST /runs/{id}/input, until it sends eof: a person typing into "
+                              "their program. Meant for the stream (POST /runs).")
 
     @field_validator("code")
     @classmethod
@@ -71,7 +74,19 @@ class RunBody(BaseModel):
 
     def request(self, user: str, base: Limits | None = None) -> RunRequest:
         return RunRequest(source=self.code, language=self.language, limits=self.limits(base), stdin=self.stdin,
-                          user=user, origin="http")
+                          user=user, origin="http", interactive=self.interactive)
+
+
+class InputBody(BaseModel):
+    """More of an interactive run's standard input."""
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field("", max_length=1024 * 1024, description="Sent as it is (add the newline yourself).")
+    eof: bool = Field(False, description="Then end of file: the program reads no more.")
+
+    @field_validator("text")
+    @classmethod
+    def _text_is_text(cls, text: str) -> str:
+        return _encodable(text) or ""
 
 
 class LimitsOut(BaseModel):

@@ -1,0 +1,70 @@
+"""The app's client of a remote service (tui_sandbox/remote.py) against the real server:
+the same events as the local engine, the place in line while it waits, typing into a
+running program, cancelling, and the server's refusals in its own words."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from runner import Finished, LimitError, Limits, Output, Started, Verdict
+from tui_sandbox.remote import Queued, RemoteSandbox
+
+
+def events_of(run) -> list:
+    return list(run.events())
+
+
+def test_a_run_over_http_gives_the_engines_events(serve):
+    server = serve("--max-running", "1")
+    remote = RemoteSandbox(server.url, user="ada")
+    try:
+        assert "runc" in remote.info.runtimes and remote.ceilings["timeout_s"] == 60
+        log = [e for e in events_of(remote.start("print('over http')", "python", Limits()))
+               if not isinstance(e, Queued)]   # every run is queued first, if only for a moment
+        assert isinstance(log[0], Started) and isinstance(log[-1], Finished)
+        result = log[-1].result
+        assert result.verdict is Verdict.OK and result.output == "over http\n" and result.limits == Limits()
+        assert "".join(e.text for e in log if isinstance(e, Output)) == "over http\n"
+    finally:
+        remote.close()
+
+
+def test_waiting_runs_hear_their_place_and_interactive_input_arrives(serve):
+    server = serve("--max-running", "1")
+    blocker_side, student = RemoteSandbox(server.url, user="blocker"), RemoteSandbox(server.url, user="ada")
+    try:
+        blocker = blocker_side.start("import time; time.sleep(1.5)", "python", Limits())
+        blocking = threading.Thread(target=events_of, args=(blocker,))
+        blocking.start()
+        run = student.start('print("Hello,", input("Name? "))', "python", Limits(), interactive=True)
+        log = []
+        for event in run.events():
+            log.append(event)
+            if isinstance(event, Queued) and len(log) == 1:
+                run.send_input("Ada\n")    # typed while it still waits: kept for it
+        blocking.join()
+        queued = [e for e in log if isinstance(e, Queued)]
+        assert queued and queued[0].position == 1 and "1st in line" in queued[0].message
+        assert log[-1].result.output == "Name? Hello, Ada\n"
+    finally:
+        blocker_side.close()
+        student.close()
+
+
+def test_cancel_and_refusals(serve, sandbox):
+    server = serve("--max-timeout", "5")
+    remote = RemoteSandbox(server.url, user="ada")
+    try:
+        with pytest.raises(LimitError, match="timeout 30 s is over this server's ceiling of 5 s"):
+            events_of(remote.start("print(1)", "python", Limits(timeout=30)))
+        run = remote.start("import time\nprint('up', flush=True)\ntime.sleep(60)", "python", Limits(timeout=5))
+        log = []
+        for event in run.events():
+            log.append(event)
+            if isinstance(event, Output):
+                run.cancel()
+        assert log[-1].result.verdict is Verdict.CANCELLED
+    finally:
+        remote.close()

@@ -1,0 +1,231 @@
+"""The app's way to a `tui-sandbox serve` elsewhere: the same few calls as runner.Sandbox
+(info, start, and a run's events, cancel and input), over the service's HTTP API. With
+it, a student's app needs no Docker: the teacher's server runs everything.
+
+    engine = RemoteSandbox("http://teacher:8000", user="ada")
+    run = engine.start("print(1)", "python", Limits())
+    for event in run.events(): ...    # Queued while waiting, then Started, Output, ... Finished
+
+Errors are the server's own words: a ceiling, a full queue, a rate, a missing token.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Iterator
+
+import httpx
+
+from runner import (
+    EngineInfo,
+    EngineUnavailable,
+    Finished,
+    Language,
+    LimitError,
+    Limits,
+    Output,
+    Phase,
+    RunResult,
+    SandboxError,
+    Started,
+    Stats,
+    Verdict,
+)
+from runner.units import MiB
+
+TIMEOUT = httpx.Timeout(10.0, read=None)   # a run's stream is read for as long as it runs
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The run waits in the server's fair queue: its place in line (1 is next)."""
+    position: int
+    running: int
+    cap: int
+    message: str
+
+
+class RemoteSandbox:
+    def __init__(self, url: str, user: str | None = None, token: str | None = None) -> None:
+        self.url = url.rstrip("/")
+        headers = {"Accept": "application/json"}
+        if user:
+            headers["X-Sandbox-User"] = user
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._client = httpx.Client(base_url=self.url, headers=headers, timeout=TIMEOUT)
+        self._info: EngineInfo | None = None
+        self.ceilings: dict = {}
+
+    @property
+    def info(self) -> EngineInfo:
+        """What the server's engine offers, and its ceilings (kept in .ceilings)."""
+        if self._info is None:
+            health = self._request("GET", "/health", ok=(200, 503)).json()
+            engine = health.get("engine") or {}
+            if not engine.get("reachable"):
+                raise EngineUnavailable(f"the server at {self.url} has no engine: {engine.get('error')}",
+                                        engine.get("fix") or "ask the teacher to check the server")
+            self.ceilings = health.get("ceilings") or {}
+            cpus = self.ceilings.get("cpus") or 1
+            self._info = EngineInfo(
+                product="the server", name=f"{engine.get('name')} at {self.url}",
+                cpus=max(1, int(cpus)) if cpus >= 1 else 1, memory_bytes=int(self.ceilings.get("memory_bytes") or 0),
+                min_memory_bytes=6 * MiB, runtimes={name: [] for name in engine.get("runtimes") or ["runc"]},
+                seccomp="the server's")
+        return self._info
+
+    def start(self, source: str, language: str | Language, limits: Limits | None = None,
+              stdin: str | None = None, *, interactive: bool = False) -> "RemoteRun":
+        limits = (limits or Limits()).validate()
+        name = language.name if isinstance(language, Language) else language
+        body = {"code": source, "language": name, "memory": limits.memory, "cpus": limits.cpus,
+                "pids": limits.pids, "timeout": limits.timeout, "network": limits.network,
+                "read_only": limits.read_only, "runtime": limits.runtime, "interactive": interactive}
+        if stdin is not None:
+            body["stdin"] = stdin
+        return RemoteRun(self, body, interactive)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _request(self, method: str, path: str, ok=(200,), **kwargs) -> httpx.Response:
+        try:
+            answer = self._client.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise EngineUnavailable(f"the server at {self.url} does not answer: {exc}",
+                                    "check the address, and that the server is running") from None
+        if answer.status_code not in ok:
+            raise refusal(answer)
+        return answer
+
+
+def refusal(answer: httpx.Response) -> SandboxError:
+    """The server's 4xx or 5xx, in its own words."""
+    try:
+        body = answer.json()
+    except ValueError:
+        body = {}
+    message = body.get("error") or body.get("message") or f"the server answered {answer.status_code}"
+    fix = body.get("fix")
+    if answer.status_code == 401:
+        fix = fix or "start the app with the class's token: tui-sandbox --server URL --token TOKEN"
+    if answer.status_code in (429, 503) and answer.headers.get("Retry-After"):
+        fix = f"{fix or 'try again'} (in {answer.headers['Retry-After']} s)"
+    error = LimitError if answer.status_code == 422 else SandboxError
+    return error(message, fix)
+
+
+class RemoteRun:
+    def __init__(self, remote: RemoteSandbox, body: dict, interactive: bool) -> None:
+        self._remote, self._body, self._interactive = remote, body, interactive
+        self._lock = threading.Lock()
+        self._id: str | None = None
+        self._cancelled = False
+        self._early_input: list[tuple[str, bool]] = []
+        self._response: httpx.Response | None = None
+
+    def events(self) -> Iterator[object]:
+        remote = self._remote
+        try:
+            with remote._client.stream("POST", "/runs", json=self._body) as answer:
+                if answer.status_code != 200:
+                    answer.read()
+                    raise refusal(answer)
+                with self._lock:
+                    self._response = answer
+                    self._id = answer.headers.get("X-Run-Id")
+                    cancel_now = self._cancelled
+                if cancel_now:
+                    self._delete()
+                self._flush_input()
+                for line in answer.iter_lines():
+                    if line.strip():
+                        event = self._event(json.loads(line))
+                        if event is not None:
+                            yield event
+        except httpx.HTTPError as exc:
+            if self._cancelled:
+                return
+            raise EngineUnavailable(f"the connection to {remote.url} broke during the run: {exc}",
+                                    "run it again") from None
+
+    def _event(self, data: dict):
+        kind = data.get("event")
+        if self._id is None and data.get("id"):
+            with self._lock:
+                self._id = data["id"]
+            self._flush_input()
+        if kind == "queued":
+            return Queued(data["position"], data["running"], data["cap"], data["message"])
+        if kind == "started":
+            return Started(data["container_id"], data["language"], data["runtime"], limits_of(data["limits"]))
+        if kind == "phase":
+            return Phase(data["name"])
+        if kind == "output":
+            return Output(data["stream"], data["text"])
+        if kind == "stats":
+            return Stats(data["elapsed_s"], data.get("cpu_percent"), data.get("memory_bytes"), data.get("pids"),
+                         data.get("reading_input"))
+        if kind == "finished":
+            return Finished(result_of(data))
+        if kind == "failed":
+            raise SandboxError(data.get("error") or "the server could not run it", data.get("fix"))
+        return None
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            known = self._id is not None
+        if known:
+            self._delete()
+
+    def _delete(self) -> None:
+        try:
+            self._remote._client.delete(f"/runs/{self._id}")
+        except httpx.HTTPError:
+            pass   # the stream's end tells the rest
+
+    def send_input(self, text: str | bytes) -> None:
+        self._input(text.decode() if isinstance(text, bytes) else text, end=False)
+
+    def close_input(self) -> None:
+        self._input("", end=True)
+
+    def _input(self, text: str, end: bool) -> None:
+        if not self._interactive:
+            raise ValueError("this run's input was given whole at its start: it is not interactive")
+        with self._lock:
+            self._early_input.append((text, end))
+        self._flush_input()
+
+    def _flush_input(self) -> None:
+        with self._lock:
+            if self._id is None or not self._early_input:
+                return
+            pending, self._early_input = self._early_input, []
+        for text, end in pending:
+            try:
+                self._remote._client.post(f"/runs/{self._id}/input", json={"text": text, "eof": end})
+            except httpx.HTTPError:
+                return
+
+
+def limits_of(data: dict) -> Limits:
+    return Limits(memory=data["memory_bytes"], cpus=data["cpus"], pids=data["pids"], timeout=data["timeout_s"],
+                  network=data["network"], read_only=data["read_only"], runtime=data["runtime"],
+                  **{key: data[field] for key, field in (("tmp_size", "tmp_bytes"), ("output", "output_bytes"),
+                                                         ("file_size", "file_size_bytes"),
+                                                         ("open_files", "open_files")) if field in data})
+
+
+def result_of(data: dict) -> RunResult:
+    return RunResult(verdict=Verdict(data["verdict"]), exit_code=data.get("exit_code"), signal=data.get("signal"),
+                     kill_reason=data.get("kill_reason") or "", output=data.get("output") or "",
+                     error=data.get("error") or "", duration_s=data.get("duration_s") or 0.0,
+                     peak_memory_bytes=data.get("peak_memory_bytes"), truncated=bool(data.get("truncated")),
+                     language=data.get("language") or "", runtime=data.get("runtime") or "runc",
+                     limits=limits_of(data["limits"]), compile_failed=bool(data.get("compile_failed")),
+                     cpu_seconds=data.get("cpu_seconds"))
