@@ -223,6 +223,7 @@ def cmd_serve(args) -> int:
     # The server's libraries load here only: `run` never pays for them.
     from runner.units import parse_size
 
+    from .classroom.options import class_options_from_args
     from .service import server
     from .service.core import Ceilings
 
@@ -240,9 +241,10 @@ def cmd_serve(args) -> int:
             tokens=server.parse_tokens(args.token or (), [args.token_file] if args.token_file else ()),
             ceilings=ceilings, history=Path(args.history) if args.history else None,
             cors_origins=tuple(args.cors_origin or ()),
-            max_body_bytes=parse_size(args.max_body, "--max-body"), access_log=args.access_log)
+            max_body_bytes=parse_size(args.max_body, "--max-body"), access_log=args.access_log,
+            ssh=class_options_from_args(args))
         server.check_options(options)
-    except (server.ServeError, LimitError) as exc:
+    except (server.ServeError, LimitError, ValueError) as exc:
         print(f"tui-sandbox: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
@@ -394,6 +396,9 @@ def add_serve_parser(commands) -> None:
                        help="let web pages from this origin call the API (repeatable; default: none)")
     serve.add_argument("--max-body", default="1m", metavar="SIZE", help="the largest request body (default 1m)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    from .classroom.options import add_ssh_flags   # light: no asyncssh until a class starts
+
+    add_ssh_flags(serve)
     serve.set_defaults(handler=cmd_serve)
 
 

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import re
 import secrets
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -352,6 +353,12 @@ async def start_ssh_server(*, host: str, port: int, class_code: str, data_dir: P
                             reap=reap)
     server.fingerprint = fingerprint(key)
     server.host_key_path = key_path
+    if port == 0 and not host:
+        # Every interface means one listener per address family, each of which would pick
+        # a port of its own: pick one first, for all of them.
+        with socket.socket() as probe:
+            probe.bind(("", 0))
+            port = probe.getsockname()[1]
     acceptor = await asyncssh.listen(
         host, port, server_factory=lambda: _Gatekeeper(server), server_host_keys=[key],
         process_factory=server.handle, encoding=None, line_editor=False,

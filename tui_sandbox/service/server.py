@@ -15,9 +15,12 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, TextIO
+from typing import TYPE_CHECKING, Iterable, Mapping, TextIO
 
 from .core import Ceilings
+
+if TYPE_CHECKING:
+    from ..classroom.options import ClassOptions
 
 DEFAULT_PORT = 8000
 GRACEFUL_SHUTDOWN_S = 10
@@ -42,6 +45,7 @@ class ServeOptions:
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
     access_log: bool = False
+    ssh: "ClassOptions | None" = None          # also a class over SSH (tui_sandbox.classroom)
 
 
 def parse_tokens(values: Iterable[str] = (), files: Iterable[str] = ()) -> dict[str, str]:
@@ -125,15 +129,23 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> int:
     app, service, history_path = build(options)
 
     class Server(uvicorn.Server):
+        ssh_class = None
+
         async def startup(self, sockets=None) -> None:
             await super().startup(sockets)
             if self.started:
                 port = self.servers[0].sockets[0].getsockname()[1] if self.servers else options.port
                 print(announcement(options, port, service.cap, history_path), file=out, flush=True)
+                if options.ssh is not None:
+                    self.ssh_class = await start_class_over_ssh(options, app, port, out)
 
         async def shutdown(self, sockets=None) -> None:
-            # Stop taking work and end every run first: the clients hear their runs end
-            # (cancelled), so uvicorn's wait for open connections is short.
+            # Students' apps first (each cancels its run as it quits), then stop taking
+            # work and end every run: the clients hear their runs end (cancelled), so
+            # uvicorn's wait for open connections is short.
+            if self.ssh_class is not None:
+                self.ssh_class.close()
+                await self.ssh_class.wait_closed()
             for listener in getattr(self, "servers", []):
                 listener.close()
             await service.stop()
@@ -149,6 +161,32 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> int:
     except SystemExit as exc:          # uvicorn's way of saying it could not start (port in use)
         return exc.code if isinstance(exc.code, int) else 1
     return 0 if server.started else 1
+
+
+async def start_class_over_ssh(options: ServeOptions, app, port: int, out: TextIO):
+    """The SSH front: each student's app is a client of this server, over loopback, so
+    their runs share its queue, cap, ceilings and history. With tokens, the apps get one
+    of their own, which lets them name their student (access.CLASSROOM)."""
+    import secrets
+    from dataclasses import replace
+
+    from ..classroom.cli import start_class
+    from .access import CLASSROOM
+
+    env = {**options.ssh.app_env, "TUI_SANDBOX_SERVER": f"http://{_loopback_of(options.host)}:{port}"}
+    tokens = getattr(app.state, "tokens", None)
+    if tokens:
+        token = secrets.token_urlsafe(24)
+        tokens[token] = CLASSROOM
+        env["TUI_SANDBOX_TOKEN"] = token
+    return await start_class(replace(options.ssh, app_env=env), out)
+
+
+def _loopback_of(host: str) -> str:
+    """Where this host's own processes reach a server bound to host."""
+    if host in ("", "0.0.0.0", "::") or is_loopback(host):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 def announcement(options: ServeOptions, port: int, cap: int, history_path: Path) -> str:
