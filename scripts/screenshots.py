@@ -43,7 +43,7 @@ async def wait_until(pilot, condition, timeout: float = 60) -> None:
 
 async def shoot(name: str, size: tuple[int, int], sandbox: Sandbox, experiment: str | None = None,
                 limits: Limits | None = None, run: bool = False, keys: list[str] = (),
-                theme: str | None = None) -> None:
+                theme: str | None = None, source: str | None = None, until=None) -> None:
     app = SandboxApp(sandbox=sandbox, limits=limits)
     if theme:
         app.theme = theme
@@ -53,11 +53,16 @@ async def shoot(name: str, size: tuple[int, int], sandbox: Sandbox, experiment: 
         if experiment:
             app.load_experiment(next(e for e in app.experiments if e.file == experiment))
             await pilot.pause()
+        if source:
+            app.editor.load(source)
         if run:
             await pilot.press("ctrl+r")
             await wait_until(pilot, lambda: not app.runs.running)
         for key in keys:
             await pilot.press(key)
+            await pilot.pause(0.1)
+        if until is not None:
+            await wait_until(pilot, lambda: until(app))
         await pilot.pause(0.3)
         filename = f"{name}-{size[0]}x{size[1]}.svg"
         app.save_screenshot(path=str(OUT), filename=filename)
@@ -65,10 +70,14 @@ async def shoot(name: str, size: tuple[int, int], sandbox: Sandbox, experiment: 
     print("wrote", OUT / filename)
 
 
+ASK = 'name = input("Your name? ")\nprint("Hello,", name)\nage = input("Your age? ")\n'
+
+
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
-    # Never touch the user's own settings (the remembered theme).
+    # Never touch the user's own settings (the remembered theme) or history.
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="tui-sandbox-shots-")
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="tui-sandbox-shots-")
     sandbox = Sandbox()
     for size in SIZES:
         await shoot("main", size, sandbox, experiment="hello.py", run=True)
@@ -76,6 +85,13 @@ async def main() -> None:
                     limits=Limits(timeout=3))
         await shoot("oom", size, sandbox, experiment="memory_bomb.py", run=True)
         await shoot("experiments", size, sandbox, keys=["f4", "down", "down", "down"])
+        # A program that reads its input: answered once, waiting for the second answer.
+        await shoot("input", size, sandbox, source=ASK, keys=["ctrl+r", *"Ada", "enter"],
+                    until=lambda app: "WAITING FOR INPUT" in app.banner.plain and "Your age?" in
+                    app.output_view.plain_text)
+        await shoot("both-ways", size, sandbox, experiment="network.py", keys=["f6"],
+                    until=lambda app: not app.runs.running and len(app._pair) == 2)
+        await shoot("history", size, sandbox, keys=["f7", "enter"])
     await shoot("projector", (100, 30), sandbox, experiment="memory_bomb.py", run=True, theme="projector")
 
 

@@ -36,7 +36,7 @@ EXIT_KILLED = 137
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141   # 128 + SIGPIPE, what a shell pipeline expects
 USAGE_ERRORS = (LimitError, LanguageError, SourceError)
-COMMANDS = ("run", "images", "doctor", "serve", "history")
+COMMANDS = ("run", "images", "doctor", "serve", "history", "report")
 
 
 def add_limit_flags(parser: argparse.ArgumentParser) -> None:
@@ -331,6 +331,57 @@ def describe_record(r) -> str:
     return "\n".join(lines)
 
 
+def cmd_report(args) -> int:
+    """The seeds' experiments run for real, written up in Markdown (report.py)."""
+    from . import report
+
+    try:
+        if args.from_history:
+            text = report.history_report(limit=args.limit)
+        else:
+            languages = ("python", "javascript") if args.lang == "all" else (args.lang,)
+            runtimes = None if args.runtime == "all" else (args.runtime,)
+
+            def progress(done: int, total: int, case) -> None:
+                verdict = case.result.verdict.value.upper() if case.result else "NOT RUN"
+                print(f"[{done}/{total}] {case.title}: {verdict}", file=sys.stderr, flush=True)
+
+            text = report.experiment_report(languages=languages, runtimes=runtimes, jobs=args.jobs,
+                                            progress=progress).markdown()
+    except SandboxError as exc:
+        print(f"tui-sandbox: {exc}", file=sys.stderr)
+        return EXIT_ENGINE
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"tui-sandbox: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def add_report_parser(commands) -> None:
+    rep = commands.add_parser("report", help="run the experiments for real and write a Markdown report",
+                              description="Runs the seeds' experiments (hello world, infinite loop, memory bomb, "
+                              "network, /etc/passwd, overwriting its own script, writing files with and without "
+                              "read-only, a fork bomb) under every runtime the engine has, and writes what really "
+                              "happened: what worked, what failed or was prevented, what I learned.")
+    rep.add_argument("-o", "--output", metavar="FILE", help="write the report here (default: standard output)")
+    rep.add_argument("--from-history", action="store_true", help="report your own runs from the history instead")
+    rep.add_argument("--limit", type=int, default=20, metavar="N",
+                     help="with --from-history: your last N runs (default 20)")
+    rep.add_argument("--lang", default="python", choices=["python", "javascript", "all"],
+                     help="the experiments' language (default python)")
+    rep.add_argument("--runtime", default="all", choices=["runc", "runsc", "all"],
+                     help="runc, runsc (gVisor) or all the engine has (default)")
+    rep.add_argument("--jobs", type=int, default=4, metavar="N", help="runs at once (default 4)")
+    rep.set_defaults(handler=cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tui-sandbox",
                                      description="Run untrusted code in a disposable, hardened container.")
@@ -360,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("--json", action="store_true", help="print JSON")
     hist.add_argument("--history", metavar="PATH", help="the history's file (default: in $XDG_DATA_HOME)")
     hist.set_defaults(handler=cmd_history)
+    add_report_parser(commands)
     return parser
 
 
@@ -396,7 +448,7 @@ def add_serve_parser(commands) -> None:
                        help="let web pages from this origin call the API (repeatable; default: none)")
     serve.add_argument("--max-body", default="1m", metavar="SIZE", help="the largest request body (default 1m)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
-    from .classroom.options import add_ssh_flags   # light: no asyncssh until a class starts
+    from .classroom.options import add_ssh_flags  # light: no asyncssh until a class starts
 
     add_ssh_flags(serve)
     serve.set_defaults(handler=cmd_serve)

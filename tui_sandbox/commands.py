@@ -1,4 +1,5 @@
-"""Command-palette entries: every experiment, so a teacher can type 'fork' and go."""
+"""Command-palette entries: every experiment, so a teacher can type 'fork' and go, and
+the app's own commands (the report, the history setting, both ways, open, input)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from .experiments import load_experiments
 
 
-class ExperimentCommands(Provider):
+class _Listed(Provider):
+    """A provider of a fixed list of (name, help, callback)."""
+
     def _commands(self):
-        for experiment in load_experiments():
-            yield (f"Experiment: {experiment.label}", experiment.expect,
-                   partial(self.app.load_experiment, experiment))
+        return []
 
     async def discover(self) -> Hits:
         for name, help, callback in self._commands():
@@ -25,3 +26,34 @@ class ExperimentCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help)
+
+
+class ExperimentCommands(_Listed):
+    def _commands(self):
+        for experiment in load_experiments():
+            yield (f"Experiment: {experiment.label}", experiment.expect,
+                   partial(self.app.load_experiment, experiment))
+
+
+class AppCommands(_Listed):
+    def _commands(self):
+        app = self.app
+        recording = app.runs.record_history
+        return [
+            ("Report: run the experiments and write the report",
+             "Runs the seeds' experiments for real (both runtimes when gVisor is there) and writes REPORT.md",
+             app.action_report),
+            ("Report: my own runs, from the history", "Writes a report of your last runs (MY-RUNS.md)",
+             app.action_report_history),
+            ("History: stop recording my runs" if recording else "History: record my runs",
+             "The history is local and yours alone; F7 shows it",
+             partial(app.set_history_recording, not recording)),
+            ("Both ways: the network off and on (F6)", "Runs the program twice and compares",
+             partial(app.both_ways_with, "network")),
+            ("Both ways: read-only root off and on (F6)", "Runs the program twice and compares",
+             partial(app.both_ways_with, "read_only")),
+            ("Open a file (ctrl+o)", "Load a program into the editor", app.action_open),
+            ("Input: prepare the program's input (F8)", "A box or a file, instead of typing as it runs",
+             app.action_prepared_input),
+            ("History: my runs (F7)", "Newest first, searchable; enter reopens one", app.action_history),
+        ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from runner import EngineInfo, Event, SandboxError, Stats
+from runner import EngineInfo, Event, Limits, RunResult, SandboxError, Stats
 
 
 class EngineReady(Message):
@@ -44,4 +44,45 @@ class RunFailed(Message):
     def __init__(self, run_id: int, error: SandboxError) -> None:
         super().__init__()
         self.run_id = run_id
+        self.error = error
+
+
+class PairSide(Message):
+    """One side of an F6 pair has ended: its result, or why it could not run."""
+
+    def __init__(self, run_id: int, side: int, limits: Limits, result: RunResult | None,
+                 error: SandboxError | None) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.side = side
+        self.limits = limits
+        self.result = result
+        self.error = error
+
+
+class HistoryFailed(Message):
+    """A run could not be written to the history (a full disk, a locked file)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class ReportProgress(Message):
+    """One more of the report's runs has ended."""
+
+    def __init__(self, done: int, total: int, text: str) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+        self.text = text
+
+
+class ReportDone(Message):
+    """The report is written (markdown), or could not be (error)."""
+
+    def __init__(self, path: str, markdown: str | None, error: str | None) -> None:
+        super().__init__()
+        self.path = path
+        self.markdown = markdown
         self.error = error

@@ -1,6 +1,10 @@
 """The app's side of running programs, with no widgets: the engine handle, the one
-current run (its id, the live run, a cancel request, one lock), the thread workers that
-block on the engine, the messages they post (messages.py), warming, and quitting.
+current run (its id, the live runs, a cancel request, one lock), the thread workers that
+block on the engine, the messages they post (messages.py), the program's typed input,
+recording each run in the history, warming, and quitting.
+
+A "run" of the app is usually one engine run; F6 makes it two (the same program with a
+toggle off and on), started together, each an ordinary run of its own.
 
 The controller talks to its engine through `Engine` below: `runner.Sandbox` is one; a
 client of a remote sandbox service can be another, behind the same few calls.
@@ -10,16 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+import uuid
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
-from runner import EngineInfo, Event, Language, Limits, RunResult, Sandbox, SandboxError
+from runner import EngineInfo, Event, Finished, Language, Limits, RunResult, Sandbox, SandboxError, Started
 
-from .messages import EngineFailed, EngineReady, RunEvent, RunFailed
+from .messages import EngineFailed, EngineReady, HistoryFailed, PairSide, RunEvent, RunFailed
+from .records import user_name
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.timer import Timer
+
+    from .service.history import History
 
 QUIT_WAIT_S = 15.0
 # A spare container is asked for once the language and limits have settled this long.
@@ -34,6 +44,12 @@ class Run(Protocol):
     def cancel(self) -> None:
         """Stop the run, from any thread: its Finished says cancelled."""
 
+    def send_input(self, data: str | bytes) -> None:
+        """More standard input, for an interactive run. Any thread; never blocks."""
+
+    def close_input(self) -> None:
+        """End of file on an interactive run's standard input."""
+
 
 class Engine(Protocol):
     """What the controller asks of an engine. Optional, looked up when used:
@@ -45,8 +61,23 @@ class Engine(Protocol):
     def info(self) -> EngineInfo:
         """Blocks the first time (it connects): call from a thread."""
 
-    def start(self, source: str, language: Language, limits: Limits) -> Run:
-        """Checks the request and returns the run; raises SandboxError."""
+    def start(self, source: str, language: Language, limits: Limits, stdin: str | bytes | None = None,
+              *, interactive: bool = False) -> Run:
+        """Checks the request and returns the run; raises SandboxError. Its standard input
+        is stdin then end of file, or, interactive, open for send_input until close_input."""
+
+
+def keep_private(path: Path) -> None:
+    """The history is the learner's alone: its folder and files readable by them only,
+    whatever the umask (on a shared classroom machine it would be 0644 otherwise)."""
+    try:
+        path.parent.chmod(0o700)
+        for name in (path.name, path.name + "-wal", path.name + "-shm"):
+            file = path.parent / name
+            if file.exists():
+                file.chmod(0o600)
+    except OSError:
+        pass      # not ours to change (a shared path given on purpose): leave it
 
 
 class RunController:
@@ -66,9 +97,18 @@ class RunController:
         self.running = False
         self.limits: Limits | None = None     # the limits the current (or last) run started with
         self.last_result: RunResult | None = None
-        self._lock = threading.Lock()         # guards _run and _cancel_requested (workers use them)
-        self._run: Run | None = None
+        self._lock = threading.Lock()         # guards the fields below (workers use them)
+        self._live: list[Run] = []            # the engine runs going now (two for F6)
+        self._input_run: Run | None = None    # the one that takes what the learner types
+        self._pending_input: list[str | None] = []    # typed before that run existed; None: EOF
         self._cancel_requested = False
+        # The history: every run the app makes is recorded (unless the learner turns it off),
+        # in the worker, when it ends. history_path None: the default, in the XDG data dir.
+        self.record_history = True
+        self.history_path: Path | None = None
+        self._history: History | None = None
+        self._history_lock = threading.Lock()
+        self.recorded: list[str] = []         # ids this app recorded, newest last
         # Warming: the next run's settings, and the last ones the engine was asked to warm.
         self._next: tuple[Language, Limits] | None = None
         self._warmed: tuple[Language, Limits] | None = None
@@ -108,45 +148,195 @@ class RunController:
         self.limits = limits
         with self._lock:
             self._cancel_requested = False
+            self._pending_input = []
+            self._input_run = None
         return self.run_id
 
-    def start(self, source: str, language: Language, limits: Limits) -> int:
-        """Begin a run and start it in a thread worker; returns its id."""
+    def start(self, source: str, language: Language, limits: Limits, *, stdin: str | bytes | None = None,
+              interactive: bool = False) -> int:
+        """Begin a run and start it in a thread worker; returns its id. Interactive, the
+        program's standard input stays open for send_input, until close_input."""
         run_id = self.begin(limits)
-        self.app.run_worker(partial(self._follow, run_id, source, language, limits),
+        self.app.run_worker(partial(self._follow, run_id, source, language, limits, stdin, interactive),
                             name=f"run {run_id}", group=RUN_GROUP, thread=True, exit_on_error=False)
+        return run_id
+
+    def start_pair(self, source: str, language: Language, sides: tuple[Limits, Limits], *,
+                   stdin: str | bytes | None = None) -> int:
+        """F6: the same program under two sets of limits, at once, each an ordinary run in
+        a fresh container, recorded like any other. Each side's end comes as a PairSide."""
+        run_id = self.begin(sides[0])
+        for side, limits in enumerate(sides):
+            self.app.run_worker(partial(self._collect, run_id, side, source, language, limits, stdin),
+                                name=f"run {run_id}.{side}", group=RUN_GROUP, thread=True, exit_on_error=False)
         return run_id
 
     def post_event(self, run_id: int, event: Event) -> None:
         """One engine event in, one message out. Thread-safe: post_message is."""
         self.app.post_message(RunEvent(run_id, event))
 
-    def _follow(self, run_id: int, source: str, language: Language, limits: Limits) -> None:
-        """The run's worker: start it, post each event. Every failure becomes RunFailed."""
+    def _launch(self, source: str, language: Language, limits: Limits, stdin: str | bytes | None,
+                interactive: bool) -> Run:
+        """Start one engine run and make it live (cancellable). Raises SandboxError."""
         try:
-            run = self.engine().start(source, language, limits)
-        except SandboxError as exc:
-            self.app.post_message(RunFailed(run_id, exc))
-            return
+            if interactive or stdin is not None:
+                run = self.engine().start(source, language, limits, stdin, interactive=interactive)
+            else:
+                run = self.engine().start(source, language, limits)
+        except SandboxError:
+            raise
         except Exception as exc:  # noqa: BLE001 - shown, never a crash
-            self.app.post_message(RunFailed(run_id, SandboxError(f"the run failed: {exc!r}")))
-            return
+            raise SandboxError(f"the run failed: {exc!r}") from exc
         with self._lock:
-            self._run = run
+            self._live.append(run)
             cancel_now = self._cancel_requested
+            pending: list[str | None] = []
+            if interactive:
+                self._input_run = run
+                pending, self._pending_input = self._pending_input, []
         if cancel_now:      # ctrl+k (or quit) came while the run was being set up
             run.cancel()
+        for text in pending:         # typed while the run was being set up
+            self._deliver(run, text)
+        return run
+
+    def _retire(self, run: Run) -> None:
+        with self._lock:
+            if run in self._live:
+                self._live.remove(run)
+            if self._input_run is run:
+                self._input_run = None
+
+    def _follow(self, run_id: int, source: str, language: Language, limits: Limits,
+                stdin: str | bytes | None = None, interactive: bool = False) -> None:
+        """The run's worker: start it, post each event, record it when it ends. Every
+        failure becomes RunFailed (and is recorded too)."""
+        queued_at = time.time()
+        try:
+            run = self._launch(source, language, limits, stdin, interactive)
+        except SandboxError as exc:
+            self._record_failure(source, language, limits, exc, queued_at)
+            self.app.post_message(RunFailed(run_id, exc))
+            return
+        started_at = None
         try:
             for event in run.events():
+                if isinstance(event, Started):
+                    started_at = time.time()
+                elif isinstance(event, Finished):
+                    # Recorded here, in the worker, before the app hears of the end: what
+                    # the learner sees as finished is in the history already.
+                    self._record(source, event.result, queued_at, started_at)
                 self.post_event(run_id, event)
         except SandboxError as exc:
+            self._record_failure(source, language, limits, exc, queued_at, started_at)
             self.app.post_message(RunFailed(run_id, exc))
         except Exception as exc:  # noqa: BLE001 - shown, never a crash
-            self.app.post_message(RunFailed(run_id, SandboxError(f"the run failed unexpectedly: {exc!r}")))
+            error = SandboxError(f"the run failed unexpectedly: {exc!r}")
+            self._record_failure(source, language, limits, error, queued_at, started_at)
+            self.app.post_message(RunFailed(run_id, error))
         finally:
-            with self._lock:
-                if self._run is run:
-                    self._run = None
+            self._retire(run)
+
+    def _collect(self, run_id: int, side: int, source: str, language: Language, limits: Limits,
+                 stdin: str | bytes | None) -> None:
+        """One side of an F6 pair, run to its end: its result (or why it could not run)."""
+        queued_at = time.time()
+        started_at = None
+        result: RunResult | None = None
+        error: SandboxError | None = None
+        run = None
+        try:
+            run = self._launch(source, language, limits, stdin if stdin is not None else "", False)
+            for event in run.events():
+                if isinstance(event, Started):
+                    started_at = time.time()
+                elif isinstance(event, Finished):
+                    result = event.result
+        except SandboxError as exc:
+            error = exc
+        except Exception as exc:  # noqa: BLE001 - shown, never a crash
+            error = SandboxError(f"the run failed unexpectedly: {exc!r}")
+        finally:
+            if run is not None:
+                self._retire(run)
+        if result is not None:
+            self._record(source, result, queued_at, started_at)
+        else:
+            error = error or SandboxError("the run ended without a result")
+            self._record_failure(source, language, limits, error, queued_at, started_at)
+        self.app.post_message(PairSide(run_id, side, limits, result, error))
+
+    # --- the program's standard input ----------------------------------------------------
+
+    def send_input(self, text: str) -> None:
+        """What the learner typed, to the running program (or to the run being set up)."""
+        self._give(text)
+
+    def close_input(self) -> None:
+        """End of file on the program's standard input."""
+        self._give(None)
+
+    def _give(self, text: str | None) -> None:
+        with self._lock:
+            run = self._input_run
+            if run is None:
+                self._pending_input.append(text)
+                return
+        self._deliver(run, text)
+
+    def _deliver(self, run: Run, text: str | None) -> None:
+        try:
+            if text is None:
+                run.close_input()
+            else:
+                run.send_input(text)
+        except (ValueError, SandboxError, OSError) as exc:   # the run is over: nothing reads it
+            self.app.log.warning(f"input not delivered: {exc!r}")
+
+    # --- the history -------------------------------------------------------------------
+
+    def history(self) -> History:
+        """The history store, opened on first use. Blocks (SQLite): workers only."""
+        from .service.history import History
+
+        with self._history_lock:
+            if self._history is None:
+                self._history = History(self.history_path)
+                keep_private(self._history.path)
+            return self._history
+
+    def _record(self, source: str, result: RunResult, queued_at: float, started_at: float | None) -> None:
+        if not self.record_history:
+            return
+        from .service.history import RunRecord
+
+        record_id = uuid.uuid4().hex[:16]
+        self._store(RunRecord.of_result(id=record_id, user=user_name(), origin="app", source=source,
+                                        result=result, queued_at=queued_at, started_at=started_at))
+
+    def _record_failure(self, source: str, language: Language, limits: Limits, error: SandboxError,
+                        queued_at: float, started_at: float | None = None) -> None:
+        if not self.record_history:
+            return
+        from .service.history import RunRecord
+
+        record_id = uuid.uuid4().hex[:16]
+        self._store(RunRecord.of_failure(id=record_id, user=user_name(), origin="app", source=source,
+                                         language=language.name, limits=limits, message=error.message,
+                                         queued_at=queued_at, started_at=started_at))
+
+    def _store(self, record) -> None:
+        try:
+            history = self.history()
+            try:
+                history.add(record)
+            finally:
+                history.close()      # this worker thread's connection: the thread ends soon
+        except Exception as exc:  # noqa: BLE001 - a history that cannot be written never stops a run
+            self.app.post_message(HistoryFailed(f"this run was not recorded: {exc}"))
+            return
+        self.recorded.append(record.id)
 
     def is_current(self, run_id: int) -> bool:
         return run_id == self.run_id
@@ -160,13 +350,13 @@ class RunController:
         self._warm_soon()
 
     def cancel(self) -> bool:
-        """Cancel the current run (or the one being set up); True if a run was live."""
+        """Cancel the current run(s) (or those being set up); True if a run was live."""
         with self._lock:
             self._cancel_requested = True
-            run = self._run
-        if run is not None:
+            runs = list(self._live)
+        for run in runs:
             run.cancel()
-        return run is not None
+        return bool(runs)
 
     # --- warming -----------------------------------------------------------------------
 
@@ -211,7 +401,7 @@ class RunController:
     def busy(self) -> bool:
         """A run is going, or its worker is still finishing it."""
         with self._lock:
-            live = self._run is not None
+            live = bool(self._live)
         return live or self.running
 
     def stop(self) -> None:

@@ -1,5 +1,6 @@
-"""The user's remembered choices (the theme, for now) in settings.toml beside the
-engine's languages.toml. A broken file is ignored, never fatal: it is only preferences."""
+"""The user's remembered choices in settings.toml beside the engine's languages.toml:
+the theme, whether runs are recorded in the history, which toggle F6 compares. A broken
+file is ignored, never fatal: it is only preferences."""
 
 from __future__ import annotations
 
@@ -21,11 +22,18 @@ def load_settings() -> dict:
         return {}
 
 
-def save_setting(key: str, value: str) -> None:
-    settings = {k: v for k, v in load_settings().items() if isinstance(v, str)}
+def setting(key: str, default, kind: type):
+    """One remembered choice, or the default when it is missing or of the wrong kind."""
+    value = load_settings().get(key, default)
+    return value if isinstance(value, kind) else default
+
+
+def save_setting(key: str, value: str | bool) -> None:
+    settings = {k: v for k, v in load_settings().items() if isinstance(v, (str, bool))}
     settings[key] = value
     path = settings_path()
-    # A JSON string is a valid TOML basic string for the plain names stored here.
+    # A JSON string is a valid TOML basic string for the plain names stored here, and
+    # JSON's true and false are TOML's.
     text = "".join(f"{k} = {json.dumps(v)}\n" for k, v in sorted(settings.items()))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ SIZE = (100, 30)
 def private_config(tmp_path, monkeypatch):
     # Never read or write the real user's settings (theme) or languages.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))       # the run history
 
 
 @pytest.fixture(scope="module")

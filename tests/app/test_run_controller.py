@@ -22,6 +22,7 @@ MiB = 1 << 20
 @pytest.fixture(autouse=True)
 def private_config(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))       # the run history
 
 
 class ScriptedRun:
@@ -40,6 +41,12 @@ class ScriptedRun:
     def cancel(self) -> None:
         self.gate.set()
 
+    def send_input(self, data) -> None:
+        pass
+
+    def close_input(self) -> None:
+        pass
+
 
 class ScriptedEngine:
     info = EngineInfo(product="Docker", name="Docker (scripted)", cpus=4, memory_bytes=1 << 30,
@@ -50,7 +57,7 @@ class ScriptedEngine:
         self.closed = False
         self.gate = threading.Event()
 
-    def start(self, source, language, limits):
+    def start(self, source, language, limits, stdin=None, *, interactive=False):
         return ScriptedRun(limits, self.gate)
 
     def warm(self, language, limits) -> None:

@@ -4,7 +4,7 @@ They are data (files beside index.toml), so adding one needs no code."""
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 
@@ -15,6 +15,15 @@ class Experiment:
     language: str
     expect: str       # what happens with the default limits
     toggle: str       # which control changes the outcome
+    # What the report checks a real run against (see index.toml): with the default limits,
+    verdict: str | None = None                  # the verdict,
+    shows: tuple[str, ...] = ()                 # lines in its output or errors,
+    outcome: str = "works"                      # "works", or "prevented" by the sandbox;
+    # and with toggle_limit (a Limits switch) flipped from its default, the same three.
+    toggle_limit: str | None = None
+    toggled_verdict: str | None = None
+    toggled_shows: tuple[str, ...] = field(default=())
+    toggled_outcome: str = "works"
 
     @property
     def label(self) -> str:
@@ -26,4 +35,8 @@ class Experiment:
 
 def load_experiments() -> list[Experiment]:
     index = tomllib.loads(resources.files(__name__).joinpath("index.toml").read_text(encoding="utf-8"))
-    return [Experiment(**entry) for entry in index.get("experiment", [])]
+    experiments = []
+    for entry in index.get("experiment", []):
+        entry = {key: tuple(value) if isinstance(value, list) else value for key, value in entry.items()}
+        experiments.append(Experiment(**entry))
+    return experiments

@@ -1,6 +1,7 @@
 """The limit controls, always on screen: memory, CPU, PIDs and timeout as text inputs
 checked with the engine's own rules and messages, switches for network and read-only,
-and the runtime picker when the engine has more than one runtime."""
+the runtime picker when the engine has more than one runtime, and where the next run's
+standard input comes from (typed as it runs, or prepared with F8)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Select, Switch
+from textual.widgets.select import InvalidSelectValueError
 
 from runner import EngineInfo, LimitError, Limits, parse_limits
 from runner.units import format_size
@@ -63,6 +65,7 @@ class LimitsPanel(Vertical):
                               value=self.initial.runtime, allow_blank=False, compact=True, id="limit-runtime")
         self.runtime_row = Horizontal(classes="limit-row", id="runtime-row")
         self.problem = Label("", id="limit-problem")
+        self.input_state = Label("typed as it runs", id="input-state", classes="switch-state")
         for field, caption in self.FIELDS:
             with Horizontal(classes="limit-row"):
                 yield Label(caption, classes="limit-caption")
@@ -75,6 +78,9 @@ class LimitsPanel(Vertical):
         with self.runtime_row:
             yield Label("Runtime", classes="limit-caption")
             yield self.runtime
+        with Horizontal(classes="limit-row"):
+            yield Label("Input F8", classes="limit-caption")
+            yield self.input_state
         yield self.problem
 
     def on_mount(self) -> None:
@@ -107,6 +113,23 @@ class LimitsPanel(Vertical):
             self.initial, network=self.switches["network"].value,
             read_only=self.switches["read-only"].value,
             runtime=runtime if isinstance(runtime, str) else "runc", **text).validate(self.engine)
+
+    def set_limits(self, limits: Limits) -> None:
+        """Show these limits (a run reopened from the history): they apply to the next run."""
+        self.inputs["memory"].value = format_size(limits.memory, "flag")
+        self.inputs["cpus"].value = f"{limits.cpus:g}"
+        self.inputs["pids"].value = str(limits.pids)
+        self.inputs["timeout"].value = f"{limits.timeout:g}"
+        self.switches["network"].value = limits.network
+        self.switches["read-only"].value = limits.read_only
+        try:
+            self.runtime.value = limits.runtime
+        except InvalidSelectValueError:
+            pass        # a runtime this engine does not offer: the current one stays
+
+    def show_input(self, text: str) -> None:
+        """Where the next run's standard input comes from, in a few words."""
+        self.input_state.update(text)
 
     def toggle(self, which: str) -> bool:
         switch = self.switches[which]

@@ -1,7 +1,9 @@
 """The program's output, live: stdout plain, stderr in the error colour, Python
 tracebacks highlighted, long lines wrapped (at 80 columns the end of an error is what
-matters). It keeps only the last MAX_LINES lines (each cut at MAX_LINE_CHARS) and draws
-only the visible rows, so a program printing forever costs neither memory nor frame time."""
+matters). What the learner typed to the program shows where a terminal would show it
+(after the prompt, on the same line) in a style of its own. It keeps only the last
+MAX_LINES lines (each cut at MAX_LINE_CHARS) and draws only the visible rows, so a
+program printing forever costs neither memory nor frame time."""
 
 from __future__ import annotations
 
@@ -25,20 +27,23 @@ _CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None}
 
 
 class OutputLine:
-    __slots__ = ("stream", "text", "rich", "open")
+    __slots__ = ("stream", "text", "rich", "open", "parts")
 
     def __init__(self, stream: str, text: str, rich: Text | None = None, open: bool = False) -> None:
         self.stream = stream
         self.text = text
         self.rich = rich           # set for highlighted lines
         self.open = open           # no newline yet: the next chunk of this stream continues it
+        # A line of several streams, as (stream, text): a prompt, then what was typed.
+        self.parts: list[tuple[str, str]] | None = None
 
 
 class OutputView(ScrollView, can_focus=True):
-    COMPONENT_CLASSES = {"output--stderr", "output--note"}
+    COMPONENT_CLASSES = {"output--stderr", "output--note", "output--stdin"}
     DEFAULT_CSS = """
     OutputView > .output--stderr { color: $text-error; }
     OutputView > .output--note { color: $text-muted; text-style: italic; }
+    OutputView > .output--stdin { color: $text-accent; text-style: bold; }
     """
 
     def __init__(self, *, id: str | None = None, max_lines: int = MAX_LINES) -> None:
@@ -46,6 +51,9 @@ class OutputView(ScrollView, can_focus=True):
         self.lines: deque[OutputLine] = deque(maxlen=max_lines)
         self.dropped = 0           # lines that scrolled out of the cap, shown in the title
         self._traceback: list[OutputLine] | None = None
+        # Each stream's unfinished line (no newline yet): its next chunk continues it, even
+        # when the other stream wrote lines in between (the engine batches them apart).
+        self._open: dict[str, OutputLine] = {}
         # Where each line's first row is, at self._rows_width; rebuilt when lines change.
         self._row_starts: list[int] | None = None
         self._rows_width = 0
@@ -55,6 +63,7 @@ class OutputView(ScrollView, can_focus=True):
 
     def clear(self) -> None:
         self.lines.clear()
+        self._open = {}
         self._row_starts = None
         self.dropped = 0
         self._traceback = None
@@ -66,18 +75,48 @@ class OutputView(ScrollView, can_focus=True):
         """A line of the app's own, e.g. 'output was cut at 1 MiB'."""
         self._append([OutputLine("note", text)])
 
+    def echo(self, typed: str) -> None:
+        """What the learner typed to the program, shown as a terminal shows it: after the
+        prompt the program left open, if there is one, and then the line ends."""
+        text = typed.translate(_CONTROL).expandtabs(4)
+        pieces = text.split("\n")
+        if pieces and pieces[-1] == "":
+            pieces.pop()
+        last = self.lines[-1] if self.lines and self.lines[-1].open else None
+        if last is None:
+            last = self._open.get("stdout") or self._open.get("stderr")
+        new: list[OutputLine] = []
+        if last is not None:
+            self._open = {stream: line for stream, line in self._open.items() if line is not last}
+        if last is not None and last.open and pieces:
+            first = pieces.pop(0)
+            last.parts = (last.parts or [(last.stream, last.text)]) + [("stdin", first)]
+            last.text = (last.text + first)[:MAX_LINE_CHARS]
+            last.rich = None
+            last.open = False
+            self._row_starts = None
+        elif last is not None and last.open and not pieces:
+            last.open = False          # enter alone: the prompt's line ends
+        for piece in pieces:
+            line = OutputLine("stdin", piece[:MAX_LINE_CHARS])
+            new.append(line)
+        self._traceback = None
+        self._append(new)
+
     def write(self, stream: str, text: str) -> None:
         text = text.translate(_CONTROL).expandtabs(4)
         pieces = text.split("\n")
         new: list[OutputLine] = []
-        last = self.lines[-1] if self.lines else None
-        if last is not None and last.open and last.stream == stream:
-            # Continue the line the previous chunk left unfinished.
+        last = self._open.pop(stream, None)
+        if last is not None and last.open and last.parts is None:
+            # Continue the line the previous chunk of this stream left unfinished.
             last.text = (last.text + pieces[0])[:MAX_LINE_CHARS]
             last.open = len(pieces) == 1
             last.rich = None
             self._row_starts = None
             pieces = pieces[1:]
+            if last.open:
+                self._open[stream] = last
         if pieces:
             ends_open = pieces[-1] != ""
             if not ends_open:
@@ -85,6 +124,7 @@ class OutputView(ScrollView, can_focus=True):
             new = [OutputLine(stream, piece[:MAX_LINE_CHARS]) for piece in pieces]
             if new and ends_open:
                 new[-1].open = True
+                self._open[stream] = new[-1]
         if stream == "stderr":
             self._follow_traceback(new)
         self._append(new)
@@ -122,6 +162,11 @@ class OutputView(ScrollView, can_focus=True):
             # after the next refresh: scrolling now would stop at the old end.
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
         self.refresh()
+
+    def _style(self, stream: str, base):
+        if stream in ("stderr", "note", "stdin"):
+            return base + self.get_component_rich_style(f"output--{stream}")
+        return base
 
     @property
     def plain_text(self) -> str:
@@ -161,11 +206,8 @@ class OutputView(ScrollView, can_focus=True):
         if line.rich is not None:
             segments = list(line.rich.render(self.app.console))
             strip = Strip(segments).apply_style(base)
+        elif line.parts is not None:
+            strip = Strip([Segment(text, self._style(stream, base)) for stream, text in line.parts])
         else:
-            style = base
-            if line.stream == "stderr":
-                style = base + self.get_component_rich_style("output--stderr")
-            elif line.stream == "note":
-                style = base + self.get_component_rich_style("output--note")
-            strip = Strip([Segment(line.text, style)])
+            strip = Strip([Segment(line.text, self._style(line.stream, base))])
         return strip.crop_extend(part * width, (part + 1) * width, base)

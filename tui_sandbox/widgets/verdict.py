@@ -10,7 +10,7 @@ from runner import Limits, RunResult, SandboxError, Verdict
 from runner.units import format_size
 from runner.verdicts import figures, headline
 
-VERDICT_CLASSES = [f"-{verdict.value}" for verdict in Verdict] + ["-running", "-idle", "-failed"]
+VERDICT_CLASSES = [f"-{verdict.value}" for verdict in Verdict] + ["-running", "-waiting", "-idle", "-failed"]
 
 
 def short_limits(limits: Limits) -> str:
@@ -40,6 +40,12 @@ class VerdictBanner(Static):
 
     def running(self, limits: Limits, phase: str = "running") -> None:
         self._show("-running", phase.upper() + "…", ["ctrl+k kills it", short_limits(limits)])
+
+    def waiting(self, limits: Limits, closed: bool = False) -> None:
+        """The program is blocked reading its standard input: it waits for the learner."""
+        how = ("its input is closed: it gets end of file" if closed
+               else "type in the line under the output: enter sends it, ctrl+d ends the input")
+        self._show("-waiting", "WAITING FOR INPUT", [how, f"(its {limits.timeout:g} s timeout still holds)"])
 
     def result(self, result: RunResult) -> None:
         self._show(f"-{result.verdict.value}", headline(result),

@@ -1,0 +1,158 @@
+"""Programs that read their input: the learner types into the line under the output while
+the program runs. Real containers."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from runner import Limits, Sandbox, Verdict
+from tui_sandbox.app import SandboxApp
+from tui_sandbox.widgets.output import OutputView
+from tui_sandbox.widgets.verdict import VerdictBanner
+
+SIZE = (100, 30)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    sandbox = Sandbox()
+    yield sandbox
+    sandbox.close()
+
+
+async def wait_until(pilot, condition, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.05)
+
+
+def output(app: SandboxApp) -> str:
+    return app.query_one(OutputView).plain_text
+
+
+def banner(app: SandboxApp) -> str:
+    return app.query_one(VerdictBanner).plain
+
+
+async def test_typing_answers_input_and_the_typed_line_shows_apart(sandbox):
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        app.editor.load('name = input("Your name? ")\nprint("Hello,", name)\n')
+        await pilot.press("ctrl+r")
+        assert app.focused is app.stdin_line and app.stdin_row.display
+        await wait_until(pilot, lambda: "Your name?" in output(app))
+        await wait_until(pilot, lambda: "WAITING FOR INPUT" in banner(app))
+        assert app.output_box.border_subtitle == "waiting for input"
+        await pilot.press(*"Ada", "enter")
+        await wait_until(pilot, lambda: not app.runs.running)
+        assert app.runs.last_result.verdict is Verdict.OK, banner(app)
+        assert output(app) == "Your name? Ada\nHello, Ada"
+        view = app.query_one(OutputView)
+        prompt_line = view.lines[0]
+        assert prompt_line.parts == [("stdout", "Your name? "), ("stdin", "Ada")]
+        strip = view.render_line(0)
+        styles = {segment.text: segment.style for segment in strip if segment.text.strip()}
+        assert styles["Ada"] != styles["Your name? "]        # the typed text stands apart
+        assert styles["Ada"].bold
+        # The run is over: the line closes and the editor has the focus again.
+        assert not app.stdin_row.display and app.focused is app.editor
+
+
+async def test_ctrl_d_is_end_of_file(sandbox):
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        app.editor.load("import sys\nlines = sys.stdin.read().splitlines()\nprint('got', lines)\n")
+        await pilot.press("ctrl+r")
+        await pilot.press(*"one", "enter", *"two")
+        await pilot.press("ctrl+d")               # what is on the line goes, then end of file
+        await wait_until(pilot, lambda: not app.runs.running)
+        assert app.runs.last_result.verdict is Verdict.OK, banner(app)
+        assert "got ['one', 'two']" in output(app)
+        assert "end of input" in output(app)
+
+
+@pytest.mark.parametrize("language, source, answer, expected", [
+    ("javascript", 'const rl = require("readline").createInterface({input: process.stdin, output: process.stdout});\n'
+                   'rl.question("Number? ", (n) => { console.log(Number(n) * 2); rl.close(); });\n', "21", "42"),
+    ("bash", 'printf "Word? "\nread word\necho "you said $word"\n', "hi", "you said hi"),
+    ("c", '#include <stdio.h>\nint main(void) { int n; printf("n? "); fflush(stdout);\n'
+          '  if (scanf("%d", &n) == 1) printf("%d\\n", n * n); return 0; }\n', "12", "144"),
+])
+async def test_readline_read_and_scanf_get_what_is_typed(sandbox, language, source, answer, expected):
+    app = SandboxApp(sandbox=sandbox, language=language)
+    async with app.run_test(size=SIZE) as pilot:
+        app.editor.load(source)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "?" in output(app), 40)
+        await pilot.press(*answer, "enter")
+        await wait_until(pilot, lambda: expected in output(app).splitlines() or not app.runs.running, 40)
+        if app.runs.running:
+            # Node's readline keeps a program alive after rl.close() while its input is an
+            # open pipe (at a terminal it would end): ctrl+d ends it, as the hint says.
+            assert language == "javascript"
+            await pilot.press("ctrl+d")
+        await wait_until(pilot, lambda: not app.runs.running, 40)
+        assert app.runs.last_result.verdict is Verdict.OK, banner(app) + output(app)
+        assert expected in output(app).splitlines()
+
+
+async def test_waiting_for_input_still_times_out(sandbox):
+    app = SandboxApp(sandbox=sandbox, limits=Limits(timeout=2))
+    async with app.run_test(size=SIZE) as pilot:
+        app.editor.load("input()\n")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "WAITING FOR INPUT" in banner(app))
+        await wait_until(pilot, lambda: not app.runs.running)
+        assert banner(app).startswith(" TIMEOUT ")
+
+
+async def test_an_unfinished_line_continues_after_the_other_streams_lines():
+    app = SandboxApp(sandbox=None)
+    async with app.run_test(size=SIZE):
+        view = app.query_one(OutputView)
+        view.write("stdout", "before")
+        view.write("stderr", "Traceback (most recent call last):\n")
+        view.write("stdout", "\n")
+        view.write("stdout", "after\n")
+        assert [(line.stream, line.text) for line in view.lines] == [
+            ("stdout", "before"), ("stderr", "Traceback (most recent call last):"), ("stdout", "after")]
+
+
+async def test_a_prepared_input_is_read_then_end_of_file(sandbox, tmp_path):
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        app.editor.load("import sys\ndata = sys.stdin.read().split()\nprint(len(data), 'words, last', data[-1])\n")
+        await pilot.press("f8")
+        await pilot.pause()
+        box = app.screen.query_one("#prepared-text")
+        box.load_text("one two\nthree four five")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert len(app.screen_stack) == 1
+        assert "prepared, 2 lines" in str(app.query_one("#input-state").content)
+        await pilot.press("ctrl+r")
+        assert not app.stdin_row.display             # nothing to type: the input is given
+        await wait_until(pilot, lambda: not app.runs.running)
+        assert output(app) == "5 words, last five"
+        # From a file, read at each run.
+        data = tmp_path / "numbers.txt"
+        data.write_text("\n".join(str(n) for n in range(1000)) + "\n")
+        await pilot.press("f8")
+        await pilot.pause()
+        app.screen.query_one("#prepared-file").value = str(data)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "file numbers.txt" in str(app.query_one("#input-state").content)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: not app.runs.running)
+        assert output(app) == "1000 words, last 999"
+        # Back to typing as it runs.
+        await pilot.press("f8")
+        await pilot.pause()
+        await pilot.click("#prepared-live")
+        await pilot.pause()
+        assert app.prepared is None and "typed as it runs" in str(app.query_one("#input-state").content)

@@ -1,0 +1,73 @@
+"""Runs kept in the history (service/history.py), back as the engine's own types: the
+limits they ran under and their result, for the app to show again and the report to
+describe. No Textual: the report imports this from the command line."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import time
+
+from runner import Limits, RunResult, Verdict
+from runner.verdicts import headline
+
+from .service.history import RunRecord
+
+VERDICTS = [verdict.value for verdict in Verdict] + ["engine_error"]
+
+
+def user_name() -> str:
+    """Who runs the app, for the history (which is theirs alone)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no name in the passwd file (a container): the uid
+        return str(os.getuid())
+
+
+def limits_of(data: dict) -> Limits:
+    """Limits from Limits.as_dict(), as the history stores them."""
+    defaults = Limits()
+    return Limits(memory=data.get("memory_bytes", defaults.memory), cpus=data.get("cpus", defaults.cpus),
+                  pids=data.get("pids", defaults.pids), timeout=data.get("timeout_s", defaults.timeout),
+                  network=data.get("network", defaults.network), read_only=data.get("read_only", defaults.read_only),
+                  tmp_size=data.get("tmp_bytes", defaults.tmp_size), output=data.get("output_bytes", defaults.output),
+                  file_size=data.get("file_size_bytes", defaults.file_size),
+                  open_files=data.get("open_files", defaults.open_files),
+                  runtime=data.get("runtime", defaults.runtime))
+
+
+def result_of(record: RunRecord) -> RunResult | None:
+    """The run's result as the engine gave it; None for a run the engine could not make."""
+    try:
+        verdict = Verdict(record.verdict)
+    except ValueError:
+        return None
+    return RunResult(verdict=verdict, exit_code=record.exit_code, signal=record.signal,
+                     kill_reason=record.kill_reason, output=record.output, error=record.error,
+                     duration_s=record.duration_s or 0.0, peak_memory_bytes=record.peak_memory_bytes,
+                     truncated=record.truncated, language=record.language, runtime=record.runtime,
+                     limits=limits_of(record.limits), cpu_seconds=record.cpu_seconds)
+
+
+def verdict_text(record: RunRecord) -> str:
+    """'OK', 'ERROR (exit 1)', 'TIMEOUT', or 'NOT RUN' for an engine failure."""
+    result = result_of(record)
+    return headline(result) if result is not None else "NOT RUN"
+
+
+def when(unix_time: float | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return "-" if unix_time is None else time.strftime(fmt, time.localtime(unix_time))
+
+
+def parse_filter(text: str) -> tuple[str | None, str | None]:
+    """What the history's search box holds: a verdict's name ('oom', 'output limit',
+    'timeout') filters by verdict; any other words search the source, output and reason."""
+    words = text.strip()
+    lowered = words.lower().replace(" ", "_")
+    for verdict in VERDICTS:
+        if lowered == verdict:
+            return verdict, None
+    first, _, rest = words.partition(" ")
+    if first.lower() in VERDICTS:
+        return first.lower(), rest.strip() or None
+    return None, words or None

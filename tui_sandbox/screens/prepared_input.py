@@ -1,0 +1,109 @@
+"""F8: a prepared standard input for the next runs, typed in a box or read from a file
+(read again at each run), instead of typing to the program as it runs. The run gets it
+all, then end of file: for programs that read a lot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, TextArea
+
+from runner import SourceError
+from runner.units import format_size
+
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PreparedInput:
+    text: str | None = None         # typed in the box
+    path: str | None = None         # or a file, read at each run
+
+    def describe(self) -> str:
+        if self.path:
+            return f"file {Path(self.path).name}"
+        lines = len((self.text or "").splitlines())
+        return f"prepared, {lines} line{'s' if lines != 1 else ''}"
+
+    def data(self) -> str | bytes:
+        """What the program reads: text, or bytes for a file that is not UTF-8 (the engine
+        takes either; a remote one takes text). SourceError when the file cannot be read."""
+        if not self.path:
+            return self.text or ""
+        path = Path(self.path).expanduser()
+        try:
+            size = path.stat().st_size
+            if size > MAX_INPUT_BYTES:
+                raise SourceError(f"{path} is {format_size(size)}; the most a prepared input may be is "
+                                  f"{format_size(MAX_INPUT_BYTES)}")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"cannot read the input file {path}: {exc.strerror}") from None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data
+
+
+class PreparedInputScreen(ModalScreen[PreparedInput | None | bool]):
+    """Returns a PreparedInput to use, False to go back to typing as the program runs,
+    or None to change nothing."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"), Binding("ctrl+s", "use", "Use it")]
+
+    def __init__(self, current: PreparedInput | None) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        current = self.current or PreparedInput()
+        self.box = TextArea(current.text or "", id="prepared-text", soft_wrap=False, show_line_numbers=False,
+                            placeholder="type or paste the program's input here, a line for each line it reads")
+        self.file = Input(current.path or "", placeholder="its path (read again at each run)",
+                          id="prepared-file", compact=True)
+        with Vertical(id="prepared-dialog"):
+            yield Label("Input for the next runs: the program reads it all, then end of file.",
+                        id="prepared-title")
+            yield self.box
+            with Horizontal(id="prepared-file-row"):
+                yield Label("Or a file: ", classes="prepared-caption")
+                yield self.file
+            with Horizontal(id="prepared-buttons"):
+                yield Button("Use it (ctrl+s)", id="prepared-use", variant="primary")
+                yield Button("Type as it runs", id="prepared-live")
+                yield Button("Cancel (esc)", id="prepared-cancel")
+
+    def on_mount(self) -> None:
+        self.box.focus()
+
+    def action_use(self) -> None:
+        path = self.file.value.strip()
+        if path:
+            if not Path(path).expanduser().is_file():
+                self.notify(f"{path} is not a file", severity="error")
+                return
+            self.dismiss(PreparedInput(path=path))
+            return
+        text = self.box.text
+        if text and not text.endswith("\n"):
+            text += "\n"        # a last line with its newline, as a file of lines has
+        self.dismiss(PreparedInput(text=text))
+
+    @on(Input.Submitted, "#prepared-file")
+    def file_given(self) -> None:
+        self.action_use()
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "prepared-use":
+            self.action_use()
+        elif event.button.id == "prepared-live":
+            self.dismiss(False)
+        else:
+            self.dismiss(None)

@@ -1,0 +1,36 @@
+"""The line under the output where the learner types to a running program: enter sends
+the line, ctrl+d ends the program's input (end of file), as at a terminal."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Input
+
+HINT = "type to the program · enter sends the line · ctrl+d ends its input"
+
+
+class StdinLine(Input):
+    # Input binds ctrl+d to delete-right: here it is end of file, as in a terminal.
+    BINDINGS = [
+        Binding("ctrl+d", "end_input", "End input", id="end-input"),
+    ]
+
+    class EndOfInput(Message):
+        """ctrl+d: what is on the line (maybe nothing) goes without a newline, then end of file."""
+
+        def __init__(self, line: StdinLine, pending: str) -> None:
+            super().__init__()
+            self.line = line
+            self.pending = pending
+
+        @property
+        def control(self) -> StdinLine:
+            return self.line
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(placeholder=HINT, id=id, compact=True)
+
+    def action_end_input(self) -> None:
+        pending, self.value = self.value, ""
+        self.post_message(self.EndOfInput(self, pending))
