@@ -9,6 +9,7 @@ The handlers here only update widgets; the widgets (widgets/) know nothing of Do
 from __future__ import annotations
 
 import asyncio
+import signal
 from functools import partial
 from pathlib import Path
 
@@ -53,6 +54,7 @@ from .messages import (
     RunFailed,
 )
 from .records import limits_of, result_of, when
+from .remote import Queued
 from .run_controller import QUIT_WAIT_S, Engine, RunController
 from .screens.both_ways import BothWaysScreen
 from .screens.confirm import ConfirmScreen
@@ -64,7 +66,7 @@ from .screens.report import ReportScreen
 from .screens.save import SaveAsScreen
 from .service.history import RunRecord
 from .settings import load_settings, save_setting, setting
-from .source_file import MAX_EDIT_BYTES, read_source, write_source
+from .source_file import MAX_EDIT_BYTES, files_root, read_source, write_source
 from .theming import DEFAULT_THEME, load_themes
 from .widgets.editor import CodeEditor
 from .widgets.limits import LimitsPanel
@@ -120,7 +122,8 @@ class SandboxApp(App[int]):
     ]
 
     def __init__(self, file: str | None = None, language: str | None = None,
-                 limits: Limits | None = None, sandbox: Engine | None = None) -> None:
+                 limits: Limits | None = None, sandbox: Engine | None = None, *,
+                 server: str | None = None, user: str | None = None, token: str | None = None) -> None:
         super().__init__()
         # Themes are registered before the first style pass (see the Textual notes).
         for theme in load_themes():
@@ -131,7 +134,16 @@ class SandboxApp(App[int]):
         self.start_file = file
         self.start_language = language
         self.start_limits = limits or Limits()
-        self.runs = RunController(self, engine=sandbox)   # tests inject the engine
+        self.server = server
+        if server:
+            # The teacher's server runs everything, and keeps the history of it too.
+            from .records import user_name
+            from .remote import RemoteSandbox
+
+            self.runs = RunController(self, engine=sandbox, make_engine=lambda: RemoteSandbox(
+                server, user=user or user_name(), token=token))
+        else:
+            self.runs = RunController(self, engine=sandbox)   # tests inject the engine
         self.path: Path | None = None
         try:
             self.languages = load_languages()
@@ -144,7 +156,7 @@ class SandboxApp(App[int]):
         self.experiments = load_experiments()
         self._waiting = False       # the running program is blocked reading its input
         # Remembered choices: whether runs go into the history, which toggle F6 flips.
-        self.runs.record_history = setting("history", True, bool)
+        self.runs.record_history = setting("history", True, bool) and not server
         toggle = setting("both_ways", "network", str)
         self.both_toggle = toggle if toggle in TOGGLES else "network"
         self.prepared: PreparedInput | None = None      # F8: the next runs' input, or typed live
@@ -220,6 +232,7 @@ class SandboxApp(App[int]):
         folder = (self.path.parent if self.path is not None else Path.cwd()).resolve()
         if not folder.is_dir():
             folder = Path.cwd()
+        folder = files_root() or folder     # a student's app shows their own folder only
 
         def chosen(path: Path | None) -> None:
             if path is None:
@@ -450,8 +463,12 @@ class SandboxApp(App[int]):
         if not self.runs.is_current(message.run_id):
             return          # a late message of an earlier run
         match message.event:
+            case Queued(message=text):
+                self.banner.show_message("QUEUED…", [text, "the server runs a few at a time, in turn"])
             case Started(container_id=container_id):
                 self.stats_panel.border_title = f"Container {container_id[:12]}"
+                if self.runs.running:
+                    self.banner.running(self.runs.limits or Limits())
             case Phase(name=name):
                 if self.runs.running:
                     self.banner.running(self.runs.limits or Limits(), name)
@@ -794,7 +811,14 @@ class SandboxApp(App[int]):
         self.runs.close_soon()
 
 
-def run_app(file: str | None = None, language: str | None = None, limits: Limits | None = None) -> int:
-    app = SandboxApp(file=file, language=language, limits=limits)
+def run_app(file: str | None = None, language: str | None = None, limits: Limits | None = None, *,
+            server: str | None = None, user: str | None = None, token: str | None = None) -> int:
+    """Open the app; with server, every run goes to that `tui-sandbox serve` instead of the
+    local engine (a class's apps, a laptop without Docker)."""
+    app = SandboxApp(file=file, language=language, limits=limits, server=server, user=user, token=token)
+    # A hang-up (an SSH connection that dropped) or a SIGTERM quits as ctrl+c would: the
+    # run is cancelled and its container removed on the way out, never left to its deadline.
+    for hang_up in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(hang_up, signal.default_int_handler)
     app.run()
     return app.return_code or 0

@@ -36,7 +36,7 @@ EXIT_KILLED = 137
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141   # 128 + SIGPIPE, what a shell pipeline expects
 USAGE_ERRORS = (LimitError, LanguageError, SourceError)
-COMMANDS = ("run", "images", "doctor", "serve", "history", "report")
+COMMANDS = ("run", "images", "doctor", "serve", "history", "report", "class")
 
 
 def add_limit_flags(parser: argparse.ArgumentParser) -> None:
@@ -382,6 +382,46 @@ def add_report_parser(commands) -> None:
     rep.set_defaults(handler=cmd_report)
 
 
+def cmd_class(args) -> int:
+    """The teacher's view of a class, read from a server (tui_sandbox.teacher): no Docker here."""
+    from .teacher.client import ClassClient, ClassError, describe
+
+    if args.once or args.json:
+        try:
+            with ClassClient(args.server, args.token) as client:
+                view = client.snapshot()
+        except ClassError as exc:
+            if args.json:
+                print(json.dumps({"error": exc.message, "fix": exc.fix, "status": exc.status}))
+            print(f"tui-sandbox: {exc}", file=sys.stderr)
+            return 1
+        print(json.dumps(view) if args.json else describe(view))
+        return 0
+    from .teacher.app import run_teacher_app
+
+    return run_teacher_app(args.server, args.token, args.theme)
+
+
+def add_class_parser(commands) -> None:
+    # Not imported from tui_sandbox.teacher: building the parser must not load httpx for `run`.
+    default_server = "http://127.0.0.1:8000"
+    cls = commands.add_parser(
+        "class", help="the teacher's live view of a class: who is connected, who runs what, the queue, totals",
+        description="Reads a `tui-sandbox serve` (GET /class every second; no Docker needed here): who is "
+        "connected over SSH, who runs what (language, time, memory), who waits, each student's last verdict, "
+        "the queue and the totals. c cancels the selected student's run (after a yes), t switches to the "
+        "projector theme, q quits. With tokens, the server shows the class only to the token of the user "
+        "named teacher.")
+    cls.add_argument("--server", metavar="URL", default=os.environ.get("TUI_SANDBOX_SERVER") or default_server,
+                     help=f"the server (default $TUI_SANDBOX_SERVER, else {default_server})")
+    cls.add_argument("--token", metavar="TOKEN", default=os.environ.get("TUI_SANDBOX_TOKEN"),
+                     help="the teacher's token, when the server has tokens (default $TUI_SANDBOX_TOKEN)")
+    cls.add_argument("--once", action="store_true", help="print one snapshot and exit")
+    cls.add_argument("--json", action="store_true", help="print one snapshot as JSON (GET /class's) and exit")
+    cls.add_argument("--theme", metavar="NAME", help="the app's theme, e.g. projector (default: the app's own)")
+    cls.set_defaults(handler=cmd_class)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tui-sandbox",
                                      description="Run untrusted code in a disposable, hardened container.")
@@ -412,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("--history", metavar="PATH", help="the history's file (default: in $XDG_DATA_HOME)")
     hist.set_defaults(handler=cmd_history)
     add_report_parser(commands)
+    add_class_parser(commands)
     return parser
 
 
@@ -466,6 +507,14 @@ def build_app_parser() -> argparse.ArgumentParser:
         description="Open the sandbox app. Commands: run, images, doctor, serve, history (see tui-sandbox run -h).")
     parser.add_argument("file", nargs="?", metavar="FILE", help="open this program in the editor")
     add_limit_flags(parser)
+    remote = parser.add_argument_group("a teacher's server instead of the local engine")
+    remote.add_argument("--server", metavar="URL", default=os.environ.get("TUI_SANDBOX_SERVER"),
+                        help="send every run to this `tui-sandbox serve` (no Docker needed here); "
+                        "default $TUI_SANDBOX_SERVER")
+    remote.add_argument("--user", metavar="NAME", default=os.environ.get("TUI_SANDBOX_USER"),
+                        help="your name on that server (default $TUI_SANDBOX_USER, else your login)")
+    remote.add_argument("--token", metavar="TOKEN", default=os.environ.get("TUI_SANDBOX_TOKEN"),
+                        help="the server's token, when it asks for one (default $TUI_SANDBOX_TOKEN)")
     return parser
 
 
@@ -488,7 +537,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     from .app import run_app
 
-    return run_app(file=args.file, language=args.lang, limits=limits)
+    return run_app(file=args.file, language=args.lang, limits=limits, server=args.server, user=args.user,
+                   token=args.token)
 
 
 if __name__ == "__main__":

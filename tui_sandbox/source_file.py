@@ -10,10 +10,32 @@ from runner import SourceError
 # TextArea re-highlights the whole document per keystroke: beyond this, editing a
 # file is a slog, and a sandbox exercise is never this big.
 MAX_EDIT_BYTES = 2 * 1024 * 1024
+# Set by the classroom for each student's app: files may be opened and saved only in
+# this folder, so a student cannot read the server's files (its host key, ~/.ssh).
+FILES_DIR_ENV = "TUI_SANDBOX_FILES_DIR"
+
+
+def files_root() -> Path | None:
+    root = os.environ.get(FILES_DIR_ENV)
+    return Path(root).resolve() if root else None
+
+
+def confine(path: Path) -> Path:
+    """The path to use, or SourceError when it lies outside the student's folder (a
+    relative name is taken in that folder; links are followed before the check)."""
+    root = files_root()
+    if root is None:
+        return path
+    full = (path if path.is_absolute() else root / path).resolve()
+    if full != root and root not in full.parents:
+        raise SourceError(f"{path} is outside your folder: here only files in {root} can be opened or saved",
+                          "use a plain name, like prog.py")
+    return full
 
 
 def read_source(path: Path, max_bytes: int | None = None) -> str:
     """A program file's text, or SourceError saying what is wrong with it."""
+    path = confine(path)
     try:
         if not path.exists():
             raise SourceError(f"no such file: {path}")
@@ -39,6 +61,7 @@ def decode_source(data: bytes, where: str) -> str:
 
 def write_source(path: Path, text: str) -> None:
     """Write through a temporary file, so a full disk never leaves half a program."""
+    path = confine(path)
     tmp = path.with_name(f".{path.name}.tui-sandbox-tmp")
     try:
         tmp.write_text(text, encoding="utf-8")

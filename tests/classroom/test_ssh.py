@@ -40,7 +40,7 @@ async def start_class(tmp_path):
 
     async def start(**options) -> SSHClassServer:
         settings = dict(host="127.0.0.1", port=0, class_code=CODE, data_dir=tmp_path / "data" / "tui-sandbox",
-                        app_command=APP, app_env={"TUI_SANDBOX_SERVER": "http://127.0.0.1:9"},
+                        app_command=APP, app_env={},   # the local engine: serve --ssh is tested apart
                         max_sessions=3, idle_timeout_s=600, attempts_per_minute=100,
                         reap=reap_dead_owners)
         settings.update(options)
@@ -188,7 +188,7 @@ async def test_a_class_of_three(start_class, sandbox):
             env = environ(pid)
             assert env["TUI_SANDBOX_USER"] == s.name
             assert env["TERM"] == "xterm-256color"
-            assert env["TUI_SANDBOX_SERVER"] == "http://127.0.0.1:9"
+            assert env["TUI_SANDBOX_FILES_DIR"].endswith(f"/students/{s.name}")   # their own folder only
             assert "COLUMNS" not in env and "LINES" not in env
             assert env.get("COLORTERM") == ("truecolor" if s.name == "cyd" else None)
             sid, tty = session_and_terminal(pid)

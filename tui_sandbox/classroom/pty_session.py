@@ -32,7 +32,7 @@ INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH",
              "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR",
              "DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT", "DOCKER_CONFIG")
 INHERITED_PREFIXES = ("TUI_SANDBOX_",)
-NEVER = ("COLUMNS", "LINES", "TUI_SANDBOX_USER", "TUI_SANDBOX_CLASS_CODE")
+NEVER = ("COLUMNS", "LINES", "TUI_SANDBOX_USER", "TUI_SANDBOX_CLASS_CODE", "TUI_SANDBOX_FILES_DIR")
 
 # Leave the alternate screen, show the cursor, and turn off what Textual turns on: mouse
 # modes, focus events, bracketed paste, the kitty keyboard protocol. For a child that

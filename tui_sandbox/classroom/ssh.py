@@ -79,6 +79,11 @@ class SessionInfo:
     def pid(self) -> int | None:
         return self.session.pid
 
+    @property
+    def since(self) -> float:
+        """Unix time the session began (started is on the monotonic clock)."""
+        return time.time() - (time.monotonic() - self.started)
+
 
 class SSHClassServer:
     """A listening class. `port`, `fingerprint`; `close()`, then `await wait_closed()`:
@@ -126,6 +131,12 @@ class SSHClassServer:
     def full(self) -> bool:
         return len(self.sessions) >= self.max_sessions
 
+    def connected(self) -> list[tuple[str, str, float]]:
+        """(student, peer address, Unix time the session began) of each session now, in
+        the order they began: read-only, for the teacher's view (GET /class)."""
+        return [(info.student, info.peer, info.since)
+                for info in sorted(self.sessions.values(), key=lambda info: info.started)]
+
     def full_message(self) -> str:
         students = "student" if self.max_sessions == 1 else "students"
         return f"the class is full ({self.max_sessions} {students}): try again later"
@@ -155,16 +166,20 @@ class SSHClassServer:
             log.info("refused a session of %s from %s: the class is full", student, peer)
             _refuse(process, self.full_message())
             return
-        env = child_environment(process.term_type, process.env,
-                                {**self.app_env, "TUI_SANDBOX_USER": student})
+        # The student's folder: the app opens and saves files only inside it
+        # (TUI_SANDBOX_FILES_DIR), never the server's own (its host key, its ~/.ssh).
         cwd = self.students_dir / student
         try:
             cwd.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError:
-            cwd = None
+        except OSError as exc:
+            log.error("no folder for %s at %s: %s", student, cwd, exc)
+            _refuse(process, "the server cannot make your folder: tell the teacher")
+            return
+        env = child_environment(process.term_type, process.env,
+                                {**self.app_env, "TUI_SANDBOX_USER": student,
+                                 "TUI_SANDBOX_FILES_DIR": str(cwd.resolve())})
         session = StudentSession(process=process, student=student, peer=peer, argv=self.app_command, env=env,
-                                 cwd=str(cwd) if cwd else None, idle_timeout_s=self.idle_timeout_s,
-                                 reap=self.reap)
+                                 cwd=str(cwd), idle_timeout_s=self.idle_timeout_s, reap=self.reap)
         info = SessionInfo(student, peer, session, asyncio.current_task())
         key = id(process)
         self.sessions[key] = info          # no await since the check: the count holds

@@ -13,6 +13,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Label
 
+from runner import SourceError
+
+from ..source_file import confine
+
 
 class ProgramTree(DirectoryTree):
     """Folders and files, without the hidden ones (.git, .venv) a learner never opens.
@@ -53,6 +57,11 @@ class OpenFileScreen(ModalScreen[Path | None]):
         path = Path(text).expanduser()
         if not path.is_absolute():
             path = self.folder / path
+        try:
+            path = confine(path)       # a student's app: their own folder only
+        except SourceError as exc:
+            self.notify(exc.message, severity="error")
+            return
         if path.is_dir():
             self.folder = path.resolve()
             self.files.path = self.folder

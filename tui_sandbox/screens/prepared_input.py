@@ -17,6 +17,8 @@ from textual.widgets import Button, Input, Label, TextArea
 from runner import SourceError
 from runner.units import format_size
 
+from ..source_file import confine
+
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 
 
@@ -36,7 +38,7 @@ class PreparedInput:
         takes either; a remote one takes text). SourceError when the file cannot be read."""
         if not self.path:
             return self.text or ""
-        path = Path(self.path).expanduser()
+        path = confine(Path(self.path).expanduser())
         try:
             size = path.stat().st_size
             if size > MAX_INPUT_BYTES:
