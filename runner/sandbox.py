@@ -33,7 +33,8 @@ class Sandbox:
     def __init__(self, backend: Backend | None = None, languages: dict[str, Language] | None = None,
                  **backend_options) -> None:
         self._backend = backend
-        # For the default backend, made on first use: spares_per_kind, warm_kinds, spare_idle_s.
+        # For the default backend, made on first use: spares_per_kind, warm_kinds,
+        # spares_in_all, spare_idle_s.
         self._backend_options = backend_options
         self._lock = threading.Lock()
         self._languages = languages

@@ -72,7 +72,7 @@ def gvisor_refusal(info: EngineInfo, limits: Limits) -> str | None:
 
 class DockerBackend:
     def __init__(self, api=None, *, spares_per_kind: int = 1, warm_kinds: int = 1,
-                 spare_idle_s: float = SPARE_IDLE_S) -> None:
+                 spares_in_all: int | None = None, spare_idle_s: float = SPARE_IDLE_S) -> None:
         self.api = api or connect()
         self.owner = owner_label()
         self.removals = Removals(self.api)
@@ -81,7 +81,7 @@ class DockerBackend:
         self._seccomp: str | None = None
         self.spare_idle_s = spare_idle_s
         self.spares = SparePool(self._new_container, per_kind=spares_per_kind, kinds=warm_kinds,
-                                max_age_s=spare_idle_s * 0.75)
+                                max_age_s=spare_idle_s * 0.75, total=spares_in_all)
         # Containers of dead owners go, but never on a run's critical path.
         self._reaper = threading.Thread(target=reap_stale_containers, args=(self.api,), daemon=True,
                                         name="tui-sandbox-reap")

@@ -15,9 +15,12 @@ from typing import Callable
 
 
 class SparePool:
-    def __init__(self, make: Callable, *, per_kind: int, kinds: int, max_age_s: float) -> None:
-        """max_age_s: a spare older than this is replaced, before its init stops waiting."""
+    def __init__(self, make: Callable, *, per_kind: int, kinds: int, max_age_s: float,
+                 total: int | None = None) -> None:
+        """max_age_s: a spare older than this is replaced, before its init stops waiting;
+        total: the most spares of all kinds together (a server keeps them within its cap)."""
         self._make = make
+        self.total = total
         self.max_age_s = max_age_s
         self.per_kind, self.kinds = per_kind, kinds
         self._spares: OrderedDict = OrderedDict()    # kind -> [(made_at, container)]
@@ -79,6 +82,8 @@ class SparePool:
         for spares in self._spares.values():
             while spares and now - spares[0][0] >= self.max_age_s:
                 expired.append(spares.pop(0)[1])
+        if self.total is not None and sum(map(len, self._spares.values())) >= self.total:
+            return None, expired
         for kind, spares in reversed(self._spares.items()):
             if len(spares) < self.per_kind:
                 return kind, expired

@@ -130,3 +130,16 @@ def test_a_spare_that_waits_too_long_ends_itself_and_is_replaced(sandbox):
         assert result.verdict is Verdict.OK and result.output == "still fresh\n"
     finally:
         box.close()
+
+
+def test_spares_of_all_kinds_together_stay_within_their_bound(sandbox):
+    box = Sandbox(spares_per_kind=2, warm_kinds=3, spares_in_all=2)
+    try:
+        kinds = [Limits(memory=(64 + 16 * i) << 20) for i in range(3)]
+        for limits in kinds:
+            box.warm("python", limits)
+        time.sleep(4)   # time enough to make six, were there no bound
+        pool = box.backend.spares
+        assert sum(len(pool.ids((box.language("python"), limits))) for limits in kinds) == 2
+    finally:
+        box.close()

@@ -232,7 +232,8 @@ class SandboxService:
                  ceilings: Ceilings | None = None, history: History | None = None) -> None:
         self.cap = max_running or os.cpu_count() or 1
         # A few warm spares per kind in use, never more than the cap's worth in all.
-        self.sandbox = sandbox or Sandbox(spares_per_kind=min(2, self.cap), warm_kinds=4)
+        self.sandbox = sandbox or Sandbox(spares_per_kind=min(2, self.cap), warm_kinds=4,
+                                          spares_in_all=self.cap)
         self.ceilings = ceilings or Ceilings()
         self.history = history
         self.queue: FairQueue[Job] = FairQueue(per_user=per_user, total=max_waiting)
