@@ -9,6 +9,7 @@ The handlers here only update widgets; the widgets (widgets/) know nothing of Do
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from functools import partial
 from pathlib import Path
@@ -173,6 +174,9 @@ class SandboxApp(App[int]):
         self.language_picker = Select([(name, name) for name in self.languages], value=self.language.name,
                                       allow_blank=False, compact=True, id="language")
         self.editor = CodeEditor(id="editor")
+        # A blinking cursor redraws twice a second, for ever: over SSH, in a class of thirty,
+        # that is a steady load on the server for nothing. A class's apps hold it still.
+        self.editor.cursor_blink = not os.environ.get("TUI_SANDBOX_USER")
         self.editor.placeholder = "Type a program here, or press F4 for a ready experiment."
         self.banner = VerdictBanner(id="verdict")
         self.output_view = OutputView(id="output")

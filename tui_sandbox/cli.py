@@ -223,7 +223,7 @@ def cmd_serve(args) -> int:
     # The server's libraries load here only: `run` never pays for them.
     from runner.units import parse_size
 
-    from .classroom.options import class_options_from_args
+    from .classroom.options import class_options_from_args, web_options_from_args
     from .service import server
     from .service.core import Ceilings
 
@@ -242,7 +242,7 @@ def cmd_serve(args) -> int:
             ceilings=ceilings, history=Path(args.history) if args.history else None,
             cors_origins=tuple(args.cors_origin or ()),
             max_body_bytes=parse_size(args.max_body, "--max-body"), access_log=args.access_log,
-            ssh=class_options_from_args(args))
+            ssh=class_options_from_args(args), web=web_options_from_args(args))
         server.check_options(options)
     except (server.ServeError, LimitError, ValueError) as exc:
         print(f"tui-sandbox: {exc}", file=sys.stderr)
@@ -489,9 +489,10 @@ def add_serve_parser(commands) -> None:
                        help="let web pages from this origin call the API (repeatable; default: none)")
     serve.add_argument("--max-body", default="1m", metavar="SIZE", help="the largest request body (default 1m)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
-    from .classroom.options import add_ssh_flags  # light: no asyncssh until a class starts
+    from .classroom.options import add_ssh_flags, add_web_flags  # light: no asyncssh until a class starts
 
     add_ssh_flags(serve)
+    add_web_flags(serve)
     serve.set_defaults(handler=cmd_serve)
 
 

@@ -254,3 +254,14 @@ def test_many_at_once_all_answered_none_lost(server):
     assert [status for status, _ in answers] == [200] * 16
     assert [body["output"] for _, body in answers] == [f"{i * 2}\n" for i in range(16)]
     assert wait_until(lambda: server.client.get("/health").json()["queue"]["running"] == 0)
+
+
+def test_the_docs_page_needs_nothing_from_outside(server):
+    # Offline classrooms: FastAPI's default /docs loads Swagger UI from a CDN and is blank.
+    page = server.client.get("/docs")
+    assert page.status_code == 200 and "cdn" not in page.text.lower()
+    for asset in ("/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css"):
+        assert asset in page.text
+        answer = server.client.get(asset)
+        assert answer.status_code == 200 and len(answer.content) > 10_000
+    assert server.client.get("/openapi.json").json()["openapi"].startswith("3.1")

@@ -12,4 +12,6 @@ changed" after a restart.
     cli.py       start_class(options) inside a running event loop (for `serve`);
                  run_ssh_class(options), blocking; `python -m tui_sandbox.classroom --ssh PORT`
     ssh.py       start_ssh_server(...) -> SSHClassServer: the server itself
+    web.py       the browser front (`serve --web PORT`, on textual-serve): a sign-in page (name,
+                 class code), a signed cookie, then textual-serve's page; start_web_class(...)
 """

@@ -89,3 +89,63 @@ def class_options_from_args(args: argparse.Namespace, *, server_url: str | None 
         app_env={"TUI_SANDBOX_SERVER": server_url} if server_url else {})
     options.check()
     return options
+
+
+DEFAULT_WEB_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class WebOptions:
+    """The browser front (web.py): the class's options, on a web port and host."""
+    port: int
+    host: str = DEFAULT_WEB_HOST              # loopback unless --web-host: a class needs another
+    class_code: str | None = None             # None: the SSH front's, else one is generated and printed
+    data_dir: Path | None = None
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    idle_timeout_s: float | None = DEFAULT_IDLE_MINUTES * 60
+    attempts_per_minute: int = DEFAULT_ATTEMPTS_PER_MINUTE
+    app_command: list[str] = field(default_factory=default_app_command)
+    app_env: dict[str, str] = field(default_factory=dict)
+
+    def check(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"--web: {self.port} is not a port")
+        if self.class_code is not None and not self.class_code.strip():
+            raise ValueError("--class-code must not be empty")
+        if self.max_sessions < 1:
+            raise ValueError("--max-sessions must be at least 1")
+        if self.idle_timeout_s is not None and self.idle_timeout_s < 0:
+            raise ValueError("--idle-timeout must not be negative")
+        if self.attempts_per_minute < 0:
+            raise ValueError("--web-attempts must not be negative")
+
+
+def add_web_flags(parser: argparse.ArgumentParser) -> None:
+    """--web PORT, --web-host, --web-attempts; the class's other flags (--class-code,
+    --max-sessions, --idle-timeout) are add_ssh_flags' and apply to both fronts."""
+    group = parser.add_argument_group("classroom in the browser")
+    group.add_argument("--web", type=int, metavar="PORT", help="also let students in with a browser: "
+                       "http://HOST:PORT/, their name and the class code open a fresh app (0 picks a free port)")
+    group.add_argument("--web-host", default=DEFAULT_WEB_HOST, metavar="ADDRESS",
+                       help=f"address for the browser front (default {DEFAULT_WEB_HOST}: this machine only; "
+                       "students on other machines need 0.0.0.0 or this machine's address. The class code is "
+                       "always required, and the page is plain HTTP: use it on a trusted network)")
+    group.add_argument("--web-attempts", type=int, default=DEFAULT_ATTEMPTS_PER_MINUTE, metavar="N",
+                       help=f"sign-in attempts per minute from one address (default {DEFAULT_ATTEMPTS_PER_MINUTE}; "
+                       "0: no limit)")
+
+
+def web_options_from_args(args: argparse.Namespace, *, app_args: list[str] | None = None) -> WebOptions | None:
+    """The options of add_web_flags' flags (and the class's), or None without --web."""
+    if getattr(args, "web", None) is None:
+        return None
+    code = getattr(args, "class_code", None) or os.environ.get("TUI_SANDBOX_CLASS_CODE") or None
+    idle = getattr(args, "idle_timeout", DEFAULT_IDLE_MINUTES)
+    options = WebOptions(
+        port=args.web, host=getattr(args, "web_host", DEFAULT_WEB_HOST), class_code=code,
+        max_sessions=getattr(args, "max_sessions", DEFAULT_MAX_SESSIONS),
+        idle_timeout_s=idle * 60 if idle else None,
+        attempts_per_minute=getattr(args, "web_attempts", DEFAULT_ATTEMPTS_PER_MINUTE),
+        app_command=default_app_command() + list(app_args or ()))
+    options.check()
+    return options

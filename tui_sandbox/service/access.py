@@ -8,6 +8,8 @@ from fastapi import HTTPException, Request
 USER_HEADER = "X-Sandbox-User"
 # The classroom's own token's user: its apps run as the student they name in USER_HEADER.
 CLASSROOM = "@classroom"
+# The user whose token sees the whole class (GET /class) and may cancel anyone's run.
+TEACHER = "teacher"
 
 
 def current_user(request: Request) -> str:
@@ -27,3 +29,15 @@ def current_user(request: Request) -> str:
 def _named(request: Request) -> str | None:
     named = request.headers.get(USER_HEADER, "").strip()
     return named[:64] or None
+
+
+def is_teacher(request: Request) -> bool:
+    """May this request see the whole class and cancel any run? With tokens: only with a
+    token whose own user is TEACHER (the classroom's token naming a student "teacher" is
+    not the teacher). Without tokens the server answers on loopback alone and every run is
+    everyone's already: yes."""
+    tokens: dict[str, str] = getattr(request.app.state, "tokens", None) or {}
+    if not tokens:
+        return True
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and tokens.get(token.strip()) == TEACHER

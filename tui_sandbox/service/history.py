@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from runner import Limits, RunResult
 
@@ -168,11 +169,57 @@ class History:
         sql += " ORDER BY finished_at DESC LIMIT ?"
         return [_record(row) for row in self._connection().execute(sql, (*args, max(1, min(limit, 1000))))]
 
+    def totals(self, *, since: float | None = None, exclude: Iterable[str] = ()) -> dict[str, int]:
+        """How many runs ended with each verdict (engine_error included), of those that
+        ended at or after since (Unix time), less the runs named in exclude."""
+        where, args = _window(since, exclude)
+        sql = f"SELECT verdict, COUNT(*) AS n FROM runs{where} GROUP BY verdict"
+        return {row["verdict"]: row["n"] for row in self._connection().execute(sql, args)}
+
+    def by_user(self, *, since: float | None = None, exclude: Iterable[str] = ()) -> list[UserTally]:
+        """Each user's runs in the same window as totals(): how many, how many timed out
+        or were OOM-killed, and how the last one ended. By user name."""
+        where, args = _window(since, exclude)
+        # SQLite: with a single max() in the query, the bare columns (verdict, kill_reason)
+        # come from the row holding that max, i.e. the user's last run.
+        sql = (f"SELECT user, COUNT(*) AS runs, SUM(verdict = 'timeout') AS timeouts, "
+               f"SUM(verdict = 'oom') AS oom_kills, MAX(finished_at) AS last_at, verdict, kill_reason "
+               f"FROM runs{where} GROUP BY user ORDER BY user")
+        return [UserTally(user=row["user"], runs=row["runs"], timeouts=row["timeouts"], oom_kills=row["oom_kills"],
+                          last_verdict=row["verdict"], last_kill_reason=row["kill_reason"], last_at=row["last_at"])
+                for row in self._connection().execute(sql, args)]
+
     def close(self) -> None:
         db = getattr(self._local, "db", None)
         if db is not None:
             db.close()
             self._local.db = None
+
+
+@dataclass(frozen=True)
+class UserTally:
+    """One user's runs in a window of the history (History.by_user)."""
+    user: str
+    runs: int
+    timeouts: int
+    oom_kills: int
+    last_verdict: str
+    last_kill_reason: str
+    last_at: float
+
+
+def _window(since: float | None, exclude: Iterable[str]) -> tuple[str, list]:
+    """The WHERE clause (with its arguments) of the runs that ended at or after since,
+    less those in exclude."""
+    where, args = [], []
+    if since is not None:
+        where.append("finished_at >= ?")
+        args.append(since)
+    excluded = list(exclude)
+    if excluded:
+        where.append(f"id NOT IN ({', '.join('?' * len(excluded))})")
+        args += excluded
+    return (f" WHERE {' AND '.join(where)}" if where else ""), args
 
 
 def _record(row: sqlite3.Row) -> RunRecord:

@@ -38,10 +38,12 @@ from runner.languages import ALIASES
 from runner.units import format_size
 
 from . import piston, web
-from .access import current_user
+from .access import current_user, is_teacher
+from .classview import class_view, refuse_unless_teacher
 from .core import Failed, Job, Queued, Refused, SandboxService, ServiceEvent
 from .history import KEPT_OUTPUT_CHARS, RunRecord
 from .models import (
+    ClassView,
     EngineHealth,
     ErrorBody,
     FailedEvent,
@@ -335,7 +337,8 @@ async def stream(body: RunBody, request: Request, user: str = Depends(current_us
 
 
 @router.get("/runs", response_model=RunList, responses=_errors(401, 422), summary="Recent runs, newest first",
-            description="Runs waiting or running now, then the history. With tokens, only the caller's own.")
+            description="Runs waiting or running now, then the history. With tokens, only the caller's own "
+            "(the teacher's token: everyone's).")
 async def list_runs(request: Request, user: str = Depends(current_user),
                     of: str | None = Query(None, alias="user", description="Only this user's runs."),
                     verdict: str | None = Query(None, description="Only runs that ended so (ok, timeout, oom, ...)."),
@@ -343,7 +346,7 @@ async def list_runs(request: Request, user: str = Depends(current_user),
                     before: float | None = Query(None, description="Only runs that ended before this Unix time "
                                                  "(for the next page).")) -> RunList:
     service = _service(request)
-    if _has_tokens(request):
+    if _has_tokens(request) and not is_teacher(request):
         of = user
     live = [] if verdict is not None or before is not None else [
         _live_summary(job, service) for job in sorted(service.jobs.values(), key=lambda j: -j.queued_at)
@@ -378,11 +381,11 @@ async def get_run(request: Request, run_id: str = RUN_ID, user: str = Depends(cu
 @router.delete("/runs/{run_id}", response_model=RunInfo, status_code=202, responses=_errors(401, 404, 409, 422),
                summary="Cancel a run, waiting or running",
                description="Its container is killed and removed; its result says cancelled. With tokens, only "
-               "its own user may cancel it.")
+               "its own user may cancel it, and the teacher (the token of the user named teacher) any run.")
 async def cancel_run(request: Request, run_id: str = RUN_ID, user: str = Depends(current_user)) -> RunInfo:
     service = _service(request)
     job = service.get(run_id)
-    if job is None or job.done or not _visible(request, job.request.user, user):
+    if job is None or job.done or not _visible(request, job.request.user, user, teacher=True):
         info = await _find(request, run_id, user)
         if info is None:
             raise HTTPException(404, f"no run {run_id!r}")
@@ -438,6 +441,24 @@ async def health(request: Request):
                     uptime_s=round(time.time() - service.started_at, 3))
     return JSONResponse(report.model_dump(), status_code=200 if ok else 503,
                         headers=None if ok else _retry_after(None))
+
+
+@router.get("/class", response_model=ClassView,
+            responses={**_errors(401, 422),
+                       403: {"model": ErrorBody, "description": "The token is not the teacher's."}},
+            summary="The class, live, for the teacher",
+            description="Who is connected over SSH (serve --ssh), who runs what (language, time, memory), who "
+            "waits, each student's last verdict and counts, the queue, and the totals (runs, timeouts, OOM kills, "
+            "by verdict). Ended runs count from `since`, by default this server's start. With tokens, only the "
+            "token of the user named **teacher** may read it (that token may also cancel any run: DELETE "
+            "/runs/{id}); without tokens the server answers on loopback alone, and anyone there may.")
+async def the_class(request: Request, user: str = Depends(current_user),
+                    since: float | None = Query(None, ge=0, description="Count ended runs from this Unix time "
+                                                "(default: when this server started; 0: the whole history).")
+                    ) -> ClassView:
+    if not is_teacher(request):
+        raise refuse_unless_teacher()
+    return await class_view(_service(request), getattr(request.app.state, "class_sessions", None), since)
 
 
 # --- the routes' parts ----------------------------------------------------------------
@@ -501,21 +522,22 @@ def stream_event(job_id: str, event: ServiceEvent) -> StreamEvent:
     raise TypeError(f"no stream event for {event!r}")
 
 
-def _visible(request: Request, owner: str, user: str) -> bool:
-    """With tokens, a run is its user's alone; without, users only name themselves
+def _visible(request: Request, owner: str, user: str, teacher: bool = False) -> bool:
+    """With tokens, a run is its user's alone (and, where teacher is True, the teacher's
+    too: to read and to cancel, never to type into); without, users only name themselves
     (a header anyone may send), so every run is everyone's to see."""
-    return not _has_tokens(request) or owner == user
+    return not _has_tokens(request) or owner == user or (teacher and is_teacher(request))
 
 
 async def _find(request: Request, run_id: str, user: str) -> RunInfo | None:
     service = _service(request)
     job = service.get(run_id)
     if job is not None and not job.done:
-        return _live_info(job, service) if _visible(request, job.request.user, user) else None
+        return _live_info(job, service) if _visible(request, job.request.user, user, teacher=True) else None
     record = await asyncio.to_thread(service.history.get, run_id) if service.history is not None else None
     if record is not None:
-        return _record_info(record) if _visible(request, record.user, user) else None
-    if job is not None and _visible(request, job.request.user, user):
+        return _record_info(record) if _visible(request, record.user, user, teacher=True) else None
+    if job is not None and _visible(request, job.request.user, user, teacher=True):
         return _live_info(job, service)
     return None
 
@@ -608,6 +630,27 @@ def _probe_engine(service: SandboxService) -> tuple[EngineHealth, dict[str, bool
 
 # --- the app ------------------------------------------------------------------------
 
+def _serve_the_docs(app: FastAPI) -> None:
+    """/docs from Swagger UI's files shipped in a package (fastapi-offline's, Swagger UI 5,
+    which reads OpenAPI 3.1), not from a CDN: classrooms and this project's machines are
+    often offline, and FastAPI's default page is then blank."""
+    from pathlib import Path as FilePath
+
+    import fastapi_offline
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    assets = FilePath(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs/assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="tui-sandbox API",
+                                   swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs/assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs/assets/favicon.png")
+
+
 def create_app(service: SandboxService, *, tokens: Mapping[str, str] | None = None,
                cors_origins: Iterable[str] = (), max_body_bytes: int = MAX_BODY_BYTES,
                allowed_hosts: Iterable[str] | None = None) -> FastAPI:
@@ -624,7 +667,7 @@ def create_app(service: SandboxService, *, tokens: Mapping[str, str] | None = No
         finally:
             await service.stop()
 
-    app = FastAPI(title="tui-sandbox", version=_version(), lifespan=lifespan, redoc_url=None,
+    app = FastAPI(title="tui-sandbox", version=_version(), lifespan=lifespan, redoc_url=None, docs_url=None,
                   summary="Run untrusted code in fresh, hardened, disposable containers.",
                   description="Every run gets a fresh container with no network, a read-only root, a non-root "
                   "user and no capabilities, unless a request asks otherwise within this server's ceilings "
@@ -637,6 +680,7 @@ def create_app(service: SandboxService, *, tokens: Mapping[str, str] | None = No
     app.include_router(piston.router)
     app.include_router(web.router)
     _document_the_stream(app)
+    _serve_the_docs(app)
     # Outermost last: CORS answers preflights, then the host check, then the body cap.
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     if allowed_hosts:

@@ -266,3 +266,58 @@ class Health(BaseModel):
     stopping: bool
     ceilings: dict
     uptime_s: float
+
+
+# --- the class, for the teacher (GET /class) -------------------------------------------
+
+class ClassConnected(BaseModel):
+    """A student connected to the class over SSH, now."""
+    user: str
+    address: str = Field(description="Where they connect from.")
+    since: float = Field(description="Unix time their session began.")
+
+
+class ClassRunning(BaseModel):
+    """A student's run in its container now."""
+    id: str = Field(description="DELETE /runs/{id} cancels it.")
+    language: str
+    started_at: float | None = Field(None, description="Unix time it left the queue.")
+    elapsed_s: float = Field(description="Seconds since it left the queue (its container's start included), or "
+                             "the program's own time at its last sample if that is more.")
+    memory_bytes: int | None = Field(None, description="Its memory at the last sample (none before the first).")
+    cpu_percent: float | None = None
+
+
+class ClassStudent(BaseModel):
+    user: str
+    connected: bool = Field(description="Connected over SSH now.")
+    running: ClassRunning | None = Field(None, description="Their run in a container now (the longest running, "
+                                         "when they have more than one).")
+    running_count: int = Field(0, description="How many of their runs are in containers now.")
+    queued: int = Field(description="Their runs waiting in the queue.")
+    last_verdict: str | None = Field(None, description="How their last ended run ended (a verdict, or "
+                                     "engine_error); null before their first.")
+    last_kill_reason: str | None = None
+    runs: int = Field(description="Their runs: ended ones (in the window) and live ones.")
+    timeouts: int
+    oom_kills: int
+
+
+class ClassTotals(BaseModel):
+    runs: int = Field(description="Every run: ended ones (in the window) and live ones.")
+    timeouts: int
+    oom_kills: int
+    by_verdict: dict[str, int] = Field(description="The ended runs, by verdict (engine_error included).")
+
+
+class ClassView(BaseModel):
+    """The class, live: who is connected, who runs what, the queue, and what has happened."""
+    connected: list[ClassConnected] = Field(description="Students connected over SSH (empty without a class "
+                                            "over SSH).")
+    students: list[ClassStudent] = Field(description="Everyone connected, running, waiting, or with a run "
+                                         "ended in the window, by name.")
+    queue: QueueHealth
+    totals: ClassTotals
+    ssh: bool = Field(description="A class over SSH runs with this server (serve --ssh).")
+    since: float = Field(description="The window's start (Unix time): ended runs count from here.")
+    now: float = Field(description="The server's clock (Unix time) when this was taken.")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, TextIO
 from .core import Ceilings
 
 if TYPE_CHECKING:
-    from ..classroom.options import ClassOptions
+    from ..classroom.options import ClassOptions, WebOptions
 
 DEFAULT_PORT = 8000
 GRACEFUL_SHUTDOWN_S = 10
@@ -46,6 +46,7 @@ class ServeOptions:
     max_body_bytes: int = 1024 * 1024
     access_log: bool = False
     ssh: "ClassOptions | None" = None          # also a class over SSH (tui_sandbox.classroom)
+    web: "WebOptions | None" = None            # also a class in the browser (classroom.web)
 
 
 def parse_tokens(values: Iterable[str] = (), files: Iterable[str] = ()) -> dict[str, str]:
@@ -130,6 +131,7 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> int:
 
     class Server(uvicorn.Server):
         ssh_class = None
+        web_class = None
 
         async def startup(self, sockets=None) -> None:
             await super().startup(sockets)
@@ -138,6 +140,9 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> int:
                 print(announcement(options, port, service.cap, history_path), file=out, flush=True)
                 if options.ssh is not None:
                     self.ssh_class = await start_class_over_ssh(options, app, port, out)
+                    app.state.class_sessions = self.ssh_class.connected     # for GET /class
+                if options.web is not None:
+                    self.web_class = await start_class_over_web(options, app, port, out, self.ssh_class)
 
         async def shutdown(self, sockets=None) -> None:
             # Students' apps first (each cancels its run as it quits), then stop taking
@@ -146,6 +151,9 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> int:
             if self.ssh_class is not None:
                 self.ssh_class.close()
                 await self.ssh_class.wait_closed()
+            if self.web_class is not None:
+                self.web_class.close()
+                await self.web_class.wait_closed()
             for listener in getattr(self, "servers", []):
                 listener.close()
             await service.stop()
@@ -180,6 +188,25 @@ async def start_class_over_ssh(options: ServeOptions, app, port: int, out: TextI
         tokens[token] = CLASSROOM
         env["TUI_SANDBOX_TOKEN"] = token
     return await start_class(replace(options.ssh, app_env=env), out)
+
+
+async def start_class_over_web(options: ServeOptions, app, port: int, out: TextIO, ssh_class=None):
+    """The browser front (classroom.web), its apps clients of this server as the SSH
+    front's are, with the SSH front's class code when there is one."""
+    import secrets
+    from dataclasses import replace
+
+    from ..classroom.web import start_web_class
+    from .access import CLASSROOM
+
+    env = {**options.web.app_env, "TUI_SANDBOX_SERVER": f"http://{_loopback_of(options.host)}:{port}"}
+    tokens = getattr(app.state, "tokens", None)
+    if tokens:
+        token = secrets.token_urlsafe(24)
+        tokens[token] = CLASSROOM
+        env["TUI_SANDBOX_TOKEN"] = token
+    code = ssh_class.class_code if ssh_class is not None else None
+    return await start_web_class(replace(options.web, app_env=env), out, class_code=code)
 
 
 def _loopback_of(host: str) -> str:

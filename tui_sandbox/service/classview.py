@@ -1,0 +1,126 @@
+"""GET /class: the class as the teacher sees it, live.
+
+What runs and waits comes from the service's jobs (each running one's last Stats sample
+gives its time and memory); what has ended comes from the history, two aggregate queries;
+who is connected comes from the class's SSH server, when one runs with this server
+(`serve --ssh`: server.py puts its `connected` on app.state.class_sessions).
+
+The live part is read on the event loop (the jobs change there); only the queries go to
+a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Callable, Iterable
+
+from runner import Started, Stats
+
+from .core import Job, Refused, SandboxService
+from .history import UserTally
+from .models import ClassConnected, ClassRunning, ClassStudent, ClassTotals, ClassView, QueueHealth
+
+# What server.py's class_sessions gives: (student, peer address, Unix time the session began).
+Sessions = Callable[[], Iterable[tuple[str, str, float]]]
+
+
+class NotTheTeacher(Refused):
+    status = 403
+
+
+def refuse_unless_teacher() -> NotTheTeacher:
+    return NotTheTeacher("only the teacher may see the whole class",
+                         "use the token of the user named teacher (serve --token teacher=TOKEN)")
+
+
+def last_stats(job: Job) -> Stats | None:
+    """The job's latest sample: its memory and time now, or None before the first."""
+    for event in reversed(job.log):
+        if isinstance(event, Stats):
+            return event
+    return None
+
+
+def _language(job: Job, service: SandboxService) -> str:
+    for event in job.log:
+        if isinstance(event, Started):
+            return event.language
+    try:
+        return service.sandbox.language(job.request.language).name
+    except Exception:  # noqa: BLE001 - a language the table no longer has: its name as asked
+        return job.request.language
+
+
+def _running(job: Job, service: SandboxService, now: float) -> ClassRunning:
+    stats = last_stats(job)
+    since_start = max(0.0, now - job.started_at) if job.started_at else 0.0
+    return ClassRunning(id=job.id, language=_language(job, service), started_at=job.started_at,
+                        elapsed_s=round(max(since_start, stats.elapsed_s if stats else 0.0), 3),
+                        memory_bytes=stats.memory_bytes if stats else None,
+                        cpu_percent=round(stats.cpu_percent, 1) if stats and stats.cpu_percent is not None else None)
+
+
+async def class_view(service: SandboxService, sessions: Sessions | None, since: float | None) -> ClassView:
+    now = time.time()
+    since = service.started_at if since is None else since
+    # On the loop: the jobs, the queue and the sessions, as they are at this moment.
+    live = [job for job in service.jobs.values() if not job.done]
+    running = sorted((job for job in live if job.state == "running"), key=lambda j: j.started_at or now)
+    queued = {job.request.user: service.queue.waiting(job.request.user) for job in live if job.state == "queued"}
+    connected = [ClassConnected(user=user, address=address, since=began)
+                 for user, address, began in (sessions() if sessions is not None else ())]
+    status = QueueHealth(**service.status())
+    running_now = {job.id: _running(job, service, now) for job in running}
+    # In a thread: the history's two queries. A live run's row may already be written (just
+    # before its end is told): it counts once, as live.
+    live_ids = [job.id for job in live]
+    if service.history is not None:
+        totals, tallies = await asyncio.to_thread(
+            lambda: (service.history.totals(since=since, exclude=live_ids),
+                     service.history.by_user(since=since, exclude=live_ids)))
+    else:
+        totals, tallies = _from_jobs(service, since)
+
+    by_user = {tally.user: tally for tally in tallies}
+    live_count: dict[str, int] = {}
+    for job in live:
+        live_count[job.request.user] = live_count.get(job.request.user, 0) + 1
+    runs_of: dict[str, list[Job]] = {}
+    for job in running:
+        runs_of.setdefault(job.request.user, []).append(job)
+    online = {entry.user for entry in connected}
+    students = []
+    for user in sorted(set(by_user) | set(live_count) | online):
+        tally = by_user.get(user)
+        mine = runs_of.get(user, [])
+        students.append(ClassStudent(
+            user=user, connected=user in online, running=running_now[mine[0].id] if mine else None,
+            running_count=len(mine), queued=queued.get(user, 0),
+            last_verdict=tally.last_verdict if tally else None,
+            last_kill_reason=tally.last_kill_reason if tally else None,
+            runs=(tally.runs if tally else 0) + live_count.get(user, 0),
+            timeouts=tally.timeouts if tally else 0, oom_kills=tally.oom_kills if tally else 0))
+    return ClassView(connected=connected, students=students, queue=status,
+                     totals=ClassTotals(runs=sum(totals.values()) + len(live), timeouts=totals.get("timeout", 0),
+                                        oom_kills=totals.get("oom", 0), by_verdict=totals),
+                     ssh=sessions is not None, since=since, now=now)
+
+
+def _from_jobs(service: SandboxService, since: float) -> tuple[dict[str, int], list[UserTally]]:
+    """Without a history (a service made in code): the ended jobs it still holds."""
+    totals: dict[str, int] = {}
+    tallies: dict[str, UserTally] = {}
+    ended = sorted((job for job in service.jobs.values() if job.done and job.queued_at >= since),
+                   key=lambda j: j.queued_at)
+    for job in ended:
+        verdict = job.result.verdict.value if job.result is not None else "engine_error"
+        reason = job.result.kill_reason if job.result is not None else (job.failure.message if job.failure else "")
+        totals[verdict] = totals.get(verdict, 0) + 1
+        before = tallies.get(job.request.user)
+        tallies[job.request.user] = UserTally(
+            user=job.request.user, runs=(before.runs if before else 0) + 1,
+            timeouts=(before.timeouts if before else 0) + (verdict == "timeout"),
+            oom_kills=(before.oom_kills if before else 0) + (verdict == "oom"),
+            last_verdict=verdict, last_kill_reason=reason, last_at=job.queued_at)
+    return totals, list(tallies.values())

@@ -1,0 +1,207 @@
+"""The teacher's client of `tui-sandbox serve`: GET /class and DELETE /runs/{id}, over
+httpx, and a snapshot put in words. No Textual, no Docker: `tui-sandbox class --once`
+and the live app (app.py) both stand on it.
+
+    with ClassClient("http://127.0.0.1:8000", token="...") as client:
+        view = client.snapshot()        # GET /class's JSON, as a dict
+        client.cancel(run_id)           # DELETE /runs/{id}
+
+Every failure is a ClassError with a message and a fix for a person: the server gone,
+a token missing or not the teacher's, a server without the class view.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import httpx
+
+from runner.units import format_size
+
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+TIMEOUT = httpx.Timeout(5.0)
+
+
+def default_server() -> str:
+    return os.environ.get("TUI_SANDBOX_SERVER") or DEFAULT_SERVER
+
+
+class ClassError(Exception):
+    """The class cannot be read (or a run cancelled): what happened, and what to do."""
+
+    def __init__(self, message: str, fix: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.fix, self.status = message, fix, status
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  fix: {self.fix}" if self.fix else self.message
+
+    def line(self) -> str:
+        """In one line, for a status line."""
+        return f"{self.message} — {self.fix}" if self.fix else self.message
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+def _unreachable(url: str, exc: Exception) -> ClassError:
+    reason = str(exc) or type(exc).__name__
+    return ClassError(f"the server at {url} does not answer ({reason})",
+                      "check --server, and that `tui-sandbox serve` runs there")
+
+
+def _answer(url: str, response: httpx.Response, ok: tuple[int, ...] = (200,)) -> dict:
+    """The JSON of a good answer, or a ClassError in the server's words."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code in ok and isinstance(body, dict):
+        return body
+    said = body if isinstance(body, dict) else {}
+    message = said.get("error") or said.get("message") or f"the server answered {response.status_code}"
+    fix = said.get("fix")
+    status = response.status_code
+    if status == 401:
+        message, fix = "this server needs the teacher's token", (
+            "give it: tui-sandbox class --token TOKEN (or $TUI_SANDBOX_TOKEN), the token of the user named teacher")
+    elif status == 403 and response.request.url.path == "/class":
+        fix = fix or "use the token of the user named teacher"
+    elif status == 404 and response.request.url.path == "/class":
+        message, fix = f"the server at {url} has no class view", "update tui-sandbox on the server"
+    elif status in ok:
+        message, fix = f"the server at {url} did not answer with JSON", "is --server a tui-sandbox server?"
+    raise ClassError(message, fix, status)
+
+
+class ClassClient:
+    """Blocking: for `--once`, scripts and tests."""
+
+    def __init__(self, url: str | None = None, token: str | None = None) -> None:
+        self.url = (url or default_server()).rstrip("/")
+        self._http = httpx.Client(base_url=self.url, headers=_headers(token), timeout=TIMEOUT)
+
+    def snapshot(self) -> dict:
+        try:
+            return _answer(self.url, self._http.get("/class"))
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.url, exc) from None
+
+    def cancel(self, run_id: str) -> dict:
+        try:
+            return _answer(self.url, self._http.delete(f"/runs/{run_id}"), ok=(202,))
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.url, exc) from None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ClassClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class AsyncClassClient:
+    """The same, for the app's event loop: a poll never holds up quitting."""
+
+    def __init__(self, url: str | None = None, token: str | None = None) -> None:
+        self.url = (url or default_server()).rstrip("/")
+        self._http = httpx.AsyncClient(base_url=self.url, headers=_headers(token), timeout=TIMEOUT)
+
+    async def snapshot(self) -> dict:
+        try:
+            return _answer(self.url, await self._http.get("/class"))
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.url, exc) from None
+
+    async def cancel(self, run_id: str) -> dict:
+        try:
+            return _answer(self.url, await self._http.delete(f"/runs/{run_id}"), ok=(202,))
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.url, exc) from None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+# --- in words --------------------------------------------------------------------------
+
+def verdict_word(verdict: str | None) -> str:
+    """'TIMEOUT', 'OOM', 'OUTPUT LIMIT', as every front shows a verdict; '-' for none."""
+    return verdict.upper().replace("_", " ") if verdict else "-"
+
+
+def duration(seconds: float) -> str:
+    """'7 s', '2m05s', '1h02m': short, for a table cell."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def running_text(student: dict) -> str:
+    """'python 12 s 4.1M' (and '+1' when more than one of theirs runs), or ''."""
+    running = student.get("running")
+    if not running:
+        return ""
+    parts = [running["language"], duration(running["elapsed_s"])]
+    if running.get("memory_bytes") is not None:
+        parts.append(format_size(running["memory_bytes"], "short"))
+    more = (student.get("running_count") or 1) - 1
+    return " ".join(parts) + (f" +{more}" if more > 0 else "")
+
+
+def last_text(student: dict, reason: bool = True) -> str:
+    word = verdict_word(student.get("last_verdict"))
+    kill = student.get("last_kill_reason")
+    return f"{word}: {kill}" if reason and kill and student.get("last_verdict") else word
+
+
+def queue_text(view: dict) -> str:
+    queue = view["queue"]
+    return f"{queue['running']}/{queue['cap']} running · {queue['queued']} queued"
+
+
+def totals_text(view: dict) -> str:
+    totals = view["totals"]
+    return f"{totals['runs']} · timeouts {totals['timeouts']} · OOM kills {totals['oom_kills']}"
+
+
+def ended_text(view: dict) -> str:
+    """'3 ok · 1 timeout · 1 oom': the ended runs by verdict, most first."""
+    counts = sorted(view["totals"]["by_verdict"].items(), key=lambda item: (-item[1], item[0]))
+    return " · ".join(f"{n} {verdict.replace('_', ' ')}" for verdict, n in counts) or "none yet"
+
+
+def clock(unix_time: float) -> str:
+    return time.strftime("%H:%M", time.localtime(unix_time))
+
+
+def describe(view: dict) -> str:
+    """The snapshot for a person at a terminal (`tui-sandbox class --once`)."""
+    connected = view.get("connected") or []
+    lines = [f"queue: {queue_text(view)}",
+             f"runs: {totals_text(view)}",
+             f"ended since {clock(view['since'])}: {ended_text(view)}"]
+    if view.get("ssh"):
+        lines.append(f"connected over SSH: {len(connected)}" + (": " + ", ".join(
+            f"{c['user']} ({c['address']}, since {clock(c['since'])})" for c in connected) if connected else ""))
+    students = view.get("students") or []
+    if not students:
+        lines.append("no students yet")
+        return "\n".join(lines)
+    header = f"{'STUDENT':<16} {'SSH':<3}  {'RUNNING':<22} {'QUEUED':>6}  {'RUNS':>4} {'T/O':>3} {'OOM':>3}  LAST"
+    lines += ["", header]
+    for s in students:
+        lines.append(f"{s['user'][:16]:<16} {'yes' if s['connected'] else '-':<3}  {running_text(s) or '-':<22} "
+                     f"{s['queued']:>6}  {s['runs']:>4} {s['timeouts']:>3} {s['oom_kills']:>3}  {last_text(s)}")
+    return "\n".join(lines)
