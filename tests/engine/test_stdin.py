@@ -88,5 +88,8 @@ def test_the_samples_say_when_the_program_waits_for_its_input(sandbox):
             waiting.append(event.reading_input)
             if event.reading_input and waiting.count(True) == 2:
                 run.send_input("go\n")   # after two samples that saw it wait
-    # It waited for its input, then, answered, it computed until its timeout.
-    assert waiting[:2] == [True, True] and waiting[-1] is False
+    # It waited for its input (the very first sample may come while Python still starts),
+    # then, answered, it computed until its timeout.
+    assert waiting.count(True) >= 2 and waiting[-1] is False
+    first_wait = waiting.index(True)
+    assert all(waiting[first_wait:first_wait + 2])
