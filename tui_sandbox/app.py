@@ -67,7 +67,7 @@ from .screens.report import ReportScreen
 from .screens.save import SaveAsScreen
 from .service.history import RunRecord
 from .settings import load_settings, save_setting, setting
-from .source_file import MAX_EDIT_BYTES, files_root, read_source, write_source
+from .source_file import MAX_EDIT_BYTES, confine, files_root, read_source, write_source
 from .theming import DEFAULT_THEME, load_themes
 from .widgets.editor import CodeEditor
 from .widgets.limits import LimitsPanel
@@ -241,11 +241,7 @@ class SandboxApp(App[int]):
         def chosen(path: Path | None) -> None:
             if path is None:
                 return
-            if self.editor.modified and self.editor.text.strip():
-                self.push_screen(ConfirmScreen("Your changes are not saved. Open the other file anyway?"),
-                                 lambda yes: self.open_file(path) if yes else None)
-            else:
-                self.open_file(path)
+            self.unless_changes_are_kept("Open the other file anyway?", lambda: self.open_file(path))
 
         self.push_screen(OpenFileScreen(folder), chosen)
 
@@ -295,17 +291,26 @@ class SandboxApp(App[int]):
             self._save_to(self.path)
             return
 
+        self.ask_for_a_path(SaveAsScreen(self.language.file), self._save_to)
+
+    def ask_for_a_path(self, screen: SaveAsScreen, then) -> None:
+        """then(path) with the name given, after a yes if it would replace a file; in a
+        class, only inside the student's folder (a path outside it is refused, said so)."""
         def chosen(name: str | None) -> None:
             if not name:
                 return
-            path = Path(name).expanduser()
+            try:
+                path = confine(Path(name).expanduser())
+            except SourceError as exc:
+                self.notify(str(exc), title="Not there", severity="error", timeout=10)
+                return
             if path.exists():
                 self.push_screen(ConfirmScreen(f"{path} exists. Replace it?"),
-                                 lambda yes: self._save_to(path) if yes else None)
+                                 lambda yes: then(path) if yes else None)
             else:
-                self._save_to(path)
+                then(path)
 
-        self.push_screen(SaveAsScreen(self.language.file), chosen)
+        self.push_screen(screen, chosen)
 
     def _save_to(self, path: Path) -> None:
         try:
@@ -616,11 +621,7 @@ class SandboxApp(App[int]):
         def chosen(record: RunRecord | None) -> None:
             if record is None:
                 return
-            if self.editor.modified and self.editor.text.strip():
-                self.push_screen(ConfirmScreen("Your changes are not saved. Replace them with the old run?"),
-                                 lambda yes: self.reopen(record) if yes else None)
-            else:
-                self.reopen(record)
+            self.unless_changes_are_kept("Replace them with the old run?", lambda: self.reopen(record))
 
         self.push_screen(HistoryScreen(self.runs.history, self.runs.record_history, self.set_history_recording),
                          chosen)
@@ -672,18 +673,9 @@ class SandboxApp(App[int]):
             self.notify("A report is being written already.", severity="warning")
             return
 
-        def chosen(name: str | None) -> None:
-            if not name:
-                return
-            path = Path(name).expanduser()
-            if path.exists():
-                self.push_screen(ConfirmScreen(f"{path} exists. Replace it?"),
-                                 lambda yes: self.write_report(path, from_history) if yes else None)
-            else:
-                self.write_report(path, from_history)
-
         what = "your runs' report" if from_history else "the report (enter runs the experiments for real)"
-        self.push_screen(SaveAsScreen(suggestion, f"Write {what} to (esc cancels):"), chosen)
+        self.ask_for_a_path(SaveAsScreen(suggestion, f"Write {what} to (esc cancels):"),
+                            lambda path: self.write_report(path, from_history))
 
     def write_report(self, path: Path, from_history: bool) -> None:
         """Run the experiments (or read the history) in a thread, and write the report."""
@@ -742,11 +734,17 @@ class SandboxApp(App[int]):
         self.push_screen(ExperimentsScreen(self.experiments), chosen)
 
     def load_experiment(self, experiment: Experiment) -> None:
+        self.unless_changes_are_kept("Replace them with the experiment?",
+                                     lambda: self._load_experiment(experiment))
+
+    def unless_changes_are_kept(self, question: str, then) -> None:
+        """then() at once; or, with unsaved changes in the editor, once the learner says
+        they may go ("Your changes are not saved." and the question)."""
         if self.editor.modified and self.editor.text.strip():
-            self.push_screen(ConfirmScreen("Your changes are not saved. Replace them with the experiment?"),
-                             lambda yes: self._load_experiment(experiment) if yes else None)
+            self.push_screen(ConfirmScreen(f"Your changes are not saved. {question}"),
+                             lambda yes: then() if yes else None)
         else:
-            self._load_experiment(experiment)
+            then()
 
     def _load_experiment(self, experiment: Experiment) -> None:
         self.editor.load(experiment.source())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,11 @@ def default_data_dir() -> Path:
     """$XDG_DATA_HOME/tui-sandbox, where the service keeps its history too."""
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "tui-sandbox"
+
+
+def wall_time(monotonic_moment: float) -> float:
+    """A moment kept on the monotonic clock (immune to clock changes), as Unix time."""
+    return time.time() - (time.monotonic() - monotonic_moment)
 
 
 def default_app_command() -> list[str]:
@@ -39,10 +45,13 @@ class ClassOptions:
     app_command: list[str] = field(default_factory=default_app_command)
     app_env: dict[str, str] = field(default_factory=dict)
 
+    FLAG = "--ssh"                             # for messages: this front's own flags
+    ATTEMPTS_FLAG = "--ssh-attempts"
+
     def check(self) -> None:
         """ValueError with a message for a person, before anything starts."""
         if not 0 <= self.port <= 65535:
-            raise ValueError(f"--ssh: {self.port} is not a port")
+            raise ValueError(f"{self.FLAG}: {self.port} is not a port")
         if self.class_code is not None and not self.class_code.strip():
             raise ValueError("--class-code must not be empty")
         if self.max_sessions < 1:
@@ -50,7 +59,7 @@ class ClassOptions:
         if self.idle_timeout_s is not None and self.idle_timeout_s < 0:
             raise ValueError("--idle-timeout must not be negative")
         if self.attempts_per_minute < 0:
-            raise ValueError("--ssh-attempts must not be negative")
+            raise ValueError(f"{self.ATTEMPTS_FLAG} must not be negative")
 
 
 def add_ssh_flags(parser: argparse.ArgumentParser) -> None:
@@ -95,29 +104,13 @@ DEFAULT_WEB_HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
-class WebOptions:
-    """The browser front (web.py): the class's options, on a web port and host."""
-    port: int
-    host: str = DEFAULT_WEB_HOST              # loopback unless --web-host: a class needs another
-    class_code: str | None = None             # None: the SSH front's, else one is generated and printed
-    data_dir: Path | None = None
-    max_sessions: int = DEFAULT_MAX_SESSIONS
-    idle_timeout_s: float | None = DEFAULT_IDLE_MINUTES * 60
-    attempts_per_minute: int = DEFAULT_ATTEMPTS_PER_MINUTE
-    app_command: list[str] = field(default_factory=default_app_command)
-    app_env: dict[str, str] = field(default_factory=dict)
-
-    def check(self) -> None:
-        if not 0 <= self.port <= 65535:
-            raise ValueError(f"--web: {self.port} is not a port")
-        if self.class_code is not None and not self.class_code.strip():
-            raise ValueError("--class-code must not be empty")
-        if self.max_sessions < 1:
-            raise ValueError("--max-sessions must be at least 1")
-        if self.idle_timeout_s is not None and self.idle_timeout_s < 0:
-            raise ValueError("--idle-timeout must not be negative")
-        if self.attempts_per_minute < 0:
-            raise ValueError("--web-attempts must not be negative")
+class WebOptions(ClassOptions):
+    """The browser front (web.py): the class's options, on a web port and host (loopback
+    unless --web-host: a class on other machines needs one); a class code of None takes
+    the SSH front's, else one is generated and printed."""
+    host: str = DEFAULT_WEB_HOST
+    FLAG = "--web"
+    ATTEMPTS_FLAG = "--web-attempts"
 
 
 def add_web_flags(parser: argparse.ArgumentParser) -> None:

@@ -31,6 +31,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from .hostkey import fingerprint, load_or_create_host_key
+from .options import wall_time
 from .pty_session import child_environment
 from .session import StudentSession
 
@@ -81,8 +82,7 @@ class SessionInfo:
 
     @property
     def since(self) -> float:
-        """Unix time the session began (started is on the monotonic clock)."""
-        return time.time() - (time.monotonic() - self.started)
+        return wall_time(self.started)
 
 
 class SSHClassServer:

@@ -54,6 +54,7 @@ from limits.strategies import MovingWindowRateLimiter
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
+from .options import wall_time
 from .pty_session import child_environment
 from .ssh import NAME_RULE, STUDENTS_DIR, WRONG_CODE_DELAY_S, valid_student_name
 
@@ -196,7 +197,7 @@ class WebSessionInfo:
 
     @property
     def since(self) -> float:
-        return time.time() - (time.monotonic() - self.started)
+        return wall_time(self.started)
 
 
 # --- the server ------------------------------------------------------------------------------
