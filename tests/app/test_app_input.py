@@ -90,11 +90,11 @@ async def test_readline_read_and_scanf_get_what_is_typed(sandbox, language, sour
         await wait_until(pilot, lambda: "?" in output(app), 40)
         await pilot.press(*answer, "enter")
         await wait_until(pilot, lambda: expected in output(app).splitlines() or not app.runs.running, 40)
-        if app.runs.running:
+        if language == "javascript" and app.runs.running:
             # Node's readline keeps a program alive after rl.close() while its input is an
             # open pipe (at a terminal it would end): ctrl+d ends it, as the hint says.
-            assert language == "javascript"
             await pilot.press("ctrl+d")
+        # The others end by themselves (their answer may show just before their end does).
         await wait_until(pilot, lambda: not app.runs.running, 40)
         assert app.runs.last_result.verdict is Verdict.OK, banner(app) + output(app)
         assert expected in output(app).splitlines()
