@@ -19,7 +19,7 @@ def test_student_names(name):
 
 
 @pytest.mark.parametrize("name", ["", "a" * 33, "..", ".hidden", "-rf", "_x", "a b", "a/b", "ünï", "root\n",
-                                  "a;b", "$(id)"])
+                                  "a;b", "$(id)", "teacher", "Teacher"])
 def test_not_student_names(name):
     assert not valid_student_name(name)
 

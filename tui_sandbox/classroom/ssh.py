@@ -37,7 +37,11 @@ from .session import StudentSession
 
 log = logging.getLogger("tui_sandbox.classroom")
 
-NAME_RULE = "1-32 letters, digits, '.', '_' or '-', starting with a letter or a digit"
+NAME_RULE = ("1-32 letters, digits, '.', '_' or '-', starting with a letter or a digit, and not "
+             "'teacher'")
+# The service's teacher (service/access.TEACHER) reads the whole class: no student takes
+# that name, nor shares the teacher's runs in the history by it.
+RESERVED_NAMES = ("teacher",)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}\Z")
 MAX_CODE_TRIES = 3
 WRONG_CODE_DELAY_S = 1.0
@@ -51,7 +55,7 @@ CODE_PROMPT = "Class code (password): "
 
 
 def valid_student_name(name: str) -> bool:
-    return bool(_NAME.match(name))
+    return bool(_NAME.match(name)) and name.lower() not in RESERVED_NAMES
 
 
 def generate_class_code() -> str:
