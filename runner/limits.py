@@ -71,6 +71,16 @@ class Limits:
                              f"use --runtime {' or '.join(sorted(engine.runtimes))}")
         return self
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "Limits":
+        """The inverse of as_dict (a history row, a server's answer); a key left out keeps
+        its default."""
+        names = {"memory_bytes": "memory", "cpus": "cpus", "pids": "pids", "timeout_s": "timeout",
+                 "network": "network", "read_only": "read_only", "tmp_bytes": "tmp_size",
+                 "output_bytes": "output", "file_size_bytes": "file_size", "open_files": "open_files",
+                 "runtime": "runtime"}
+        return cls(**{field: data[key] for key, field in names.items() if key in data})
+
     def as_dict(self) -> dict:
         return {"memory_bytes": self.memory, "cpus": self.cpus, "pids": self.pids,
                 "timeout_s": self.timeout, "network": self.network, "read_only": self.read_only,

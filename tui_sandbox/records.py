@@ -29,14 +29,7 @@ def user_name() -> str:
 
 def limits_of(data: dict) -> Limits:
     """Limits from Limits.as_dict(), as the history stores them."""
-    defaults = Limits()
-    return Limits(memory=data.get("memory_bytes", defaults.memory), cpus=data.get("cpus", defaults.cpus),
-                  pids=data.get("pids", defaults.pids), timeout=data.get("timeout_s", defaults.timeout),
-                  network=data.get("network", defaults.network), read_only=data.get("read_only", defaults.read_only),
-                  tmp_size=data.get("tmp_bytes", defaults.tmp_size), output=data.get("output_bytes", defaults.output),
-                  file_size=data.get("file_size_bytes", defaults.file_size),
-                  open_files=data.get("open_files", defaults.open_files),
-                  runtime=data.get("runtime", defaults.runtime))
+    return Limits.from_dict(data)
 
 
 def result_of(record: RunRecord) -> RunResult | None:

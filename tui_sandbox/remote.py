@@ -161,7 +161,7 @@ class RemoteRun:
         if kind == "queued":
             return Queued(data["position"], data["running"], data["cap"], data["message"])
         if kind == "started":
-            return Started(data["container_id"], data["language"], data["runtime"], limits_of(data["limits"]))
+            return Started(data["container_id"], data["language"], data["runtime"], Limits.from_dict(data["limits"]))
         if kind == "phase":
             return Phase(data["name"])
         if kind == "output":
@@ -213,19 +213,11 @@ class RemoteRun:
                 return
 
 
-def limits_of(data: dict) -> Limits:
-    return Limits(memory=data["memory_bytes"], cpus=data["cpus"], pids=data["pids"], timeout=data["timeout_s"],
-                  network=data["network"], read_only=data["read_only"], runtime=data["runtime"],
-                  **{key: data[field] for key, field in (("tmp_size", "tmp_bytes"), ("output", "output_bytes"),
-                                                         ("file_size", "file_size_bytes"),
-                                                         ("open_files", "open_files")) if field in data})
-
-
 def result_of(data: dict) -> RunResult:
     return RunResult(verdict=Verdict(data["verdict"]), exit_code=data.get("exit_code"), signal=data.get("signal"),
                      kill_reason=data.get("kill_reason") or "", output=data.get("output") or "",
                      error=data.get("error") or "", duration_s=data.get("duration_s") or 0.0,
                      peak_memory_bytes=data.get("peak_memory_bytes"), truncated=bool(data.get("truncated")),
                      language=data.get("language") or "", runtime=data.get("runtime") or "runc",
-                     limits=limits_of(data["limits"]), compile_failed=bool(data.get("compile_failed")),
+                     limits=Limits.from_dict(data["limits"]), compile_failed=bool(data.get("compile_failed")),
                      cpu_seconds=data.get("cpu_seconds"))

@@ -162,3 +162,9 @@ def test_output_cap_is_crossed_by_the_first_byte_past_it_whatever_the_chunking()
     budget = OutputBudget(65536)
     assert not any(budget.take("stdout", chunk) for chunk in (b"a" * 32768, b"b" * 32768))
     assert not budget.limited   # exactly the cap is within it
+
+
+def test_limits_read_back_from_their_dict():
+    limits = Limits(memory=64 * MiB, cpus=1.5, pids=10, timeout=3, network=True, read_only=False, runtime="runsc")
+    assert Limits.from_dict(limits.as_dict()) == limits
+    assert Limits.from_dict({"memory_bytes": 32 * MiB}) == Limits(memory=32 * MiB)
