@@ -9,8 +9,14 @@ FROM ${INIT} AS init
 FROM ${BASE}
 ARG PACKAGES=""
 ARG SOURCE_FILE
-RUN if [ -n "$PACKAGES" ]; then apt-get update \
-      && apt-get install -y --no-install-recommends $PACKAGES && rm -rf /var/lib/apt/lists/*; fi
+# libnss-myhostname: with the network off the engine gives the container no /etc/hosts
+# (Docker then skips its network set-up, a third of a container's start), so "localhost"
+# and the hostname resolve through this module instead.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libnss-myhostname $PACKAGES \
+ && rm -rf /var/lib/apt/lists/* \
+ && sed -i -E 's/^(hosts:[[:space:]]+files)/\1 myhostname/' /etc/nsswitch.conf \
+ && grep -q '^hosts:.*myhostname' /etc/nsswitch.conf
 COPY --from=init /sandbox-init /opt/tui-sandbox/init
 # The source arrives on stdin; the init seals it into fd 3, which this root-owned link
 # names. /sandbox is sticky: with a writable root the program may add files here but

@@ -1,6 +1,7 @@
 """Hardening and the toggles, seen from inside the container, and the seeds' experiments."""
 
 import json
+import os
 
 import pytest
 
@@ -46,6 +47,26 @@ def test_no_new_privileges_and_seccomp_filter(run):
 
 def test_network_off_leaves_only_loopback(run):
     assert probe(run)["interfaces"] == ["lo"]
+
+
+def test_network_off_is_a_namespace_of_its_own_with_a_working_loopback(run):
+    # The engine skips Docker's network set-up when the network is off: the program must
+    # still be in a namespace of its own, not the host's, and localhost must still work.
+    source = r"""
+import os, socket, threading
+print("netns", os.readlink("/proc/self/ns/net"))
+print("localhost", socket.gethostbyname("localhost"), "hostname", bool(socket.gethostbyname(socket.gethostname())))
+server = socket.create_server(("localhost", 0))
+threading.Thread(target=lambda: server.accept()[0].sendall(b"pong"), daemon=True).start()
+print("reply", socket.create_connection(server.getsockname()[:2], timeout=3).recv(4).decode())
+"""
+    for runtime in ("runc", "runsc"):
+        result = run(source, runtime=runtime)
+        assert result.verdict is Verdict.OK, (runtime, result.error)
+        lines = dict(line.split(" ", 1) for line in result.output.splitlines())
+        assert lines["localhost"] == "127.0.0.1 hostname True" and lines["reply"] == "pong", (runtime, lines)
+        if runtime == "runc":
+            assert lines["netns"] != os.readlink("/proc/self/ns/net")
 
 
 def test_network_on_gives_an_interface_that_works_within_the_container(run):
