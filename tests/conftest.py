@@ -4,6 +4,7 @@ without one, the tests fail (never skip), so CI cannot go green on an empty mach
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -51,6 +52,16 @@ def no_container_left(request):
         box = request.getfixturevalue("sandbox")
         assert our_containers(box) == [], "a container outlived its run"
 
+
+
+def left_by(sandbox: Sandbox, pid: int, runtime: str = "runc", within: float = 10) -> list[dict]:
+    """What a finished tui-sandbox process left behind. Under runc Docker removes an ended
+    container by itself, a moment after the process that read its result has gone: that
+    removal gets `within` seconds. Under gVisor the process removes it before it exits."""
+    deadline = time.monotonic() + (within if runtime == "runc" else 0)
+    while (left := containers_owned_by(sandbox, pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
 
 
 def containers_owned_by(sandbox: Sandbox, pid: int) -> list[dict]:

@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import NoReturn
 
 from runner import (
     Finished,
@@ -542,5 +543,22 @@ def main(argv: list[str] | None = None) -> int:
                    token=args.token)
 
 
+def entry() -> NoReturn:
+    """The `tui-sandbox` command."""
+    status = main()
+    if sys.argv[1:2] == ["run"]:
+        # Everything `run` owns is finished when main returns: the result is written, the
+        # container removed (or left to Docker's auto-remove) and the engine closed. Tearing
+        # down the few hundred modules the Docker SDK brings costs a tenth of the command's
+        # time, so it is skipped; only the output still buffered must go out first.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass   # a reader that left (`| head`) was already answered with its status
+        os._exit(status)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

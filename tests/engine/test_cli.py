@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import containers_owned_by
+from ..conftest import containers_owned_by, left_by
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,6 +47,22 @@ def test_json_has_the_result_fields_language_runtime_and_limits(sandbox, program
     assert data["verdict"] == "ok" and data["output"] == "hi\n" and data["language"] == "python"
     assert data["limits"]["memory_bytes"] == 64 * 2**20 and data["limits"]["timeout_s"] == 5
     assert data["limits"]["network"] is False and data["limits"]["read_only"] is True
+
+
+@pytest.mark.parametrize("runtime", ["runc", "runsc"])
+def test_the_command_leaves_nothing_unwritten_or_unremoved(sandbox, program, runtime):
+    # `run` skips the interpreter's teardown: what it buffered must still go out whole, and
+    # its container must be gone (under gVisor nothing removes it but the command).
+    source = program("import sys\nsys.stdout.write('a' * 900_000)\nsys.stderr.write('b' * 50_000)")
+    process = subprocess.Popen([sys.executable, "-m", "tui_sandbox", "run", source, "--runtime", runtime],
+                               cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err[-500:]
+    assert out == b"a" * 900_000 and err.startswith(b"b" * 50_000) and b"OK: Finished normally" in err
+    assert left_by(sandbox, process.pid, runtime) == []
+    as_json = cli("run", source, "--runtime", runtime, "--json")
+    assert json.loads(as_json.stdout)["output"] == "a" * 900_000
 
 
 @pytest.mark.parametrize("source, status, verdict", [

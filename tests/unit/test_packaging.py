@@ -21,4 +21,4 @@ def test_wheel_ships_dockerfiles_init_and_themes(tmp_path):
                    "experiments/index.toml", "experiments/hello.js"):
         assert f"tui_sandbox/{module}" in names, module
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "tui-sandbox = tui_sandbox.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "tui-sandbox = tui_sandbox.cli:entry" in zipfile.ZipFile(wheel).read(entry_points).decode()
