@@ -538,10 +538,39 @@ static void exec_child(char **argv, int out_fd, int err_fd) {
     _exit(127);
 }
 
+/* Whether the epoll instance EPFD of process PID watches fd 0: Node (libuv) waits for
+ * its input in epoll, not in read. /proc/PID/fdinfo/EPFD lists one "tfd: N" per fd. */
+static int epoll_watches_stdin(pid_t pid, long epfd) {
+    char path[64], text[16384];
+    snprintf(path, sizeof path, "/proc/%d/fdinfo/%ld", (int)pid, epfd);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    size_t used = 0;
+    ssize_t n;
+    while (used < sizeof text - 1 && (n = read(fd, text + used, sizeof text - 1 - used)) > 0)
+        used += (size_t)n;
+    close(fd);
+    text[used] = 0;
+    for (char *line = strstr(text, "tfd:"); line; line = strstr(line + 4, "tfd:"))
+        if (strtol(line + 4, NULL, 10) == 0) return 1;
+    return 0;
+}
+
+static int is_epoll_wait(long nr) {
+#ifdef SYS_epoll_wait
+    if (nr == SYS_epoll_wait) return 1;
+#endif
+#ifdef SYS_epoll_pwait2
+    if (nr == SYS_epoll_pwait2) return 1;
+#endif
+    return nr == SYS_epoll_pwait;
+}
+
 /* Whether one of the program's threads is blocked reading its standard input: a learner
  * whose program sits in input() should be told it waits for them, not that it hangs.
  * Read from /proc/PID/task/TID/syscall (the call a thread is blocked in, then its
- * arguments): read(0, ...). 1 yes, 0 no, -1 cannot tell (gVisor, or not permitted). */
+ * arguments): read(0, ...), or an epoll wait on a set that holds fd 0 (Node). 1 yes,
+ * 0 no, -1 cannot tell (gVisor, or not permitted). */
 static int reading_stdin(pid_t pid) {
     char dir[64];
     snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
@@ -559,6 +588,10 @@ static int reading_stdin(pid_t pid) {
         if (text[0] == 'r' || !arg) { if (answer < 0) answer = 0; continue; }  /* "running" */
         answer = 0;
         if (nr == SYS_read && strtoull(arg + 1, NULL, 16) == 0) { answer = 1; break; }
+        if (is_epoll_wait(nr) && epoll_watches_stdin(pid, (long)strtoull(arg + 1, NULL, 16))) {
+            answer = 1;
+            break;
+        }
     }
     closedir(tasks);
     return answer;

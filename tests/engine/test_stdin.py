@@ -78,10 +78,17 @@ def test_only_an_interactive_run_takes_input_later(sandbox):
     assert [e for e in run.events() if isinstance(e, Finished)][0].result.verdict is Verdict.OK
 
 
-def test_the_samples_say_when_the_program_waits_for_its_input(sandbox):
+@pytest.mark.parametrize("language, source", [
+    ("python", "x = input()\nwhile True: pass"),
+    # Node waits in epoll, on a set that holds its stdin, not in read(0).
+    ("javascript", "require('readline').createInterface({input: process.stdin})"
+                   ".on('line', () => { while (true) {} })"),
+    ("bash", "read x\nwhile true; do :; done"),
+])
+def test_the_samples_say_when_the_program_waits_for_its_input(sandbox, language, source):
     from runner import Stats
 
-    run = sandbox.start("x = input()\nwhile True: pass", "python", Limits(timeout=2), interactive=True)
+    run = sandbox.start(source, language, Limits(timeout=3), interactive=True)
     waiting = []
     for event in run.events():
         if isinstance(event, Stats) and event.reading_input is not None:
@@ -93,3 +100,13 @@ def test_the_samples_say_when_the_program_waits_for_its_input(sandbox):
     assert waiting.count(True) >= 2 and waiting[-1] is False
     first_wait = waiting.index(True)
     assert all(waiting[first_wait:first_wait + 2])
+
+
+def test_a_program_waiting_on_a_timer_is_not_waiting_for_input(sandbox):
+    from runner import Stats
+
+    # In epoll as a reader is, but its set does not hold stdin.
+    source = "let n = 0; const t = setInterval(() => { if (++n === 20) clearInterval(t); }, 50)"
+    run = sandbox.start(source, "javascript", interactive=True)
+    seen = [e.reading_input for e in run.events() if isinstance(e, Stats) and e.reading_input is not None]
+    assert seen and not any(seen)
