@@ -658,6 +658,11 @@ class SandboxApp(App[int]):
             if result.truncated:
                 self.output_view.note("— the output was cut here —")
         self.output_view.note(f"— reopened from the history: the run of {when(record.finished_at)} —")
+        if record.stdin:
+            # Its input comes back too, so ctrl+r runs it again as it ran (F8 changes it).
+            self.prepared = PreparedInput(text=record.stdin)
+            self._show_input_source()
+            self.output_view.note(f"— its input is ready for the next run: {self.prepared.describe()} (F8) —")
         self.editor.focus()
 
     # --- the report -----------------------------------------------------------------------

@@ -326,8 +326,8 @@ def describe_record(r) -> str:
             f"cpu {r.cpu_seconds:.2f} s" if r.cpu_seconds is not None else None,
             "output truncated" if r.truncated else None) if part),
     ]
-    for title, text in (("source", r.source), ("output", r.output), ("error", r.error)):
-        if text or title != "error":
+    for title, text in (("source", r.source), ("input", r.stdin), ("output", r.output), ("error", r.error)):
+        if text or title in ("source", "output"):
             lines += [f"── {title}", text.rstrip("\n")]
     return "\n".join(lines)
 

@@ -101,6 +101,7 @@ class RunController:
         self._live: list[Run] = []            # the engine runs going now (two for F6)
         self._input_run: Run | None = None    # the one that takes what the learner types
         self._pending_input: list[str | None] = []    # typed before that run existed; None: EOF
+        self._typed: dict[Run, list[str]] = {}        # what each run was sent, for the history
         self._cancel_requested = False
         # The history: every run the app makes is recorded (unless the learner turns it off),
         # in the worker, when it ends. history_path None: the default, in the XDG data dir.
@@ -206,6 +207,15 @@ class RunController:
                 self._live.remove(run)
             if self._input_run is run:
                 self._input_run = None
+            self._typed.pop(run, None)
+
+    def _given_input(self, run: Run, stdin: str | bytes | None) -> str | bytes | None:
+        """What the program was given to read: its prepared input, then what was typed."""
+        with self._lock:
+            typed = "".join(self._typed.get(run, ()))
+        if not typed:
+            return stdin
+        return stdin + typed.encode("utf-8") if isinstance(stdin, bytes) else (stdin or "") + typed
 
     def _follow(self, run_id: int, source: str, language: Language, limits: Limits,
                 stdin: str | bytes | None = None, interactive: bool = False) -> None:
@@ -215,7 +225,7 @@ class RunController:
         try:
             run = self._launch(source, language, limits, stdin, interactive)
         except SandboxError as exc:
-            self._record_failure(source, language, limits, exc, queued_at)
+            self._record_failure(source, language, limits, exc, queued_at, stdin=stdin)
             self.app.post_message(RunFailed(run_id, exc))
             return
         started_at = None
@@ -226,14 +236,17 @@ class RunController:
                 elif isinstance(event, Finished):
                     # Recorded here, in the worker, before the app hears of the end: what
                     # the learner sees as finished is in the history already.
-                    self._record(source, event.result, queued_at, started_at)
+                    self._record(source, event.result, queued_at, started_at,
+                                 self._given_input(run, stdin))
                 self.post_event(run_id, event)
         except SandboxError as exc:
-            self._record_failure(source, language, limits, exc, queued_at, started_at)
+            self._record_failure(source, language, limits, exc, queued_at, started_at,
+                                 self._given_input(run, stdin))
             self.app.post_message(RunFailed(run_id, exc))
         except Exception as exc:  # noqa: BLE001 - shown, never a crash
             error = SandboxError(f"the run failed unexpectedly: {exc!r}")
-            self._record_failure(source, language, limits, error, queued_at, started_at)
+            self._record_failure(source, language, limits, error, queued_at, started_at,
+                                 self._given_input(run, stdin))
             self.app.post_message(RunFailed(run_id, error))
         finally:
             self._retire(run)
@@ -261,10 +274,10 @@ class RunController:
             if run is not None:
                 self._retire(run)
         if result is not None:
-            self._record(source, result, queued_at, started_at)
+            self._record(source, result, queued_at, started_at, stdin)
         else:
             error = error or SandboxError("the run ended without a result")
-            self._record_failure(source, language, limits, error, queued_at, started_at)
+            self._record_failure(source, language, limits, error, queued_at, started_at, stdin)
         self.app.post_message(PairSide(run_id, side, limits, result, error))
 
     # --- the program's standard input ----------------------------------------------------
@@ -286,6 +299,9 @@ class RunController:
         self._deliver(run, text)
 
     def _deliver(self, run: Run, text: str | None) -> None:
+        if text is not None:
+            with self._lock:
+                self._typed.setdefault(run, []).append(text)
         try:
             if text is None:
                 run.close_input()
@@ -306,17 +322,20 @@ class RunController:
                 keep_private(self._history.path)
             return self._history
 
-    def _record(self, source: str, result: RunResult, queued_at: float, started_at: float | None) -> None:
+    def _record(self, source: str, result: RunResult, queued_at: float, started_at: float | None,
+                stdin: str | bytes | None = None) -> None:
         if not self.record_history:
             return
         from .service.history import RunRecord
 
         record_id = uuid.uuid4().hex[:16]
         self._store(RunRecord.of_result(id=record_id, user=user_name(), origin="app", source=source,
-                                        result=result, queued_at=queued_at, started_at=started_at))
+                                        result=result, queued_at=queued_at, started_at=started_at,
+                                        stdin=stdin))
 
     def _record_failure(self, source: str, language: Language, limits: Limits, error: SandboxError,
-                        queued_at: float, started_at: float | None = None) -> None:
+                        queued_at: float, started_at: float | None = None,
+                        stdin: str | bytes | None = None) -> None:
         if not self.record_history:
             return
         from .service.history import RunRecord
@@ -324,7 +343,7 @@ class RunController:
         record_id = uuid.uuid4().hex[:16]
         self._store(RunRecord.of_failure(id=record_id, user=user_name(), origin="app", source=source,
                                          language=language.name, limits=limits, message=error.message,
-                                         queued_at=queued_at, started_at=started_at))
+                                         queued_at=queued_at, started_at=started_at, stdin=stdin))
 
     def _store(self, record) -> None:
         try:

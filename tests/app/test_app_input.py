@@ -156,3 +156,36 @@ async def test_a_prepared_input_is_read_then_end_of_file(sandbox, tmp_path):
         await pilot.click("#prepared-live")
         await pilot.pause()
         assert app.prepared is None and "typed as it runs" in str(app.query_one("#input-state").content)
+
+
+async def test_what_was_typed_is_kept_and_comes_back_with_the_run(sandbox):
+    from tui_sandbox.screens.history import HistoryScreen
+    from tui_sandbox.service.history import History
+
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        app.editor.load('a = input("a? ")\nb = input("b? ")\nprint(int(a) + int(b))\n')
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "a?" in output(app))
+        await pilot.press(*"2", "enter")
+        await wait_until(pilot, lambda: "b?" in output(app))
+        await pilot.press(*"40", "enter")
+        await wait_until(pilot, lambda: not app.runs.running)
+        assert output(app).endswith("42")
+        store = History()
+        assert store.list()[0].stdin == "2\n40\n"
+        store.close()
+
+        app.editor.load("print('something else')\n")
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.records)
+        assert "input: 2 ⏎ 40" in str(app.screen.about.content)
+        await pilot.press("enter", "enter")          # to the list, and reopen the run
+        await wait_until(pilot, lambda: len(app.screen_stack) == 1)
+        assert "input(" in app.editor.text
+        assert app.prepared is not None and app.prepared.text == "2\n40\n"
+        assert "prepared, 2 lines" in str(app.query_one("#input-state").content)
+        # ctrl+r now runs it again as it ran, with no typing.
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: not app.runs.running)
+        assert app.runs.last_result.output == "a? b? 42\n"

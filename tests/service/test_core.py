@@ -216,3 +216,5 @@ def test_an_interactive_run_takes_its_input_as_it_comes(sandbox, history):
     result = asyncio.run(main())
     assert result.verdict is Verdict.OK and result.output == "Name? Hello, Ada\n"
     assert our_containers(sandbox) == []
+    # What was typed is kept with the run, so it can be run again the same way.
+    assert history.list(user="b")[0].stdin == "Ada\n"

@@ -110,7 +110,7 @@ def test_the_stream_with_curl_n_comes_as_it_happens(server, sandbox):
 
 def test_runs_read_back_live_and_from_the_history(server):
     ada = {"X-Sandbox-User": "ada-reads"}
-    done = server.run({"code": "print('kept')"}, headers=ada)
+    done = server.run({"code": "print('kept', input())", "stdin": "and its input\n"}, headers=ada)
     with server.stream({"code": "import time; print('so far', flush=True); time.sleep(30)"}, headers=ada) as stream:
         lines = stream.iter_lines()
         first = json.loads(next(lines))
@@ -132,7 +132,8 @@ def test_runs_read_back_live_and_from_the_history(server):
         rest = events(lines)
     assert rest[-1]["event"] == "finished" and rest[-1]["verdict"] == "cancelled"
     row = server.client.get(f"/runs/{done['id']}").json()
-    assert row["state"] == "finished" and row["output"] == "kept\n" and row["source"] == "print('kept')"
+    assert row["state"] == "finished" and row["output"] == "kept and its input\n"
+    assert row["source"] == "print('kept', input())" and row["stdin"] == "and its input\n"
     assert row["limits"]["memory_bytes"] == 128 << 20 and row["finished_at"] >= row["queued_at"]
     assert server.client.get("/runs", params={"user": "ada-reads", "verdict": "cancelled"}).json()["runs"][0][
         "id"] == run_id

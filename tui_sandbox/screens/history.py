@@ -59,6 +59,8 @@ def details(record: RunRecord) -> str:
         + (f" · {record.duration_s:.2f} s" if record.duration_s is not None else "")
         + (f" · peak {format_size(record.peak_memory_bytes)}" if record.peak_memory_bytes else ""),
     ]
+    if record.stdin:
+        lines.append("input: " + " ⏎ ".join(first_lines(record.stdin, 3)))
     shown = first_lines(record.output, 3) + [f"! {line}" for line in first_lines(record.error, 2)]
     return "\n".join(lines + (shown or ["(no output)"]))
 

@@ -160,6 +160,7 @@ class Job:
         self._cancelled = threading.Event()
         self._input_lock = threading.Lock()
         self._early_input: list[tuple[str, bool]] = []   # sent before the run began
+        self._typed: list[str] = []                       # all of it, for the history
 
     @property
     def done(self) -> bool:
@@ -177,6 +178,7 @@ class Job:
         if not self.request.interactive:
             raise ValueError("this run was not asked for as interactive: its input was given whole")
         with self._input_lock:
+            self._typed.append(text)
             run = self._run
             if run is None:
                 self._early_input.append((text, end))
@@ -185,6 +187,12 @@ class Job:
             run.close_input()
         else:
             run.send_input(text)
+
+    @property
+    def given_input(self) -> str:
+        """What the program was given to read: the request's input, then what was typed."""
+        with self._input_lock:
+            return (self.request.stdin or "") + "".join(self._typed)
 
     def _attach(self, run) -> None:
         """The engine's run has begun: it takes what was typed meanwhile, in order."""
@@ -417,12 +425,14 @@ class SandboxService:
         if result is not None:
             record = RunRecord.of_result(id=job.id, user=request.user, origin=request.origin,
                                          source=request.source, result=result,
-                                         queued_at=job.queued_at, started_at=job.started_at)
+                                         queued_at=job.queued_at, started_at=job.started_at,
+                                         stdin=job.given_input)
         else:
             record = RunRecord.of_failure(id=job.id, user=request.user, origin=request.origin,
                                           source=request.source, language=request.language,
                                           limits=request.limits, message=failure.message if failure else "",
-                                          queued_at=job.queued_at, started_at=job.started_at)
+                                          queued_at=job.queued_at, started_at=job.started_at,
+                                          stdin=job.given_input)
         try:
             self.history.add(record)
         except Exception:  # noqa: BLE001 - a full disk must not stop the runs

@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS runs (
     runtime TEXT NOT NULL,
     queued_at REAL NOT NULL,         -- Unix time
     started_at REAL,
-    finished_at REAL NOT NULL
+    finished_at REAL NOT NULL,
+    stdin TEXT NOT NULL DEFAULT ''   -- what the program was given to read (capped)
 );
 CREATE INDEX IF NOT EXISTS runs_by_user ON runs (user, finished_at);
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (finished_at);
@@ -50,7 +51,7 @@ CREATE INDEX IF NOT EXISTS runs_by_time ON runs (finished_at);
 
 COLUMNS = ("id", "user", "origin", "language", "source", "limits", "verdict", "kill_reason",
            "exit_code", "signal", "output", "error", "truncated", "duration_s", "peak_memory_bytes",
-           "cpu_seconds", "runtime", "queued_at", "started_at", "finished_at")
+           "cpu_seconds", "runtime", "queued_at", "started_at", "finished_at", "stdin")
 
 
 def data_dir() -> Path:
@@ -85,13 +86,16 @@ class RunRecord:
     queued_at: float
     started_at: float | None
     finished_at: float
+    # Its standard input: what was given whole, then what was typed as it ran, so that
+    # reopening it can run it again the same way. Capped like the output.
+    stdin: str = ""
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in COLUMNS}
 
     @classmethod
     def of_result(cls, *, id: str, user: str, origin: str, source: str, result: RunResult,
-                  queued_at: float, started_at: float | None) -> "RunRecord":
+                  queued_at: float, started_at: float | None, stdin: str | bytes | None = None) -> "RunRecord":
         return cls(id=id, user=user, origin=origin, language=result.language, source=source,
                    limits=result.limits.as_dict(), verdict=result.verdict.value,
                    kill_reason=result.kill_reason, exit_code=result.exit_code, signal=result.signal,
@@ -100,17 +104,25 @@ class RunRecord:
                    or len(result.error) > KEPT_OUTPUT_CHARS,
                    duration_s=result.duration_s, peak_memory_bytes=result.peak_memory_bytes,
                    cpu_seconds=result.cpu_seconds, runtime=result.runtime, queued_at=queued_at,
-                   started_at=started_at, finished_at=time.time())
+                   started_at=started_at, finished_at=time.time(), stdin=_input_text(stdin))
 
     @classmethod
     def of_failure(cls, *, id: str, user: str, origin: str, source: str, language: str, limits: Limits,
-                   message: str, queued_at: float, started_at: float | None = None) -> "RunRecord":
+                   message: str, queued_at: float, started_at: float | None = None,
+                   stdin: str | bytes | None = None) -> "RunRecord":
         """A run the engine could not carry out (no engine, no image): kept all the same."""
         return cls(id=id, user=user, origin=origin, language=language, source=source,
                    limits=limits.as_dict(), verdict="engine_error", kill_reason=message,
                    exit_code=None, signal=None, output="", error="", truncated=False, duration_s=None,
                    peak_memory_bytes=None, cpu_seconds=None, runtime=limits.runtime,
-                   queued_at=queued_at, started_at=started_at, finished_at=time.time())
+                   queued_at=queued_at, started_at=started_at, finished_at=time.time(),
+                   stdin=_input_text(stdin))
+
+
+def _input_text(stdin: str | bytes | None) -> str:
+    if isinstance(stdin, bytes):
+        stdin = stdin[:KEPT_OUTPUT_CHARS * 4].decode("utf-8", errors="replace")
+    return _cap(stdin or "")
 
 
 def _cap(text: str) -> str:
@@ -126,6 +138,7 @@ class History:
         self._local = threading.local()
         with self._connection() as db:
             db.executescript(SCHEMA)
+            _add_missing_columns(db)
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -220,6 +233,23 @@ def _window(since: float | None, exclude: Iterable[str]) -> tuple[str, list]:
         where.append(f"id NOT IN ({', '.join('?' * len(excluded))})")
         args += excluded
     return (f" WHERE {' AND '.join(where)}" if where else ""), args
+
+
+# Columns added since the first release, with their definitions: an older history file
+# gets them when it is first opened, and keeps every row it had.
+ADDED_COLUMNS = {"stdin": "TEXT NOT NULL DEFAULT ''"}
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    present = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    for name, definition in ADDED_COLUMNS.items():
+        if name in present:
+            continue
+        try:
+            db.execute(f"ALTER TABLE runs ADD COLUMN {name} {definition}")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):   # another process added it just now
+                raise
 
 
 def _record(row: sqlite3.Row) -> RunRecord:

@@ -584,6 +584,7 @@ def _live_fields(job: Job, service: SandboxService, summary: bool) -> dict:
     return fields | dict(position=_position(job, service), source=request.source,
                          limits=request.limits.as_dict(), signal=result.signal if result else None,
                          output=result.output if result else output, error=result.error if result else error,
+                         stdin=job.given_input[:KEPT_OUTPUT_CHARS],
                          truncated=result.truncated if result else False,
                          cpu_seconds=result.cpu_seconds if result else None, runtime=request.limits.runtime)
 
@@ -605,8 +606,8 @@ def _record_fields(record: RunRecord, summary: bool) -> dict:
     if summary:
         return fields
     return fields | dict(source=record.source, limits=record.limits, signal=record.signal, output=record.output,
-                         error=record.error, truncated=record.truncated, cpu_seconds=record.cpu_seconds,
-                         runtime=record.runtime)
+                         error=record.error, stdin=record.stdin, truncated=record.truncated,
+                         cpu_seconds=record.cpu_seconds, runtime=record.runtime)
 
 
 def _probe_engine(service: SandboxService) -> tuple[EngineHealth, dict[str, bool]]:

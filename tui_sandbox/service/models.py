@@ -228,6 +228,8 @@ class RunInfo(RunSummary):
     signal: str | None = None
     output: str = Field(description="stdout (so far, while it runs; capped in the history).")
     error: str = Field(description="stderr, likewise.")
+    stdin: str = Field("", description="The program's standard input: what was given whole, then what was "
+                                       "typed (an interactive run). Capped like the output.")
     truncated: bool = False
     cpu_seconds: float | None = None
     runtime: str
