@@ -14,24 +14,8 @@ from runner import Limits, Sandbox, Verdict
 from runner.docker.cleanup import LABEL, OWNER_LABEL, owner_label
 from tui_sandbox.app import SandboxApp
 from tui_sandbox.widgets.output import OutputView
-from tui_sandbox.widgets.verdict import VerdictBanner
 
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "tui_sandbox" / "experiments"
-SIZE = (100, 30)
-
-
-@pytest.fixture(autouse=True)
-def private_config(tmp_path, monkeypatch):
-    # Never read or write the real user's settings (theme) or languages.
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))       # the run history
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    sandbox = Sandbox()        # raises EngineUnavailable without Docker: the test fails
-    yield sandbox
-    sandbox.close()
+from .pilot import EXPERIMENTS, SIZE, banner, output, wait_until
 
 
 def experiment(tmp_path: Path, name: str) -> str:
@@ -48,22 +32,6 @@ def our_containers(sandbox: Sandbox) -> list[dict]:
 async def run_to_end(pilot, app: SandboxApp, timeout: float = 60) -> None:
     await pilot.press("ctrl+r")
     await wait_until(pilot, lambda: not app.runs.running, timeout)
-
-
-async def wait_until(pilot, condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
-
-
-def banner(app: SandboxApp) -> str:
-    return app.query_one(VerdictBanner).plain
-
-
-def output(app: SandboxApp) -> str:
-    return app.query_one(OutputView).plain_text
 
 
 async def test_hello_world_shows_output_and_ok(tmp_path, sandbox):

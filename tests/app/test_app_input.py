@@ -3,39 +3,13 @@ the program runs. Real containers."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from runner import Limits, Sandbox, Verdict
+from runner import Limits, Verdict
 from tui_sandbox.app import SandboxApp
 from tui_sandbox.widgets.output import OutputView
-from tui_sandbox.widgets.verdict import VerdictBanner
 
-SIZE = (100, 30)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    sandbox = Sandbox()
-    yield sandbox
-    sandbox.close()
-
-
-async def wait_until(pilot, condition, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
-
-
-def output(app: SandboxApp) -> str:
-    return app.query_one(OutputView).plain_text
-
-
-def banner(app: SandboxApp) -> str:
-    return app.query_one(VerdictBanner).plain
+from .pilot import SIZE, banner, output, wait_until
 
 
 async def test_typing_answers_input_and_the_typed_line_shows_apart(sandbox):

@@ -4,44 +4,16 @@ the container's interfaces and talks to a server of its own."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import pytest
-
-from runner import Sandbox, Verdict
+from runner import Verdict
 from tui_sandbox.app import SandboxApp
 from tui_sandbox.screens.both_ways import BothWaysScreen
 from tui_sandbox.screens.history import HistoryScreen
 from tui_sandbox.service.history import History
 from tui_sandbox.settings import load_settings
-from tui_sandbox.widgets.output import OutputView
-from tui_sandbox.widgets.verdict import VerdictBanner
 
-SIZE = (100, 30)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    sandbox = Sandbox()
-    yield sandbox
-    sandbox.close()
-
-
-async def wait_until(pilot, condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
-
-
-def output(app: SandboxApp) -> str:
-    return app.query_one(OutputView).plain_text
-
-
-def banner(app: SandboxApp) -> str:
-    return app.query_one(VerdictBanner).plain
+from .pilot import SIZE, banner, output, wait_until
 
 
 def history() -> History:

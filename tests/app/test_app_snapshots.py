@@ -15,8 +15,7 @@ import pytest
 from runner import Finished, Limits, Output, RunResult, Sandbox, Started, Stats, Verdict
 from tui_sandbox.app import SandboxApp
 
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "tui_sandbox" / "experiments"
-SIZE = (100, 30)
+from .pilot import EXPERIMENTS, SIZE
 
 
 @pytest.fixture(autouse=True)
@@ -24,13 +23,6 @@ def private_config(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))       # the run history
     monkeypatch.chdir(tmp_path)     # the file label shows a short relative name
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    sandbox = Sandbox()
-    yield sandbox
-    sandbox.close()
 
 
 def app_with(name: str, sandbox: Sandbox, **kwargs) -> SandboxApp:

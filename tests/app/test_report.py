@@ -10,23 +10,16 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
-from runner import Limits, RunResult, Sandbox, Verdict
+from runner import Limits, RunResult, Verdict
 from tui_sandbox.experiments import load_experiments
 from tui_sandbox.report import SEEDS, Case, Report, experiments_markdown, plan, seed_experiments
 from tui_sandbox.service.history import History, RunRecord
 
+from .pilot import wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [str(ROOT / ".venv" / "bin" / "tui-sandbox")]
 SECTIONS = ["## Summary", "## What worked", "## What failed or was prevented", "## What I learned"]
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    sandbox = Sandbox()
-    yield sandbox
-    sandbox.close()
 
 
 def env(tmp_path: Path) -> dict:
@@ -162,14 +155,6 @@ def test_from_history_reports_my_own_runs(tmp_path, monkeypatch):
     # The same program with the network off, then on (as F6 makes them): what changed.
     assert ("- “import socket”: With the network on it ends OK; with the network off, ERROR (exit 1): "
             "socket.gaierror: [Errno -3] Temporary failure.") in learned
-
-
-async def wait_until(pilot, condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.1)
 
 
 async def test_the_apps_command_writes_the_report_and_shows_it(tmp_path, monkeypatch, sandbox):

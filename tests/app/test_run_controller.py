@@ -5,9 +5,6 @@ test_app.py drives the same paths against real containers."""
 from __future__ import annotations
 
 import threading
-import time
-
-import pytest
 
 from runner import EngineInfo, Finished, Limits, Output, RunResult, Started, Stats, Verdict
 from tui_sandbox.app import SandboxApp
@@ -15,14 +12,9 @@ from tui_sandbox.run_controller import WARM_DELAY_S, RunController
 from tui_sandbox.widgets.output import OutputView
 from tui_sandbox.widgets.stats import MemoryHistory
 
-SIZE = (100, 30)
+from .pilot import SIZE, wait_until
+
 MiB = 1 << 20
-
-
-@pytest.fixture(autouse=True)
-def private_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))       # the run history
 
 
 class ScriptedRun:
@@ -65,14 +57,6 @@ class ScriptedEngine:
 
     def close(self) -> None:
         self.closed = True
-
-
-async def wait_until(pilot, condition, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
 
 
 async def settle(pilot) -> None:
