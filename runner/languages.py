@@ -64,7 +64,8 @@ BUILTIN: dict[str, Language] = {
         # killed by the kernel before its own, clearer, heap-limit error could show.
         # The source is a link to a sealed memfd: Node must not resolve it to its target.
         Language("javascript", packages=("nodejs",), file="main.js",
-                 run=("node", "--preserve-symlinks-main", "--max-old-space-size={heap_mib}", "{file}"),
+                 run=("node", "--preserve-symlinks-main", "--max-old-space-size={heap_mib}",
+                      "--require=/opt/tui-sandbox/node-stdin.js", "{file}"),
                  extensions=(".js", ".mjs", ".cjs"), highlight="javascript"),
         # bash and coreutils are in every Debian base: nothing is added.
         Language("bash", packages=(), file="main.sh", run=("bash", "{file}"),

@@ -57,7 +57,7 @@ def image_ref(language: Language) -> str:
         return language.image or ""
     recipe = f"{' '.join(language.packages)}\0{language.file}"
     return (f"tui-sandbox-{language.name}:"
-            f"{_digest('init.Dockerfile', 'init.c', 'language.Dockerfile', extra=recipe)}")
+            f"{_digest('init.Dockerfile', 'init.c', 'language.Dockerfile', 'node-stdin.js', extra=recipe)}")
 
 
 def build_command() -> str:

@@ -18,6 +18,8 @@ RUN apt-get update \
  && sed -i -E 's/^(hosts:[[:space:]]+files)/\1 myhostname/' /etc/nsswitch.conf \
  && grep -q '^hosts:.*myhostname' /etc/nsswitch.conf
 COPY --from=init /sandbox-init /opt/tui-sandbox/init
+# Node's stdin as at a terminal (see the file); the JavaScript entry preloads it.
+COPY node-stdin.js /opt/tui-sandbox/node-stdin.js
 # The source arrives on stdin; the init seals it into fd 3, which this root-owned link
 # names. /sandbox is sticky: with a writable root the program may add files here but
 # not remove or replace the link; with a read-only root nothing here is writable.

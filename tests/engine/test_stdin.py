@@ -3,6 +3,8 @@ sent arrives in order, close_input is end of file, and the deadline still holds.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from runner import Finished, Limits, Output, Verdict
@@ -110,3 +112,32 @@ def test_a_program_waiting_on_a_timer_is_not_waiting_for_input(sandbox):
     run = sandbox.start(source, "javascript", interactive=True)
     seen = [e.reading_input for e in run.events() if isinstance(e, Stats) and e.reading_input is not None]
     assert seen and not any(seen)
+
+
+@pytest.mark.parametrize("source, answers, output", [
+    # Answered, then rl.close(): it ends, as at a terminal, though its input stays open.
+    ("const rl = require('readline').createInterface({input: process.stdin, output: process.stdout});\n"
+     "rl.question('Name? ', (name) => { console.log('Hello, ' + name); rl.close(); });",
+     ["Ada\n"], "Name? Hello, Ada"),
+    # A paused stdin that is read again later still gets what comes.
+    ("process.stdin.once('data', (d) => { console.log('first', String(d).trim()); process.stdin.pause();\n"
+     "  setTimeout(() => { process.stdin.once('data', (e) => { console.log('then', String(e).trim());\n"
+     "    process.stdin.pause(); }); process.stdin.resume(); }, 200); });",
+     ["one\n", "two\n"], "first one\nthen two"),
+])
+def test_a_node_program_done_with_its_input_ends_without_end_of_file(sandbox, source, answers, output):
+    run = sandbox.start(source, "javascript", Limits(timeout=5), interactive=True)
+    run.send_input(answers[0])
+    result = None
+    for event in run.events():
+        if isinstance(event, Output) and "first" in event.text:
+            time.sleep(0.5)              # the program has paused its input by now
+            run.send_input(answers[1])
+        if isinstance(event, Finished):
+            result = event.result
+    assert result.verdict is Verdict.OK and result.output.strip() == output and result.duration_s < 3
+
+
+def test_a_node_program_still_reads_all_its_input_from_fd_0(sandbox):
+    source = "const lines = require('fs').readFileSync(0, 'utf8').split('\\n'); console.log(lines.length)"
+    assert sandbox.run(source, "javascript", stdin="a\nb\nc\n").output == "4\n"

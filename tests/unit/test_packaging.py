@@ -13,7 +13,7 @@ def test_wheel_ships_dockerfiles_init_and_themes(tmp_path):
                    check=True, capture_output=True)
     wheel = next(tmp_path.glob("tui_sandbox-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for name in ("language.Dockerfile", "init.Dockerfile", "init.c"):
+    for name in ("language.Dockerfile", "init.Dockerfile", "init.c", "node-stdin.js"):
         assert f"runner/images/{name}" in names
     assert "runner/docker/seccomp-docker-default.json" in names
     assert any(n.startswith("tui_sandbox/themes/") and n.endswith(".toml") for n in names)
