@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import re
+import time
 
 import pytest
 
 from tui_sandbox.classroom.options import add_ssh_flags, class_options_from_args
 from tui_sandbox.classroom.pty_session import child_environment, term_name
+from tui_sandbox.classroom.roster import ClassRoster
 from tui_sandbox.classroom.ssh import generate_class_code, valid_student_name
 
 
@@ -64,3 +66,22 @@ def test_the_flags():
     assert options.app_command[1:] == ["-m", "tui_sandbox", "--timeout", "5"]
     with pytest.raises(ValueError):
         class_options_from_args(parser.parse_args(["--ssh", "2222", "--max-sessions", "0"]))
+
+
+def test_one_roster_caps_the_class_whatever_the_front():
+    roster = ClassRoster(2)
+    ada = roster.take("ada", "ssh", "10.0.0.1")
+    bob = roster.take("bob", "web", "10.0.0.2")
+    assert ada and bob and roster.full and roster.count == 2
+    assert roster.take("cyd", "ssh", "10.0.0.3") is None and roster.take("cyd", "web", "10.0.0.3") is None
+    assert roster.full_message() == "the class is full (2 students): try again later"
+    assert [(seat.student, seat.front, seat.peer) for seat in roster.seated()] == [
+        ("ada", "ssh", "10.0.0.1"), ("bob", "web", "10.0.0.2")]
+    assert abs(ada.since - time.time()) < 5
+    roster.leave(ada)
+    roster.leave(ada)                      # twice: harmless, bob keeps his seat
+    assert roster.count == 1 and not roster.full
+    assert roster.take("cyd", "web", "10.0.0.3").front == "web"
+    assert ClassRoster(1).full_message() == "the class is full (1 student): try again later"
+    with pytest.raises(ValueError):
+        ClassRoster(0)

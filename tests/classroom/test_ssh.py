@@ -53,7 +53,7 @@ async def start_class(tmp_path):
         server.close()
     for server in servers:
         await asyncio.wait_for(server.wait_closed(), 30)
-        assert server.sessions == {}
+        assert server.sessions == {} and server.roster.count == 0     # every session left the class
 
 
 def reap_dead_owners() -> None:
@@ -308,6 +308,7 @@ async def test_an_idle_session_ends(start_class, sandbox):
         assert await ada.exit_status(30) == 1
         assert b"no key pressed for 8 s: the session is closed" in ada.raw
         assert info.session.end.reason == "idle" and not info.session.end.forced
+        await wait_until(lambda: server.roster.count == 0, 10, "the idle session to leave the class")
         assert info.session.child.returncode is not None
     finally:
         ada.close()

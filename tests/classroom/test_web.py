@@ -11,11 +11,14 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
 import pytest
+from aiohttp import WSCloseCode
 from playwright.async_api import async_playwright
 
 from tui_sandbox.classroom.web import sign, verify
@@ -38,17 +41,69 @@ def test_the_cookie_is_signed_and_names_a_valid_student():
     assert verify(key, "garbage") is None and verify(key, None) is None
 
 
-def start_server(tmp_path: Path) -> tuple[subprocess.Popen, str, str]:
+@dataclass
+class Served:
+    """A `tui-sandbox serve --web` process and where it answers."""
+    process: subprocess.Popen
+    service: str                 # the HTTP API
+    web: str                     # the browser front's page
+    ssh_port: int | None         # with --ssh
+    announced: str               # what it printed on starting
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> str:
+        """SIGTERM, as the teacher's ctrl-c would; its stderr, once it has exited cleanly."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(40)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        log = self.process.stderr.read().decode(errors="replace")
+        # uvicorn raises the SIGTERM again once it has shut down gracefully.
+        assert self.process.returncode in (0, -signal.SIGTERM), log
+        return log
+
+
+def start_server(tmp_path: Path, *args: str) -> Served:
+    """serve --web 0 (and args, e.g. --ssh 0) on loopback, with the class code CODE."""
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     server = subprocess.Popen([sys.executable, "-m", "tui_sandbox", "serve", "--port", "0", "--web", "0",
-                               "--class-code", CODE, "--max-running", "1", "--max-timeout", "30"],
+                               "--class-code", CODE, "--max-running", "1", "--max-timeout", "30", *args],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=ROOT,
                               env=env)
-    lines = [server.stdout.readline().decode() for _ in range(2)]
-    http = re.search(r"http://127\.0\.0\.1:(\d+)", lines[0])
-    web = re.search(r"browser on (http://127\.0\.0\.1:\d+/)", lines[1])
-    assert http and web, lines
-    return server, f"http://127.0.0.1:{http.group(1)}", web.group(1)
+    lines: list[str] = []
+    # The browser front comes last; its announcement ends with the cap ("at most N students at once").
+    while not ("class in the browser on" in "".join(lines) and " at once" in lines[-1]):
+        line = server.stdout.readline().decode()
+        assert line, f"the server stopped: {lines} {server.stderr.read().decode(errors='replace')}"
+        lines.append(line)
+    text = "".join(lines)
+    http = re.search(r"serving on http://127\.0\.0\.1:(\d+)", text)
+    web = re.search(r"browser on (http://127\.0\.0\.1:\d+/)", text)
+    ssh = re.search(r"over SSH on port (\d+)", text)
+    if not (http and web):
+        server.kill()
+        server.wait()
+        pytest.fail(f"the server did not say where it answers: {text}")
+    return Served(server, f"http://127.0.0.1:{http.group(1)}", web.group(1), int(ssh.group(1)) if ssh else None,
+                  text)
+
+
+async def open_chromium(pw):
+    assert Path(CHROMIUM).exists(), "Debian's chromium is required for this test (scripts/setup.sh installs it)"
+    return await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+async def sign_in(page, web: str, name: str, code: str = CODE) -> None:
+    """The sign-in page, the name and the class code: the app's page follows."""
+    await page.goto(web)
+    await page.fill("#name", name)
+    await page.fill("#code", code)
+    await page.click("button[type=submit]")
 
 
 def apps_of(student: str, server: subprocess.Popen) -> list[int]:
@@ -82,8 +137,8 @@ async def eventually(check, timeout: float, what: str):
 
 
 async def test_a_student_signs_in_runs_a_program_and_closing_the_tab_ends_the_app(sandbox, tmp_path):
-    assert Path(CHROMIUM).exists(), "Debian's chromium is required for this test (scripts/setup.sh installs it)"
-    server, service, web = start_server(tmp_path)
+    served = start_server(tmp_path)
+    server, service, web = served.process, served.service, served.web
     try:
         # Without the cookie, the websocket that would start an app is refused.
         async with aiohttp.ClientSession() as client:
@@ -93,9 +148,13 @@ async def test_a_student_signs_in_runs_a_program_and_closing_the_tab_ends_the_ap
         assert apps_of("ada", server) == []
 
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await open_chromium(pw)
             try:
-                page = await browser.new_page()
+                page = await browser.new_page(viewport={"width": 1000, "height": 640})
+                # Every request the page makes, to see that none leaves this host.
+                requests: list[str] = []
+                page.on("request", lambda request: requests.append(request.url))
+                page.on("websocket", lambda websocket: requests.append(websocket.url))
                 await page.goto(web)
                 # A wrong code is refused, and no app starts.
                 await page.fill("#name", "ada")
@@ -121,8 +180,21 @@ async def test_a_student_signs_in_runs_a_program_and_closing_the_tab_ends_the_ap
                 assert f"TUI_SANDBOX_SERVER={service}".encode() in environ
                 assert folder.stat().st_mode & 0o777 == 0o700
 
-                # A program and ctrl+r: the server's history has ada's run, ok.
                 await asyncio.sleep(1.5)          # the app draws its first screen
+
+                # Nothing was asked of any other host (textual-serve's own page links Google
+                # Fonts): the page, its scripts, styles, font and websocket all came from here.
+                origin = urlsplit(web).netloc
+                assert requests and all(urlsplit(url).netloc == origin for url in requests), requests
+                assert any(urlsplit(url).path == "/ws" for url in requests), requests
+                # The terminal's font (textual.js asks for Roboto Mono) is this server's copy.
+                assert any("/static/fonts/RobotoMono" in url for url in requests), requests
+                assert await page.evaluate("document.fonts.check('16px \"Roboto Mono\"')")
+                # What the student sees: the app's screen (look at it when the page changes).
+                await page.screenshot(path=tmp_path / "app-in-the-browser.png")
+                print(f"the app in the browser: {tmp_path / 'app-in-the-browser.png'}")
+
+                # A program and ctrl+r: the server's history has ada's run, ok.
                 await page.click("#terminal")
                 await page.keyboard.type("print(6 * 7)", delay=20)
                 await asyncio.sleep(0.5)
@@ -154,15 +226,7 @@ async def test_a_student_signs_in_runs_a_program_and_closing_the_tab_ends_the_ap
             finally:
                 await browser.close()
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-    # uvicorn raises the SIGTERM again once it has shut down gracefully.
-    log = server.stderr.read().decode(errors="replace")
-    assert server.returncode in (0, -signal.SIGTERM), log
+        log = served.stop()
     assert "did not quit" not in log            # the app quit on textual-serve's "quit", unforced
 
 
@@ -216,15 +280,21 @@ async def test_the_class_is_full_a_foreign_origin_is_refused_and_sign_ins_are_li
             first = await client.ws_connect(f"{base}/ws")
             assert await first_bytes(first) == b"hello ada"
             assert [info.student for info in web_server.sessions.values()] == ["ada"]
+            assert [(seat.student, seat.front) for seat in web_server.roster.seated()] == [("ada", "web")]
             assert (tmp_path / "students" / "ada").stat().st_mode & 0o777 == 0o700
             second = await client.ws_connect(f"{base}/ws")
             assert b"the class is full (1 student)" in await first_bytes(second)
+            # The reason is in the close frame too: the page shows it in place of "Session ended.".
+            closed = await asyncio.wait_for(second.receive(), 10)
+            assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == WSCloseCode.TRY_AGAIN_LATER
+            assert closed.extra == "the class is full (1 student): try again later"
+            assert web_server.roster.count == 1
             with pytest.raises(aiohttp.WSServerHandshakeError) as foreign:
                 await client.ws_connect(f"{base}/ws", headers={"Origin": "http://evil.example"})
             assert foreign.value.status == 403
             await first.close()
             await eventually(lambda: not web_server.sessions, 10, "the session to end")
-            assert web_server.ended[0].app.forced is False
+            assert web_server.ended[0].app.forced is False and web_server.roster.count == 0
         finally:
             await client.close()
         # Three sign-ins a minute from this address here: the fourth is refused, right code or not.
@@ -273,6 +343,27 @@ async def test_closing_the_server_ends_every_app_and_tells_the_student(tmp_path)
         assert b"the class is over" in await first_bytes(ws)
         await asyncio.wait_for(web_server.wait_closed(), 20)
         assert not web_server.sessions and web_server.ended[0].app.forced is False
+        assert web_server.roster.count == 0
         assert not Path(f"/proc/{pid}").exists()
     finally:
         await client.close()
+
+
+async def test_an_idle_tab_is_closed_told_why_and_leaves_the_class(tmp_path):
+    from tui_sandbox.classroom.web import start_web_server
+
+    async with await start_web_server(host="127.0.0.1", port=0, class_code=CODE, data_dir=tmp_path,
+                                      app_command=[sys.executable, "-c", FAKE_APP], max_sessions=1,
+                                      idle_timeout_s=1) as web_server:
+        client = await signed_in(web_server)
+        try:
+            ws = await client.ws_connect(f"http://127.0.0.1:{web_server.port}/ws")
+            assert await first_bytes(ws) == b"hello ada"
+            assert web_server.roster.count == 1
+            assert b"no key pressed for" in await first_bytes(ws)
+            closed = await asyncio.wait_for(ws.receive(), 10)
+            assert closed.type == aiohttp.WSMsgType.CLOSE and closed.extra.startswith("no key pressed for")
+            await eventually(lambda: not web_server.sessions, 10, "the session to end")
+            assert web_server.roster.count == 0
+        finally:
+            await client.close()

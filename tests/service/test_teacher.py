@@ -1,13 +1,15 @@
 """The teacher's view against the real server (`tui-sandbox serve` in a process of its own):
 GET /class while a run goes, the teacher cancelling any run, the token rule, `tui-sandbox
-class --once --json`, the Textual app driven with Pilot, and a student over real SSH in
-`connected`. Docker must be running: without it these tests fail, never skip."""
+class --once --json`, the Textual app driven with Pilot, and a student over real SSH and one
+in a real browser (headless Chromium) in `connected`, each with their front. Docker must be
+running: without it these tests fail, never skip."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -16,11 +18,13 @@ import time
 import asyncssh
 import httpx
 import pytest
+from playwright.async_api import async_playwright
 from textual.widgets import DataTable
 
 from tui_sandbox.service.models import ClassView
 from tui_sandbox.teacher.app import ClassApp, ConfirmCancel
 
+from ..classroom.test_web import open_chromium, sign_in
 from .conftest import ROOT, Server, container_gone, wait_until
 
 # Prints once it holds its memory, then sleeps well past any wait here.
@@ -124,7 +128,8 @@ def test_the_class_live_its_totals_and_the_teacher_cancels_any_run(serve, sandbo
     assert view["totals"] == {"runs": 4, "timeouts": 1, "oom_kills": 1,
                               "by_verdict": {"ok": 1, "timeout": 1, "oom": 1}}
     assert view["queue"] == {"running": 1, "queued": 0, "cap": 4}
-    assert view["connected"] == [] and view["ssh"] is False and not bob["connected"]
+    assert view["connected"] == [] and view["ssh"] is False and view["web"] is False
+    assert not bob["connected"] and bob["fronts"] == []
     # Ended runs count from `since` (default: the server's start); the live one always counts.
     later = server.client.get("/class", params={"since": time.time() + 3600}).json()
     assert later["totals"] == {"runs": 1, "timeouts": 0, "oom_kills": 0, "by_verdict": {}}
@@ -236,47 +241,78 @@ async def test_the_teachers_app_shows_the_rows_and_cancels_with_c(serve, sandbox
             assert app.query_one(DataTable).row_count == 0
 
 
-def ssh_port(server: Server, timeout: float = 20) -> int:
-    """serve --ssh prints the class's port after its first line."""
-    found: list[int] = []
+def class_fronts(server: Server, timeout: float = 20) -> tuple[int, str]:
+    """serve --ssh --web announces, after its first line, the SSH port, then the page's URL."""
+    found: list[str] = []
 
     def read() -> None:
         for raw in iter(server.process.stdout.readline, b""):
-            line = raw.decode()
-            if "class over SSH on port" in line:
-                found.append(int(line.split("on port")[1].split()[0]))
+            found.append(raw.decode())
+            if "class in the browser on" in found[-1]:
                 return
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     reader.join(timeout)
-    assert found, f"no SSH port announced: {server.stderr()}"
-    return found[0]
+    text = "".join(found)
+    ssh, web = re.search(r"over SSH on port (\d+)", text), re.search(r"browser on (http://\S+/)", text)
+    assert ssh and web, f"the class's fronts were not announced: {text} {server.stderr()}"
+    return int(ssh.group(1)), web.group(1)
 
 
-async def test_a_student_over_ssh_is_in_connected(serve, sandbox):
-    server = serve("--ssh", "0", "--ssh-host", "127.0.0.1", "--class-code", CLASS_CODE)
-    port = await asyncio.to_thread(ssh_port, server)
+async def test_students_over_ssh_and_in_a_browser_are_connected_each_with_their_front(serve, sandbox):
+    server = serve("--ssh", "0", "--ssh-host", "127.0.0.1", "--web", "0", "--class-code", CLASS_CODE)
+    port, page_url = await asyncio.to_thread(class_fronts, server)
     conn = await asyncssh.connect("127.0.0.1", port, username="cyd", password=CLASS_CODE, known_hosts=None)
     try:
         process = await conn.create_process(term_type="xterm-256color", term_size=(80, 24), encoding=None)
+        async with async_playwright() as pw:
+            browser = await open_chromium(pw)
+            try:
+                page = await browser.new_page()
+                await sign_in(page, page_url, "dee", CLASS_CODE)
+                await page.wait_for_selector("body.-first-byte", timeout=20000)
 
-        def cyd_connected():
-            view = the_class(server)
-            return view if [c["user"] for c in view["connected"]] == ["cyd"] else None
+                def both_connected():
+                    view = the_class(server)
+                    fronts = sorted((c["user"], c["front"]) for c in view["connected"])
+                    return view if fronts == [("cyd", "ssh"), ("dee", "web")] else None
 
-        view = await asyncio.to_thread(wait_until, cyd_connected, 15)
-        assert view, "cyd never showed as connected"
-        [entry] = view["connected"]
-        assert entry["address"] == "127.0.0.1" and abs(entry["since"] - time.time()) < 30
-        assert view["ssh"] is True
-        cyd = student(view, "cyd")
-        assert cyd["connected"] is True and cyd["runs"] == 0 and cyd["last_verdict"] is None
+                view = await asyncio.to_thread(wait_until, both_connected, 20)
+                assert view, f"cyd (ssh) and dee (web) never both showed as connected: {the_class(server)}"
+                for entry in view["connected"]:
+                    assert entry["address"] == "127.0.0.1" and abs(entry["since"] - time.time()) < 60
+                assert view["ssh"] is True and view["web"] is True
+                cyd, dee = student(view, "cyd"), student(view, "dee")
+                assert (cyd["connected"], cyd["fronts"], cyd["runs"], cyd["last_verdict"]) == (True, ["ssh"], 0, None)
+                assert (dee["connected"], dee["fronts"]) == (True, ["web"])
+
+                # The teacher's app: a Via column, and the sessions by front in the summary.
+                app = ClassApp(server.url, poll_s=0.3)
+                async with app.run_test(size=(80, 24)) as pilot:
+                    await wait_for(pilot, lambda: {"cyd", "dee"} <= set(app.students))
+                    table = app.query_one(DataTable)
+                    assert [str(column.label) for column in table.columns.values()][1] == "Via"
+                    via = {str(key.value): str(table.get_cell(key, "via")) for key in table.rows}
+                    assert via == {"cyd": "ssh", "dee": "web"}
+                    summary = str(app.query_one("#summary").render())
+                    assert "Connected 2 (1 over SSH, 1 in a browser): cyd, dee" in summary
+                # And in words, for `tui-sandbox class --once`.
+                words = await asyncio.to_thread(class_command, server, "--once")
+                assert words.returncode == 0, words.stderr
+                assert "connected: 2 (1 over SSH, 1 in a browser): cyd (ssh, 127.0.0.1" in words.stdout
+                assert "dee (web, 127.0.0.1" in words.stdout
+                rows = {line.split()[0]: line.split()[1] for line in words.stdout.splitlines()
+                        if line.startswith(("cyd ", "dee "))}
+                assert rows == {"cyd": "ssh", "dee": "web"}
+                await page.close()
+            finally:
+                await browser.close()
         process.close()
     finally:
         conn.close()
-    gone = await asyncio.to_thread(wait_until, lambda: the_class(server)["connected"] == [], 20)
-    assert gone, "cyd still shows as connected after leaving"
+    gone = await asyncio.to_thread(wait_until, lambda: the_class(server)["connected"] == [], 30)
+    assert gone, "a student still shows as connected after leaving"
 
 
 def test_the_teachers_view_loads_no_docker_and_says_when_the_server_is_not_there():

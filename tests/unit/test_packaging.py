@@ -18,7 +18,7 @@ def test_wheel_ships_dockerfiles_init_and_themes(tmp_path):
     assert "runner/docker/seccomp-docker-default.json" in names
     assert any(n.startswith("tui_sandbox/themes/") and n.endswith(".toml") for n in names)
     for module in ("cli.py", "app.py", "app.tcss", "widgets/editor.py", "screens/experiments.py",
-                   "experiments/index.toml", "experiments/hello.js"):
+                   "experiments/index.toml", "experiments/hello.js", "classroom/templates/app_index.html"):
         assert f"tui_sandbox/{module}" in names, module
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "tui-sandbox = tui_sandbox.cli:entry" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -13,5 +13,8 @@ changed" after a restart.
                  run_ssh_class(options), blocking; `python -m tui_sandbox.classroom --ssh PORT`
     ssh.py       start_ssh_server(...) -> SSHClassServer: the server itself
     web.py       the browser front (`serve --web PORT`, on textual-serve): a sign-in page (name,
-                 class code), a signed cookie, then textual-serve's page; start_web_class(...)
+                 class code), a signed cookie, then the app's page (templates/app_index.html:
+                 textual-serve's, asking nothing of other hosts); start_web_class(...)
+    roster.py    ClassRoster: who is in the class now, by either front, and the one cap
+                 (--max-sessions) both fronts share
 """

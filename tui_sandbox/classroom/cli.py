@@ -26,10 +26,11 @@ def reap_dead_owners() -> None:
         api.close()
 
 
-async def start_class(options: ClassOptions, out: TextIO | None = None):
+async def start_class(options: ClassOptions, out: TextIO | None = None, roster=None):
     """Start the SSH server of a class and print how to reach it: the port, the class code
-    (when generated), the host key's fingerprint. Returns the SSHClassServer: close() it,
-    then await wait_closed(). Raises OSError (port in use) or HostKeyError."""
+    (when generated), the host key's fingerprint. roster: the class's (roster.ClassRoster),
+    when the browser front shares its cap. Returns the SSHClassServer: close() it, then
+    await wait_closed(). Raises OSError (port in use) or HostKeyError."""
     from .ssh import generate_class_code, start_ssh_server
 
     options.check()
@@ -41,7 +42,7 @@ async def start_class(options: ClassOptions, out: TextIO | None = None):
         host=options.host, port=options.port, class_code=code, data_dir=data_dir,
         app_command=options.app_command, app_env=options.app_env, max_sessions=options.max_sessions,
         idle_timeout_s=options.idle_timeout_s or None, attempts_per_minute=options.attempts_per_minute,
-        reap=reap_dead_owners)
+        reap=reap_dead_owners, roster=roster)
     print(announcement(server, options, code, generated), file=out, flush=True)
     return server
 
@@ -55,7 +56,7 @@ def announcement(server, options: ClassOptions, code: str, generated: bool) -> s
         f"  students connect with:  ssh -p {server.port} NAME@THIS-HOST",
         f"  class code:             {code}" + ("   (generated: set one with --class-code)" if generated else ""),
         f"  host key fingerprint:   {server.fingerprint} (ED25519), kept in {server.host_key_path}",
-        f"  at most {options.max_sessions} students at once; {idle}",
+        f"  at most {server.roster.capacity} at once; {idle}",
     ])
 
 

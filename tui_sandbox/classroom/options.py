@@ -72,7 +72,8 @@ def add_ssh_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--class-code", metavar="CODE", help="the password students type (default: one is "
                        "generated and printed). Prefer the environment: TUI_SANDBOX_CLASS_CODE")
     group.add_argument("--max-sessions", type=int, default=DEFAULT_MAX_SESSIONS, metavar="N",
-                       help=f"students at once (default {DEFAULT_MAX_SESSIONS})")
+                       help=f"students at once in the whole class, over SSH and in the browser together "
+                       f"(default {DEFAULT_MAX_SESSIONS})")
     group.add_argument("--idle-timeout", type=float, default=DEFAULT_IDLE_MINUTES, metavar="MINUTES",
                        help=f"end a session with no key pressed for this long (default {DEFAULT_IDLE_MINUTES:g}; "
                        "0: never)")

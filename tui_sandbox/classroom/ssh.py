@@ -10,7 +10,8 @@ process of its own on a real PTY (session.py); this module admits students:
 - the class code, by password or keyboard-interactive, compared in constant time; three
   wrong codes end the connection, each wrong one after a delay;
 - connection attempts per address in a moving window (the `limits` library);
-- at most `max_sessions` sessions: the next student is told the class is full.
+- at most `max_sessions` sessions, counted in the class's roster (roster.py), which the
+  browser front shares when both run: the next student is told the class is full.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import re
 import secrets
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -31,8 +32,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from .hostkey import fingerprint, load_or_create_host_key
-from .options import wall_time
 from .pty_session import child_environment
+from .roster import ClassRoster, Seat
 from .session import StudentSession
 
 log = logging.getLogger("tui_sandbox.classroom")
@@ -58,6 +59,23 @@ def valid_student_name(name: str) -> bool:
     return bool(_NAME.match(name)) and name.lower() not in RESERVED_NAMES
 
 
+def student_folder(students_dir: Path, student: str) -> Path | None:
+    """The student's own folder (made 0700), or None, logged, when it cannot be made. The app
+    opens and saves files only inside it (TUI_SANDBOX_FILES_DIR), never the server's own
+    (its host key, its ~/.ssh)."""
+    folder = students_dir / student
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        log.error("no folder for %s at %s: %s", student, folder, exc)
+        return None
+    return folder
+
+
+NO_FOLDER = "the server cannot make your folder: tell the teacher"
+SHUTTING_DOWN = "the class is over: the server is shutting down"
+
+
 def generate_class_code() -> str:
     """Ten characters no one misreads on a projector (no 0/o, 1/l/i), in three groups:
     about 50 bits, with the per-address limit and three tries a connection."""
@@ -74,19 +92,17 @@ class Refused(asyncssh.DisconnectError):
 @dataclass
 class SessionInfo:
     """What the server knows of one running session (for tests, and a status line)."""
-    student: str
-    peer: str
+    seat: Seat
     session: StudentSession
     task: asyncio.Task | None = None
-    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def student(self) -> str:
+        return self.seat.student
 
     @property
     def pid(self) -> int | None:
         return self.session.pid
-
-    @property
-    def since(self) -> float:
-        return wall_time(self.started)
 
 
 class SSHClassServer:
@@ -96,15 +112,15 @@ class SSHClassServer:
 
     def __init__(self, *, class_code: str, app_command: list[str], app_env: Mapping[str, str],
                  max_sessions: int, idle_timeout_s: float | None, attempts_per_minute: int,
-                 students_dir: Path, reap: Callable[[], object] | None) -> None:
+                 students_dir: Path, reap: Callable[[], object] | None,
+                 roster: ClassRoster | None = None) -> None:
         if not class_code:
             raise ValueError("the class code must not be empty")
-        if max_sessions < 1:
-            raise ValueError("max_sessions must be at least 1")
         self.class_code = class_code
         self.app_command = list(app_command)
         self.app_env = dict(app_env)
-        self.max_sessions = max_sessions
+        # The class's cap: shared with the browser front when both run (server.py).
+        self.roster = roster if roster is not None else ClassRoster(max_sessions)
         self.idle_timeout_s = idle_timeout_s
         self.students_dir = students_dir
         self.reap = reap
@@ -131,20 +147,6 @@ class SSHClassServer:
         return secrets.compare_digest(code.encode("utf-8", "surrogateescape"),
                                       self.class_code.encode("utf-8", "surrogateescape"))
 
-    @property
-    def full(self) -> bool:
-        return len(self.sessions) >= self.max_sessions
-
-    def connected(self) -> list[tuple[str, str, float]]:
-        """(student, peer address, Unix time the session began) of each session now, in
-        the order they began: read-only, for the teacher's view (GET /class)."""
-        return [(info.student, info.peer, info.since)
-                for info in sorted(self.sessions.values(), key=lambda info: info.started)]
-
-    def full_message(self) -> str:
-        students = "student" if self.max_sessions == 1 else "students"
-        return f"the class is full ({self.max_sessions} {students}): try again later"
-
     # --- sessions ----------------------------------------------------------------------------
 
     async def handle(self, process: asyncssh.SSHServerProcess) -> None:
@@ -166,27 +168,24 @@ class SSHClassServer:
             log.info("refused a session of %s from %s: %s", student, peer, refusal)
             _refuse(process, refusal)
             return
-        if self.full:
-            log.info("refused a session of %s from %s: the class is full", student, peer)
-            _refuse(process, self.full_message())
-            return
-        # The student's folder: the app opens and saves files only inside it
-        # (TUI_SANDBOX_FILES_DIR), never the server's own (its host key, its ~/.ssh).
-        cwd = self.students_dir / student
-        try:
-            cwd.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            log.error("no folder for %s at %s: %s", student, cwd, exc)
-            _refuse(process, "the server cannot make your folder: tell the teacher")
+        cwd = student_folder(self.students_dir, student)
+        if cwd is None:
+            _refuse(process, NO_FOLDER)
             return
         env = child_environment(process.term_type, process.env,
                                 {**self.app_env, "TUI_SANDBOX_USER": student,
                                  "TUI_SANDBOX_FILES_DIR": str(cwd.resolve())})
+        # A seat in the class, given back in the `finally` below however the session ends.
+        seat = self.roster.take(student, "ssh", peer)
+        if seat is None:
+            log.info("refused a session of %s from %s: the class is full", student, peer)
+            _refuse(process, self.roster.full_message())
+            return
         session = StudentSession(process=process, student=student, peer=peer, argv=self.app_command, env=env,
                                  cwd=str(cwd), idle_timeout_s=self.idle_timeout_s, reap=self.reap)
-        info = SessionInfo(student, peer, session, asyncio.current_task())
+        info = SessionInfo(seat, session, asyncio.current_task())
         key = id(process)
-        self.sessions[key] = info          # no await since the check: the count holds
+        self.sessions[key] = info
         try:
             await session.run()
         except Exception:  # noqa: BLE001 - one session's failure is never the server's
@@ -196,11 +195,12 @@ class SSHClassServer:
             _refuse(process, "tui-sandbox: the session failed: connect again")
         finally:
             self.sessions.pop(key, None)
+            self.roster.leave(seat)
             self.ended.append(info)
 
     def _refusal(self, process: asyncssh.SSHServerProcess) -> str | None:
         if self._closing:
-            return "the class is over: the server is shutting down"
+            return SHUTTING_DOWN
         if process.subsystem is not None:
             return f"this server runs only the tui-sandbox app: no {process.subsystem} here"
         how = f"connect with: ssh -p {self.port} NAME@HOST"
@@ -220,7 +220,7 @@ class SSHClassServer:
         if self._acceptor is not None:
             self._acceptor.close()
         for info in list(self.sessions.values()):
-            info.session.request_end("shutdown", "tui-sandbox: the class is over: the server is shutting down.")
+            info.session.request_end("shutdown", f"tui-sandbox: {SHUTTING_DOWN}.")
 
     async def wait_closed(self) -> None:
         if self._acceptor is not None:
@@ -298,8 +298,8 @@ class _Gatekeeper(asyncssh.SSHServer):
             raise Refused(asyncssh.DISC_ILLEGAL_USER_NAME,
                           f"{username[:40]!r} is not a student name here: use {NAME_RULE} "
                           "(ssh -p PORT NAME@HOST)")
-        if self.server.full:
-            raise Refused(asyncssh.DISC_TOO_MANY_CONNECTIONS, self.server.full_message())
+        if self.server.roster.full:
+            raise Refused(asyncssh.DISC_TOO_MANY_CONNECTIONS, self.server.roster.full_message())
         return True
 
     # The class code, as a password or keyboard-interactive; no keys, no host-based auth.
@@ -355,7 +355,8 @@ async def start_ssh_server(*, host: str, port: int, class_code: str, data_dir: P
                            app_command: list[str], app_env: Mapping[str, str] | None = None,
                            max_sessions: int = 30, idle_timeout_s: float | None = 30 * 60,
                            attempts_per_minute: int = 60,
-                           reap: Callable[[], object] | None = None) -> SSHClassServer:
+                           reap: Callable[[], object] | None = None,
+                           roster: ClassRoster | None = None) -> SSHClassServer:
     """Listen for students on host:port (port 0: a free one, see `.port`).
 
     data_dir keeps the host key (made once) and a working directory per student (where
@@ -363,13 +364,14 @@ async def start_ssh_server(*, host: str, port: int, class_code: str, data_dir: P
     [sys.executable, "-m", "tui_sandbox"]; its environment is a clean one (see
     pty_session.child_environment) plus app_env and TUI_SANDBOX_USER=<student name>.
     reap, if given, is called (in a thread) after an app had to be killed: it should
-    remove the containers of dead owners (runner.docker.cleanup.reap_stale_containers)."""
+    remove the containers of dead owners (runner.docker.cleanup.reap_stale_containers).
+    roster: the class's, when another front shares its cap; else one of max_sessions."""
     data_dir = Path(data_dir)
     key, key_path = load_or_create_host_key(data_dir)
     server = SSHClassServer(class_code=class_code, app_command=app_command, app_env=app_env or {},
                             max_sessions=max_sessions, idle_timeout_s=idle_timeout_s,
                             attempts_per_minute=attempts_per_minute, students_dir=data_dir / STUDENTS_DIR,
-                            reap=reap)
+                            reap=reap, roster=roster)
     server.fingerprint = fingerprint(key)
     server.host_key_path = key_path
     if port == 0 and not host:

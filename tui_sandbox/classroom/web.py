@@ -2,8 +2,8 @@
 without an SSH client. `tui-sandbox serve --web PORT`.
 
 textual-serve (pinned: >=1.1,<1.2) starts one app process per websocket, with no sign-in
-and no cap. This front keeps its page, its static files and its protocol, and adds what
-the SSH front has (ssh.py):
+and no cap. This front keeps its static files and its protocol, and its page with two
+changes (below), and adds what the SSH front has (ssh.py):
 
 - a sign-in page: the student's name (ssh.py's rule) and the class code, compared in
   constant time; sign-in attempts per address in a moving window (the `limits` library),
@@ -11,7 +11,8 @@ the SSH front has (ssh.py):
 - on success, a signed session cookie (HMAC-SHA256 with a random per-server key; HttpOnly,
   SameSite=Strict, for COOKIE_MAX_AGE_S): the websocket that starts an app is refused
   without a valid one, and from another origin;
-- at most `max_sessions` apps at once (the next tab is told the class is full), each with
+- at most `max_sessions` apps at once, counted in the class's roster (roster.py), which the
+  SSH front shares when both run: the next tab is told the class is full. Each app has
   the student's environment: a clean one (pty_session.child_environment) plus app_env
   (TUI_SANDBOX_SERVER, TUI_SANDBOX_TOKEN), TUI_SANDBOX_USER and TUI_SANDBOX_FILES_DIR (the
   student's own folder, made 0700, also the app's working directory); no key for
@@ -20,7 +21,9 @@ the SSH front has (ssh.py):
   WebDriver posts ExitApp: the app cancels its run and removes its containers); this front
   then waits STOP_GRACE_S, sends SIGTERM (the WebDriver's own clean exit), then SIGKILL,
   and after a forced end removes dead owners' containers (`reap`). textual-serve alone
-  would wait for ever on an app that does not quit, and keep the tab open on one that died.
+  would wait for ever on an app that does not quit, and keep the tab open on one that died;
+- a page of our own (templates/app_index.html): textual-serve's sends every student's
+  browser to Google Fonts, and its "Session ended." never says why a session ended.
 
 textual_serve.server imports aiohttp, jinja2 and rich, never Textual: the classroom's
 contract holds.
@@ -39,7 +42,7 @@ import os
 import secrets
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Callable, Mapping
@@ -47,16 +50,24 @@ from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import jinja2
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-from .options import wall_time
 from .pty_session import child_environment
-from .ssh import NAME_RULE, STUDENTS_DIR, WRONG_CODE_DELAY_S, valid_student_name
+from .roster import ClassRoster, Seat
+from .ssh import (
+    NAME_RULE,
+    NO_FOLDER,
+    SHUTTING_DOWN,
+    STUDENTS_DIR,
+    WRONG_CODE_DELAY_S,
+    student_folder,
+    valid_student_name,
+)
 
 log = logging.getLogger("tui_sandbox.classroom")
 
@@ -66,6 +77,12 @@ STOP_GRACE_S = 10.0          # after "quit": the app cancels its run and removes
 TERM_GRACE_S = 3.0           # after SIGTERM, then SIGKILL
 HEARTBEAT_S = 15.0           # a tab that vanished (a laptop closed) is noticed within ~2 of these
 MAX_FORM_BYTES = 4096
+# textual-serve's page with two changes: no request leaves this host (its own links Google
+# Fonts: classrooms are often offline, and students' browsers are not sent to a third
+# party), and the reason a session ended is shown. See the comment at its top.
+PAGE_TEMPLATES = Path(__file__).with_name("templates")
+# A WebSocket close frame's reason holds at most 123 bytes.
+CLOSE_REASON_BYTES = 123
 
 
 # --- the signed cookie -----------------------------------------------------------------------
@@ -184,20 +201,18 @@ class StudentApp(AppService):
 
 @dataclass
 class WebSessionInfo:
-    student: str
-    peer: str
+    seat: Seat
     app: StudentApp
     task: asyncio.Task | None = None
     websocket: web.WebSocketResponse | None = None
-    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def student(self) -> str:
+        return self.seat.student
 
     @property
     def pid(self) -> int | None:
         return self.app.pid
-
-    @property
-    def since(self) -> float:
-        return wall_time(self.started)
 
 
 # --- the server ------------------------------------------------------------------------------
@@ -208,16 +223,16 @@ class WebClassServer(Server):
     def __init__(self, *, class_code: str, app_command: list[str], app_env: Mapping[str, str],
                  max_sessions: int, idle_timeout_s: float | None, attempts_per_minute: int,
                  students_dir: Path, reap: Callable[[], object] | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, roster: ClassRoster | None = None) -> None:
         if not class_code:
             raise ValueError("the class code must not be empty")
-        if max_sessions < 1:
-            raise ValueError("max_sessions must be at least 1")
-        super().__init__(" ".join(app_command), host=host, port=port, title="tui-sandbox")
+        super().__init__(" ".join(app_command), host=host, port=port, title="tui-sandbox",
+                         templates_path=PAGE_TEMPLATES)
         self.class_code = class_code
         self.app_command = list(app_command)
         self.app_env = dict(app_env)
-        self.max_sessions = max_sessions
+        # The class's cap: shared with the SSH front when both run (server.py).
+        self.roster = roster if roster is not None else ClassRoster(max_sessions)
         self.idle_timeout_s = idle_timeout_s
         self.students_dir = students_dir
         self.reap = reap
@@ -237,19 +252,6 @@ class WebClassServer(Server):
     def code_matches(self, code: str) -> bool:
         return secrets.compare_digest(code.encode("utf-8", "surrogateescape"),
                                       self.class_code.encode("utf-8", "surrogateescape"))
-
-    @property
-    def full(self) -> bool:
-        return len(self.sessions) >= self.max_sessions
-
-    def full_message(self) -> str:
-        students = "student" if self.max_sessions == 1 else "students"
-        return f"the class is full ({self.max_sessions} {students}): try again later"
-
-    def connected(self) -> list[tuple[str, str, float]]:
-        """(student, peer address, Unix time the session began), as SSHClassServer's."""
-        return [(info.student, info.peer, info.since)
-                for info in sorted(self.sessions.values(), key=lambda info: info.started)]
 
     def student_of(self, request: web.Request) -> str | None:
         return verify(self.key, request.cookies.get(COOKIE))
@@ -295,7 +297,7 @@ class WebClassServer(Server):
         if not valid_student_name(name):
             return _signin_page(f"{name[:40]!r} is not a student name here: use {NAME_RULE}", name, status=400)
         if self._closing:
-            return _signin_page("the class is over: the server is shutting down", name, status=503)
+            return _signin_page(SHUTTING_DOWN, name, status=503)
         if not self.code_matches(code):
             log.info("wrong class code for %s from %s (web)", name, peer)
             await asyncio.sleep(WRONG_CODE_DELAY_S)
@@ -327,26 +329,27 @@ class WebClassServer(Server):
         peer = request.remote or "?"
         websocket = web.WebSocketResponse(heartbeat=HEARTBEAT_S)
         await websocket.prepare(request)
-        if self._closing or self.full:
-            why = "the class is over: the server is shutting down" if self._closing else self.full_message()
-            log.info("refused a session of %s from %s (web): %s", student, peer, why)
-            await _say_and_close(websocket, why)
+        if self._closing:
+            await _say_and_close(websocket, SHUTTING_DOWN, WSCloseCode.GOING_AWAY)
             return websocket
-        cwd = self.students_dir / student
-        try:
-            cwd.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            log.error("no folder for %s at %s: %s", student, cwd, exc)
-            await _say_and_close(websocket, "the server cannot make your folder: tell the teacher")
+        cwd = student_folder(self.students_dir, student)
+        if cwd is None:
+            await _say_and_close(websocket, NO_FOLDER, WSCloseCode.INTERNAL_ERROR)
             return websocket
         env = child_environment("xterm-256color", {}, {**self.app_env, "TUI_SANDBOX_USER": student,
                                                         "TUI_SANDBOX_FILES_DIR": str(cwd.resolve())})
+        # A seat in the class, given back by _end once the app has stopped, however it ends.
+        seat = self.roster.take(student, "web", peer)
+        if seat is None:
+            log.info("refused a session of %s from %s (web): the class is full", student, peer)
+            await _say_and_close(websocket, self.roster.full_message(), WSCloseCode.TRY_AGAIN_LATER)
+            return websocket
         app = StudentApp(argv=self.app_command, env=env, cwd=str(cwd), write_bytes=websocket.send_bytes,
                          write_str=websocket.send_str, close=websocket.close,
                          download_manager=self.download_manager)
-        info = WebSessionInfo(student, peer, app, asyncio.current_task(), websocket)
+        info = WebSessionInfo(seat, app, asyncio.current_task(), websocket)
         key = id(info)
-        self.sessions[key] = info        # no await since the check: the count holds
+        self.sessions[key] = info
         watchers: list[asyncio.Task] = []
         try:
             width = to_int(request.query.get("width", "80"), 80)
@@ -379,6 +382,7 @@ class WebClassServer(Server):
             log.info("session of %s ended (web)%s", info.student, ", forced" if info.app.forced else "")
         finally:
             self.sessions.pop(key, None)
+            self.roster.leave(info.seat)
             self.ended.append(info)
 
     async def _close_when_app_ends(self, app: StudentApp, websocket: web.WebSocketResponse) -> None:
@@ -421,8 +425,7 @@ class WebClassServer(Server):
         self._closing = True
         for info in list(self.sessions.values()):
             if info.websocket is not None:
-                asyncio.ensure_future(_say_and_close(info.websocket, "the class is over: the server is "
-                                                     "shutting down"))
+                asyncio.ensure_future(_say_and_close(info.websocket, SHUTTING_DOWN, WSCloseCode.GOING_AWAY))
 
     async def wait_closed(self) -> None:
         tasks = [info.task for info in list(self.sessions.values()) if info.task is not None]
@@ -444,13 +447,16 @@ async def start_web_server(*, host: str, port: int, class_code: str, data_dir: P
                            app_command: list[str], app_env: Mapping[str, str] | None = None,
                            max_sessions: int = 30, idle_timeout_s: float | None = 30 * 60,
                            attempts_per_minute: int = 60,
-                           reap: Callable[[], object] | None = None) -> WebClassServer:
+                           reap: Callable[[], object] | None = None,
+                           roster: ClassRoster | None = None) -> WebClassServer:
     """Listen for students' browsers on host:port (port 0: a free one, see `.port`);
-    the students' folders are data_dir/students/NAME, as over SSH."""
+    the students' folders are data_dir/students/NAME, as over SSH. roster: the class's,
+    when the SSH front shares its cap; else one of max_sessions."""
     server = WebClassServer(class_code=class_code, app_command=app_command, app_env=app_env or {},
                             max_sessions=max_sessions, idle_timeout_s=idle_timeout_s,
                             attempts_per_minute=attempts_per_minute,
-                            students_dir=Path(data_dir) / STUDENTS_DIR, reap=reap, host=host, port=port)
+                            students_dir=Path(data_dir) / STUDENTS_DIR, reap=reap, host=host, port=port,
+                            roster=roster)
     await server.start()
     return server
 
@@ -473,11 +479,13 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
         response.headers.setdefault("Cache-Control", "no-store")
 
 
-async def _say_and_close(websocket: web.WebSocketResponse, line: str) -> None:
-    """A line in the page's terminal (textual.js writes binary frames to it), then close."""
+async def _say_and_close(websocket: web.WebSocketResponse, line: str, code: int = WSCloseCode.OK) -> None:
+    """A line in the page's terminal (textual.js writes binary frames to it), then close
+    with the line as the reason, which our page shows in place of "Session ended."."""
+    reason = line.encode()[:CLOSE_REASON_BYTES].decode(errors="ignore").encode()
     with contextlib.suppress(Exception):
         await websocket.send_bytes(f"\r\ntui-sandbox: {line}\r\n".encode())
-        await websocket.close()
+        await websocket.close(code=code, message=reason)
 
 
 _SIGNIN = """<!DOCTYPE html>
@@ -511,10 +519,12 @@ def _signin_page(error: str = "", name: str = "", status: int = 200) -> web.Resp
     return web.Response(text=text, status=status, content_type="text/html")
 
 
-async def start_web_class(options, out=None, class_code: str | None = None) -> WebClassServer:
+async def start_web_class(options, out=None, class_code: str | None = None,
+                          roster: ClassRoster | None = None) -> WebClassServer:
     """Start the browser front of a class (options: options.WebOptions) and print how to
     reach it. class_code: the SSH front's, so one class has one code; else options', else
-    one is generated and printed. close() it, then await wait_closed()."""
+    one is generated and printed. roster: the class's, shared with the SSH front (one cap
+    for both). close() it, then await wait_closed()."""
     import sys
 
     from .cli import reap_dead_owners
@@ -530,14 +540,16 @@ async def start_web_class(options, out=None, class_code: str | None = None) -> W
         host=options.host, port=options.port, class_code=code, data_dir=options.data_dir or default_data_dir(),
         app_command=options.app_command, app_env=options.app_env, max_sessions=options.max_sessions,
         idle_timeout_s=options.idle_timeout_s or None, attempts_per_minute=options.attempts_per_minute,
-        reap=reap_dead_owners)
-    shown = code if class_code is None else f"{code}   (the same as over SSH)"
+        reap=reap_dead_owners, roster=roster)
+    with_ssh = class_code is not None
+    shown = f"{code}   (the same as over SSH)" if with_ssh else code
     reach = ("this machine only: give --web-host 0.0.0.0 for students on other machines"
              if options.host in ("127.0.0.1", "::1", "localhost") else "plain HTTP: a trusted network only")
     print("\n".join([
         f"tui-sandbox class in the browser on {server.url}",
         f"  students open it, give their name and the class code ({reach})",
         f"  class code:             {shown}" + ("   (generated: set one with --class-code)" if generated else ""),
-        f"  at most {options.max_sessions} students at once in the browser",
+        f"  at most {server.roster.capacity} at once"
+        + (", over SSH and in the browser together" if with_ssh else " in the browser"),
     ]), file=out, flush=True)
     return server

@@ -2,8 +2,9 @@
 
 What runs and waits comes from the service's jobs (each running one's last Stats sample
 gives its time and memory); what has ended comes from the history, two aggregate queries;
-who is connected comes from the class's SSH server, when one runs with this server
-(`serve --ssh`: server.py puts its `connected` on app.state.class_sessions).
+who is connected comes from the class's roster, when a class runs with this server
+(`serve --ssh` and/or `--web`: server.py puts the roster's `seated` on
+app.state.class_sessions, and the fronts that run on app.state.class_fronts).
 
 The live part is read on the event loop (the jobs change there); only the queries go to
 a thread.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Protocol
 
 from runner import Started, Stats
 
@@ -21,8 +22,19 @@ from .core import Job, Refused, SandboxService
 from .history import UserTally
 from .models import ClassConnected, ClassRunning, ClassStudent, ClassTotals, ClassView, QueueHealth
 
-# What server.py's class_sessions gives: (student, peer address, Unix time the session began).
-Sessions = Callable[[], Iterable[tuple[str, str, float]]]
+
+class Session(Protocol):
+    """One student's session, as the class's roster keeps it (classroom.roster.Seat)."""
+    student: str
+    front: str          # "ssh" or "web"
+    peer: str           # the address they connect from
+
+    @property
+    def since(self) -> float: ...     # Unix time it began
+
+
+# What server.py's class_sessions gives: every session now, in the order they began.
+Sessions = Callable[[], Iterable[Session]]
 
 
 class NotTheTeacher(Refused):
@@ -61,15 +73,18 @@ def _running(job: Job, service: SandboxService, now: float) -> ClassRunning:
                         cpu_percent=round(stats.cpu_percent, 1) if stats and stats.cpu_percent is not None else None)
 
 
-async def class_view(service: SandboxService, sessions: Sessions | None, since: float | None) -> ClassView:
+async def class_view(service: SandboxService, sessions: Sessions | None, since: float | None,
+                     fronts: tuple[str, ...] = ()) -> ClassView:
+    """fronts: the class's fronts that run with this server ("ssh", "web")."""
     now = time.time()
     since = service.started_at if since is None else since
     # On the loop: the jobs, the queue and the sessions, as they are at this moment.
     live = [job for job in service.jobs.values() if not job.done]
     running = sorted((job for job in live if job.state == "running"), key=lambda j: j.started_at or now)
     queued = {job.request.user: service.queue.waiting(job.request.user) for job in live if job.state == "queued"}
-    connected = [ClassConnected(user=user, address=address, since=began)
-                 for user, address, began in (sessions() if sessions is not None else ())]
+    connected = [ClassConnected(user=session.student, front=session.front, address=session.peer,
+                                since=session.since)
+                 for session in (sessions() if sessions is not None else ())]
     status = QueueHealth(**service.status())
     running_now = {job.id: _running(job, service, now) for job in running}
     # In a thread: the history's two queries. A live run's row may already be written (just
@@ -89,13 +104,16 @@ async def class_view(service: SandboxService, sessions: Sessions | None, since: 
     runs_of: dict[str, list[Job]] = {}
     for job in running:
         runs_of.setdefault(job.request.user, []).append(job)
-    online = {entry.user for entry in connected}
+    fronts_of: dict[str, set[str]] = {}
+    for entry in connected:
+        fronts_of.setdefault(entry.user, set()).add(entry.front)
     students = []
-    for user in sorted(set(by_user) | set(live_count) | online):
+    for user in sorted(set(by_user) | set(live_count) | set(fronts_of)):
         tally = by_user.get(user)
         mine = runs_of.get(user, [])
         students.append(ClassStudent(
-            user=user, connected=user in online, running=running_now[mine[0].id] if mine else None,
+            user=user, connected=user in fronts_of, fronts=sorted(fronts_of.get(user, ())),
+            running=running_now[mine[0].id] if mine else None,
             running_count=len(mine), queued=queued.get(user, 0),
             last_verdict=tally.last_verdict if tally else None,
             last_kill_reason=tally.last_kill_reason if tally else None,
@@ -104,7 +122,7 @@ async def class_view(service: SandboxService, sessions: Sessions | None, since: 
     return ClassView(connected=connected, students=students, queue=status,
                      totals=ClassTotals(runs=sum(totals.values()) + len(live), timeouts=totals.get("timeout", 0),
                                         oom_kills=totals.get("oom", 0), by_verdict=totals),
-                     ssh=sessions is not None, since=since, now=now)
+                     ssh="ssh" in fronts, web="web" in fronts, since=since, now=now)
 
 
 def _from_jobs(service: SandboxService, since: float) -> tuple[dict[str, int], list[UserTally]]:

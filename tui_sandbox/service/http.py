@@ -447,18 +447,21 @@ async def health(request: Request):
             responses={**_errors(401, 422),
                        403: {"model": ErrorBody, "description": "The token is not the teacher's."}},
             summary="The class, live, for the teacher",
-            description="Who is connected over SSH (serve --ssh), who runs what (language, time, memory), who "
-            "waits, each student's last verdict and counts, the queue, and the totals (runs, timeouts, OOM kills, "
-            "by verdict). Ended runs count from `since`, by default this server's start. With tokens, only the "
-            "token of the user named **teacher** may read it (that token may also cancel any run: DELETE "
-            "/runs/{id}); without tokens the server answers on loopback alone, and anyone there may.")
+            description="Who is connected, over SSH (serve --ssh) or in a browser (serve --web), each with "
+            "the front they use; who runs what (language, time, memory), who waits, each student's last verdict "
+            "and counts, the queue, and the totals (runs, timeouts, OOM kills, by verdict). Ended runs count "
+            "from `since`, by default this server's start. With tokens, only the token of the user named "
+            "**teacher** may read it (that token may also cancel any run: DELETE /runs/{id}); without tokens "
+            "the server answers on loopback alone, and anyone there may.")
 async def the_class(request: Request, user: str = Depends(current_user),
                     since: float | None = Query(None, ge=0, description="Count ended runs from this Unix time "
                                                 "(default: when this server started; 0: the whole history).")
                     ) -> ClassView:
     if not is_teacher(request):
         raise refuse_unless_teacher()
-    return await class_view(_service(request), getattr(request.app.state, "class_sessions", None), since)
+    state = request.app.state
+    return await class_view(_service(request), getattr(state, "class_sessions", None), since,
+                            fronts=getattr(state, "class_fronts", ()))
 
 
 # --- the routes' parts ----------------------------------------------------------------

@@ -272,9 +272,14 @@ class Health(BaseModel):
 
 # --- the class, for the teacher (GET /class) -------------------------------------------
 
+# How a student is in the class: `serve --ssh` (a terminal) or `serve --web` (a browser tab).
+ClassFront = Literal["ssh", "web"]
+
+
 class ClassConnected(BaseModel):
-    """A student connected to the class over SSH, now."""
+    """One session in the class now: a student connected over SSH or in a browser."""
     user: str
+    front: ClassFront = Field(description="How they are connected: ssh (serve --ssh) or web (serve --web).")
     address: str = Field(description="Where they connect from.")
     since: float = Field(description="Unix time their session began.")
 
@@ -292,7 +297,9 @@ class ClassRunning(BaseModel):
 
 class ClassStudent(BaseModel):
     user: str
-    connected: bool = Field(description="Connected over SSH now.")
+    connected: bool = Field(description="Connected now, over SSH or in a browser.")
+    fronts: list[ClassFront] = Field(default_factory=list, description="How they are connected now: ssh, web, "
+                                     "or both (one entry per front, whatever their sessions); empty when not.")
     running: ClassRunning | None = Field(None, description="Their run in a container now (the longest running, "
                                          "when they have more than one).")
     running_count: int = Field(0, description="How many of their runs are in containers now.")
@@ -314,12 +321,13 @@ class ClassTotals(BaseModel):
 
 class ClassView(BaseModel):
     """The class, live: who is connected, who runs what, the queue, and what has happened."""
-    connected: list[ClassConnected] = Field(description="Students connected over SSH (empty without a class "
-                                            "over SSH).")
+    connected: list[ClassConnected] = Field(description="Every session in the class now, over SSH and in "
+                                            "browsers, in the order they began (empty without a class).")
     students: list[ClassStudent] = Field(description="Everyone connected, running, waiting, or with a run "
                                          "ended in the window, by name.")
     queue: QueueHealth
     totals: ClassTotals
     ssh: bool = Field(description="A class over SSH runs with this server (serve --ssh).")
+    web: bool = Field(False, description="A class in the browser runs with this server (serve --web).")
     since: float = Field(description="The window's start (Unix time): ended runs count from here.")
     now: float = Field(description="The server's clock (Unix time) when this was taken.")

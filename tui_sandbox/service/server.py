@@ -138,11 +138,15 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> int:
             if self.started:
                 port = self.servers[0].sockets[0].getsockname()[1] if self.servers else options.port
                 print(announcement(options, port, service.cap, history_path), file=out, flush=True)
+                roster = class_roster(options)
+                if roster is not None:
+                    app.state.class_sessions = roster.seated     # for GET /class: both fronts
+                    app.state.class_fronts = tuple(front for front in ("ssh", "web")
+                                                   if getattr(options, front) is not None)
                 if options.ssh is not None:
-                    self.ssh_class = await start_class_over_ssh(options, app, port, out)
-                    app.state.class_sessions = self.ssh_class.connected     # for GET /class
+                    self.ssh_class = await start_class_over_ssh(options, app, port, out, roster)
                 if options.web is not None:
-                    self.web_class = await start_class_over_web(options, app, port, out, self.ssh_class)
+                    self.web_class = await start_class_over_web(options, app, port, out, self.ssh_class, roster)
 
         async def shutdown(self, sockets=None) -> None:
             # Students' apps first (each cancels its run as it quits), then stop taking
@@ -171,7 +175,19 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> int:
     return 0 if server.started else 1
 
 
-async def start_class_over_ssh(options: ServeOptions, app, port: int, out: TextIO):
+def class_roster(options: ServeOptions):
+    """One roster for the whole class (classroom.roster.ClassRoster): both fronts count
+    their students in it, so --max-sessions caps the class, not each front; or None with
+    no class. --max-sessions is one flag for both fronts: their options carry the same."""
+    fronts = [front for front in (options.ssh, options.web) if front is not None]
+    if not fronts:
+        return None
+    from ..classroom.roster import ClassRoster
+
+    return ClassRoster(min(front.max_sessions for front in fronts))
+
+
+async def start_class_over_ssh(options: ServeOptions, app, port: int, out: TextIO, roster=None):
     """The SSH front: each student's app is a client of this server, over loopback, so
     their runs share its queue, cap, ceilings and history. With tokens, the apps get one
     of their own, which lets them name their student (access.CLASSROOM)."""
@@ -187,12 +203,12 @@ async def start_class_over_ssh(options: ServeOptions, app, port: int, out: TextI
         token = secrets.token_urlsafe(24)
         tokens[token] = CLASSROOM
         env["TUI_SANDBOX_TOKEN"] = token
-    return await start_class(replace(options.ssh, app_env=env), out)
+    return await start_class(replace(options.ssh, app_env=env), out, roster=roster)
 
 
-async def start_class_over_web(options: ServeOptions, app, port: int, out: TextIO, ssh_class=None):
+async def start_class_over_web(options: ServeOptions, app, port: int, out: TextIO, ssh_class=None, roster=None):
     """The browser front (classroom.web), its apps clients of this server as the SSH
-    front's are, with the SSH front's class code when there is one."""
+    front's are, with the SSH front's class code and roster when there is one."""
     import secrets
     from dataclasses import replace
 
@@ -206,7 +222,7 @@ async def start_class_over_web(options: ServeOptions, app, port: int, out: TextI
         tokens[token] = CLASSROOM
         env["TUI_SANDBOX_TOKEN"] = token
     code = ssh_class.class_code if ssh_class is not None else None
-    return await start_web_class(replace(options.web, app_env=env), out, class_code=code)
+    return await start_web_class(replace(options.web, app_env=env), out, class_code=code, roster=roster)
 
 
 def _loopback_of(host: str) -> str:

@@ -1,8 +1,9 @@
 """The teacher's live view of a class (`tui-sandbox class`): GET /class every second.
 
     ┌ queue, totals, who is connected ────────────────────────────────────┐
-    │ STUDENT  SSH  RUNNING            Q  LAST     RUNS T/O OOM          │
-    │ ada      on   python 12 s 4.1M   0  TIMEOUT     3   1   0          │
+    │ STUDENT  VIA  RUNNING            Q  LAST     RUNS T/O OOM          │
+    │ ada      ssh  python 12 s 4.1M   0  TIMEOUT     3   1   0          │
+    │ bob      web  -                  -  OK          1   0   0          │
     └ the selected student in full; an error line when the server fails ─┘
 
 `c` (or delete) cancels the selected student's run, after a yes; `t` switches to the
@@ -31,8 +32,11 @@ from ..theming import DEFAULT_THEME, load_themes
 from .client import (
     AsyncClassClient,
     ClassError,
+    connected_text,
     duration,
     ended_text,
+    front_text,
+    has_class,
     last_text,
     queue_text,
     running_text,
@@ -43,7 +47,8 @@ from .client import (
 POLL_S = 1.0
 PROJECTOR = "projector"
 # (key, title, width): 76 columns with the cells' padding, and room for a scrollbar in 80.
-COLUMNS = (("user", "Student", 12), ("ssh", "SSH", 3), ("running", "Running", 21), ("queued", "Q", 2),
+# Via: how the student is connected now (ssh, web, both, or -).
+COLUMNS = (("user", "Student", 12), ("via", "Via", 4), ("running", "Running", 20), ("queued", "Q", 2),
            ("last", "Last", 12), ("runs", "Runs", 4), ("timeouts", "T/O", 3), ("oom", "OOM", 3))
 BAD = ("error", "timeout", "oom", "output_limit", "signal", "engine_error")
 
@@ -182,11 +187,11 @@ class ClassApp(App):
         summary = Text.assemble(("Queue ", "bold"), queue_text(view), "   ", ("Runs ", "bold"), totals_text(view),
                                 "\n", ("Ended ", "bold"), f"since {since}: {ended_text(view)}",
                                 no_wrap=True, overflow="ellipsis")
-        if view.get("ssh"):
-            who = ", ".join(c["user"] for c in connected) or "nobody yet"
-            summary.append_text(Text.assemble("\n", ("Connected ", "bold"), f"({len(connected)}): {who}"))
+        if has_class(view):
+            who = ", ".join(dict.fromkeys(c["user"] for c in connected)) or "nobody yet"   # once each
+            summary.append_text(Text.assemble("\n", ("Connected ", "bold"), f"{connected_text(view)}: {who}"))
         else:
-            summary.append_text(Text("\nNo class over SSH with this server (serve --ssh PORT)", style="dim"))
+            summary.append_text(Text("\nNo class with this server (serve --ssh PORT or --web PORT)", style="dim"))
         self.query_one("#summary", Static).update(summary)
         self._fill(students)
         self._describe_selected()
@@ -218,7 +223,7 @@ class ClassApp(App):
         else:
             last_style = "dim"
         return [Text(s["user"], style="bold" if s["connected"] else ""),
-                Text("on", style=theme.success or "green") if s["connected"] else Text("-", style="dim"),
+                Text(front_text(s), style=theme.success or "green") if s["connected"] else Text("-", style="dim"),
                 Text(running_text(s) or "-", style=(theme.warning or "yellow") if s.get("running") else "dim"),
                 Text(str(s["queued"]) if s["queued"] else "-", style="" if s["queued"] else "dim"),
                 Text(verdict_word(verdict), style=last_style),

@@ -148,6 +148,29 @@ def duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+def front_text(student: dict) -> str:
+    """How a student is connected: 'ssh', 'web', 'both', or '-' when not. A server from
+    before the browser front gives no `fronts`: its connected students were over SSH."""
+    if not student.get("connected"):
+        return "-"
+    fronts = student.get("fronts") or ["ssh"]
+    return fronts[0] if len(fronts) == 1 else "both"
+
+
+def connected_text(view: dict) -> str:
+    """'3 (2 over SSH, 1 in a browser)': the sessions in the class now, by front."""
+    connected = view.get("connected") or []
+    over_ssh = sum(1 for c in connected if c.get("front", "ssh") == "ssh")
+    in_browser = len(connected) - over_ssh
+    parts = [f"{over_ssh} over SSH" if view.get("ssh") else "", f"{in_browser} in a browser" if view.get("web") else ""]
+    return f"{len(connected)} ({', '.join(part for part in parts if part)})"
+
+
+def has_class(view: dict) -> bool:
+    """A class runs with this server, over SSH or in the browser."""
+    return bool(view.get("ssh") or view.get("web"))
+
+
 def running_text(student: dict) -> str:
     """'python 12 s 4.1M' (and '+1' when more than one of theirs runs), or ''."""
     running = student.get("running")
@@ -192,16 +215,17 @@ def describe(view: dict) -> str:
     lines = [f"queue: {queue_text(view)}",
              f"runs: {totals_text(view)}",
              f"ended since {clock(view['since'])}: {ended_text(view)}"]
-    if view.get("ssh"):
-        lines.append(f"connected over SSH: {len(connected)}" + (": " + ", ".join(
-            f"{c['user']} ({c['address']}, since {clock(c['since'])})" for c in connected) if connected else ""))
+    if has_class(view):
+        lines.append(f"connected: {connected_text(view)}" + (": " + ", ".join(
+            f"{c['user']} ({c.get('front', 'ssh')}, {c['address']}, since {clock(c['since'])})"
+            for c in connected) if connected else ""))
     students = view.get("students") or []
     if not students:
         lines.append("no students yet")
         return "\n".join(lines)
-    header = f"{'STUDENT':<16} {'SSH':<3}  {'RUNNING':<22} {'QUEUED':>6}  {'RUNS':>4} {'T/O':>3} {'OOM':>3}  LAST"
+    header = f"{'STUDENT':<16} {'VIA':<4}  {'RUNNING':<22} {'QUEUED':>6}  {'RUNS':>4} {'T/O':>3} {'OOM':>3}  LAST"
     lines += ["", header]
     for s in students:
-        lines.append(f"{s['user'][:16]:<16} {'yes' if s['connected'] else '-':<3}  {running_text(s) or '-':<22} "
+        lines.append(f"{s['user'][:16]:<16} {front_text(s):<4}  {running_text(s) or '-':<22} "
                      f"{s['queued']:>6}  {s['runs']:>4} {s['timeouts']:>3} {s['oom_kills']:>3}  {last_text(s)}")
     return "\n".join(lines)
