@@ -19,7 +19,7 @@ from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Select, Switch, TextArea
+from textual.widgets import Input, Label, Select, Switch, TextArea
 
 from runner import (
     BUILTIN,
@@ -70,6 +70,7 @@ from .settings import load_settings, save_setting, setting
 from .source_file import MAX_EDIT_BYTES, confine, files_root, read_source, write_source
 from .theming import DEFAULT_THEME, load_themes
 from .widgets.editor import CodeEditor
+from .widgets.footer import KeyBar
 from .widgets.limits import LimitsPanel
 from .widgets.output import OutputView
 from .widgets.stats import StatsPanel
@@ -200,7 +201,7 @@ class SandboxApp(App[int]):
             with Vertical(id="side"):
                 yield self.limits_panel
                 yield self.stats_panel
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.output_box.border_title = "Output"

@@ -283,3 +283,30 @@ async def test_ctrl_r_runs_in_the_warm_spare_made_for_the_current_settings(sandb
     while our_containers(sandbox) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert our_containers(sandbox) == []
+
+
+async def test_the_key_bar_follows_the_run_and_is_rebuilt_only_when_it_changes(sandbox):
+    from textual.widgets._footer import FooterKey
+
+    from tui_sandbox.widgets.footer import KeyBar
+
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        bar = app.query_one(KeyBar)
+
+        def keys() -> list[str]:
+            return [key.description for key in bar.query(FooterKey)]
+
+        await wait_until(pilot, lambda: "Run" in keys())
+        built = list(bar.query(FooterKey))
+        for _ in range(5):                      # nothing the bar shows changes: no rebuild
+            app.refresh_bindings()
+            app.set_focus(app.editor)
+            await pilot.pause()
+        assert list(bar.query(FooterKey)) == built
+        app.editor.load("import time\ntime.sleep(1.5)\n")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "Kill" in keys())
+        assert "Run" not in keys()
+        await wait_until(pilot, lambda: not app.runs.running)
+        await wait_until(pilot, lambda: "Run" in keys() and "Kill" not in keys())
