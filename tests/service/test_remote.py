@@ -36,8 +36,16 @@ def test_waiting_runs_hear_their_place_and_interactive_input_arrives(serve):
     blocker_side, student = RemoteSandbox(server.url, user="blocker"), RemoteSandbox(server.url, user="ada")
     try:
         blocker = blocker_side.start("import time; time.sleep(1.5)", "python", Limits())
-        blocking = threading.Thread(target=events_of, args=(blocker,))
+        running = threading.Event()
+
+        def follow_the_blocker() -> None:
+            for event in blocker.events():
+                if isinstance(event, Started):
+                    running.set()
+
+        blocking = threading.Thread(target=follow_the_blocker)
         blocking.start()
+        assert running.wait(30), "the blocker never started"    # it holds the one place now
         run = student.start('print("Hello,", input("Name? "))', "python", Limits(), interactive=True)
         log = []
         for event in run.events():

@@ -120,19 +120,24 @@ class ClassApp(App):
     # --- the screen ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=True)
-        yield Static("Asking the server…", id="summary")
-        table = DataTable(id="students", cursor_type="row", zebra_stripes=True)
+        # Kept as references: a poll may end while a dialog is on top, or as the app
+        # closes, when a query of the current screen would not find them.
+        self.summary = Static("Asking the server…", id="summary")
+        self.table = DataTable(id="students", cursor_type="row", zebra_stripes=True)
         for key, title, width in COLUMNS:
-            table.add_column(title, key=key, width=width)
-        yield table
-        yield Static("", id="detail")
-        yield Static("", id="message")
+            self.table.add_column(title, key=key, width=width)
+        self.detail = Static("", id="detail")
+        self.error_line = Static("", id="message")
+        yield Header(show_clock=True)
+        yield self.summary
+        yield self.table
+        yield self.detail
+        yield self.error_line
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = self.url
-        self.query_one(DataTable).focus()
+        self.table.focus()
         self.action_poll()
         self.set_interval(self.poll_s, self.action_poll)
 
@@ -168,7 +173,7 @@ class ClassApp(App):
 
     def _say(self, error: ClassError | None) -> None:
         self.error = error
-        message = self.query_one("#message", Static)
+        message = self.error_line
         if error is None:
             message.update("")
             message.remove_class("shown")
@@ -192,14 +197,14 @@ class ClassApp(App):
             summary.append_text(Text.assemble("\n", ("Connected ", "bold"), f"{connected_text(view)}: {who}"))
         else:
             summary.append_text(Text("\nNo class with this server (serve --ssh PORT or --web PORT)", style="dim"))
-        self.query_one("#summary", Static).update(summary)
+        self.summary.update(summary)
         self._fill(students)
         self._describe_selected()
 
     def _fill(self, students: dict[str, dict]) -> None:
         """Rows keyed by student: cells are updated in place, so the cursor stays on its
         student; a student who comes or goes rebuilds the rows, the cursor kept."""
-        table = self.query_one(DataTable)
+        table = self.table
         selected = self.selected_user()
         if list(students) != [str(key.value) for key in table.rows]:
             table.clear()
@@ -232,7 +237,7 @@ class ClassApp(App):
                 Text(str(s["oom_kills"]), justify="right", style=(theme.error or "red") if s["oom_kills"] else "")]
 
     def selected_user(self) -> str | None:
-        table = self.query_one(DataTable)
+        table = self.table
         if not table.row_count:
             return None
         try:
@@ -250,7 +255,7 @@ class ClassApp(App):
         self._describe_selected()
 
     def _describe_selected(self) -> None:
-        detail = self.query_one("#detail", Static)
+        detail = self.detail
         s = self.selected()
         if s is None:
             detail.update(Text("No students yet: they appear when they connect or run something.", style="dim"))
