@@ -189,40 +189,42 @@ def class_roster(options: ServeOptions):
 
 async def start_class_over_ssh(options: ServeOptions, app, port: int, out: TextIO, roster=None):
     """The SSH front: each student's app is a client of this server, over loopback, so
-    their runs share its queue, cap, ceilings and history. With tokens, the apps get one
-    of their own, which lets them name their student (access.CLASSROOM)."""
-    import secrets
+    their runs share its queue, cap, ceilings and history."""
     from dataclasses import replace
 
     from ..classroom.cli import start_class
-    from .access import CLASSROOM
 
-    env = {**options.ssh.app_env, "TUI_SANDBOX_SERVER": f"http://{_loopback_of(options.host)}:{port}"}
-    tokens = getattr(app.state, "tokens", None)
-    if tokens:
-        token = secrets.token_urlsafe(24)
-        tokens[token] = CLASSROOM
-        env["TUI_SANDBOX_TOKEN"] = token
+    env = _class_app_env(options.ssh.app_env, options, app, port)
     return await start_class(replace(options.ssh, app_env=env), out, roster=roster)
 
 
 async def start_class_over_web(options: ServeOptions, app, port: int, out: TextIO, ssh_class=None, roster=None):
     """The browser front (classroom.web), its apps clients of this server as the SSH
     front's are, with the SSH front's class code and roster when there is one."""
-    import secrets
     from dataclasses import replace
 
     from ..classroom.web import start_web_class
+
+    env = _class_app_env(options.web.app_env, options, app, port)
+    code = ssh_class.class_code if ssh_class is not None else None
+    return await start_web_class(replace(options.web, app_env=env), out, class_code=code, roster=roster)
+
+
+def _class_app_env(base: dict, options: ServeOptions, app, port: int) -> dict:
+    """What a student's app needs to be a client of this server: its address over
+    loopback and, with tokens, one of the class's own, which lets the apps name their
+    student (access.CLASSROOM). Each front gets a token of its own."""
+    import secrets
+
     from .access import CLASSROOM
 
-    env = {**options.web.app_env, "TUI_SANDBOX_SERVER": f"http://{_loopback_of(options.host)}:{port}"}
+    env = {**base, "TUI_SANDBOX_SERVER": f"http://{_loopback_of(options.host)}:{port}"}
     tokens = getattr(app.state, "tokens", None)
     if tokens:
         token = secrets.token_urlsafe(24)
         tokens[token] = CLASSROOM
         env["TUI_SANDBOX_TOKEN"] = token
-    code = ssh_class.class_code if ssh_class is not None else None
-    return await start_web_class(replace(options.web, app_env=env), out, class_code=code, roster=roster)
+    return env
 
 
 def _loopback_of(host: str) -> str:
