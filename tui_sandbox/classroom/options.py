@@ -9,6 +9,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 DEFAULT_MAX_SESSIONS = 30
 DEFAULT_IDLE_MINUTES = 30.0
@@ -88,15 +89,24 @@ def class_options_from_args(args: argparse.Namespace, *, server_url: str | None 
     app as TUI_SANDBOX_SERVER; app_args are added to the app's command line."""
     if getattr(args, "ssh", None) is None:
         return None
+    return _front_options(ClassOptions, args, port=args.ssh, host=getattr(args, "ssh_host", DEFAULT_SSH_HOST),
+                          attempts=getattr(args, "ssh_attempts", DEFAULT_ATTEMPTS_PER_MINUTE), app_args=app_args,
+                          app_env={"TUI_SANDBOX_SERVER": server_url} if server_url else {})
+
+
+Front = TypeVar("Front", bound="ClassOptions")     # ClassOptions, or WebOptions
+
+
+def _front_options(kind: type[Front], args: argparse.Namespace, *, port: int, host: str, attempts: int,
+                   app_args: list[str] | None, app_env: dict[str, str] | None = None) -> Front:
+    """One front's options: its own port, host and attempts, and the class's flags
+    (--class-code, --max-sessions, --idle-timeout), which both fronts share. Checked."""
     code = getattr(args, "class_code", None) or os.environ.get("TUI_SANDBOX_CLASS_CODE") or None
     idle = getattr(args, "idle_timeout", DEFAULT_IDLE_MINUTES)
-    options = ClassOptions(
-        port=args.ssh, host=getattr(args, "ssh_host", DEFAULT_SSH_HOST), class_code=code,
-        max_sessions=getattr(args, "max_sessions", DEFAULT_MAX_SESSIONS),
-        idle_timeout_s=idle * 60 if idle else None,
-        attempts_per_minute=getattr(args, "ssh_attempts", DEFAULT_ATTEMPTS_PER_MINUTE),
-        app_command=default_app_command() + list(app_args or ()),
-        app_env={"TUI_SANDBOX_SERVER": server_url} if server_url else {})
+    options = kind(
+        port=port, host=host, class_code=code, max_sessions=getattr(args, "max_sessions", DEFAULT_MAX_SESSIONS),
+        idle_timeout_s=idle * 60 if idle else None, attempts_per_minute=attempts,
+        app_command=default_app_command() + list(app_args or ()), app_env=app_env or {})
     options.check()
     return options
 
@@ -133,13 +143,5 @@ def web_options_from_args(args: argparse.Namespace, *, app_args: list[str] | Non
     """The options of add_web_flags' flags (and the class's), or None without --web."""
     if getattr(args, "web", None) is None:
         return None
-    code = getattr(args, "class_code", None) or os.environ.get("TUI_SANDBOX_CLASS_CODE") or None
-    idle = getattr(args, "idle_timeout", DEFAULT_IDLE_MINUTES)
-    options = WebOptions(
-        port=args.web, host=getattr(args, "web_host", DEFAULT_WEB_HOST), class_code=code,
-        max_sessions=getattr(args, "max_sessions", DEFAULT_MAX_SESSIONS),
-        idle_timeout_s=idle * 60 if idle else None,
-        attempts_per_minute=getattr(args, "web_attempts", DEFAULT_ATTEMPTS_PER_MINUTE),
-        app_command=default_app_command() + list(app_args or ()))
-    options.check()
-    return options
+    return _front_options(WebOptions, args, port=args.web, host=getattr(args, "web_host", DEFAULT_WEB_HOST),
+                          attempts=getattr(args, "web_attempts", DEFAULT_ATTEMPTS_PER_MINUTE), app_args=app_args)
