@@ -1,7 +1,8 @@
 """One class, two ways in: `tui-sandbox serve --ssh --web --max-sessions 1` in a process of its
 own, a student over real SSH (asyncssh, a PTY) and one in a real headless Chromium. The cap is
 the class's, not each front's: whoever comes second, by either front, is told the class is
-full, and gets in once the first has gone. Docker and Debian's chromium are required: without
+full (in the browser when signing in, or in a tab already signed in), and gets in once the
+first has gone. Docker and Debian's chromium are required: without
 either these tests fail, never skip."""
 
 from __future__ import annotations
@@ -38,27 +39,32 @@ async def test_max_sessions_caps_the_class_over_ssh_and_in_the_browser_together(
         async with async_playwright() as pw:
             browser = await open_chromium(pw)
             try:
-                # bob, in a browser, is told the class is full, in place of "Session ended.".
-                page = await browser.new_page(viewport={"width": 1000, "height": 640})
+                # bob, in a browser, is told the class is full when he signs in.
+                tabs = await browser.new_context(viewport={"width": 1000, "height": 640})   # one person's
+                page = await tabs.new_page()
                 await sign_in(page, served.web, "bob")
-                await page.wait_for_selector("body.-closed", timeout=20000)
-                assert (await page.inner_text(".closed-dialog .message")).strip() == FULL
-                assert await page.is_visible(".closed-dialog .message")
+                await page.wait_for_selector(f"text={FULL}", timeout=20000)
                 assert connected(served.service) == [("ada", "ssh")]
 
-                # ada's connection drops: her seat is free, and bob's Restart gets him in.
+                # ada's connection drops: her seat is free, and bob gets in.
                 ada.close()
                 await eventually(lambda: connected(served.service) == [], 20, "ada to leave the class")
-                async with page.expect_navigation():
-                    await page.click(".closed-dialog button")
+                await sign_in(page, served.web, "bob")
                 await page.wait_for_selector("body.-first-byte", timeout=20000)
                 await eventually(lambda: connected(served.service) == [("bob", "web")], 20, "bob in the class")
-                assert not await page.is_visible(".closed-dialog")
 
                 # Now the class is full for SSH: cyd is refused before the class code, with the same words.
                 with pytest.raises(asyncssh.DisconnectError) as refused:
                     await Student.connect(served.ssh_port, "cyd")
                 assert FULL in refused.value.reason
+
+                # A second tab of bob's (signed in already) is told too, in place of "Session ended.".
+                second = await tabs.new_page()
+                await second.goto(served.web)
+                await second.wait_for_selector("body.-closed", timeout=20000)
+                assert (await second.inner_text(".closed-dialog .message")).strip() == FULL
+                assert await second.is_visible(".closed-dialog .message")
+                await second.close()
 
                 # bob closes his tab: his seat is free, and cyd gets in over SSH.
                 await page.close()

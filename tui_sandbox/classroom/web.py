@@ -302,6 +302,11 @@ class WebClassServer(Server):
             log.info("wrong class code for %s from %s (web)", name, peer)
             await asyncio.sleep(WRONG_CODE_DELAY_S)
             return _signin_page("wrong class code: ask the teacher for it", name, status=403)
+        if self.roster.full:
+            # Said here, before a page that would only be closed; a tab already signed in
+            # hears it when its app would start (Restart tries again).
+            log.info("refused %s from %s (web): the class is full", name, peer)
+            return _signin_page(self.roster.full_message(), name, status=503)
         log.info("%s signed in from %s (web)", name, peer)
         response = web.HTTPSeeOther("/")
         response.set_cookie(COOKIE, sign(self.key, name), max_age=COOKIE_MAX_AGE_S, path="/",
