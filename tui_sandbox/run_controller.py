@@ -299,6 +299,8 @@ class RunController:
         self._deliver(run, text)
 
     def _deliver(self, run: Run, text: str | None) -> None:
+        # Noted before it is sent: the program may read it and end at once, and its
+        # history row is written as it ends.
         if text is not None:
             with self._lock:
                 self._typed.setdefault(run, []).append(text)
