@@ -125,8 +125,9 @@ def test_a_program_waiting_on_a_timer_is_not_waiting_for_input(sandbox):
      "    process.stdin.pause(); }); process.stdin.resume(); }, 200); });",
      ["one\n", "two\n"], "first one\nthen two"),
 ])
-def test_a_node_program_done_with_its_input_ends_without_end_of_file(sandbox, source, answers, output):
-    run = sandbox.start(source, "javascript", Limits(timeout=5), interactive=True)
+@pytest.mark.parametrize("runtime", ["runc", "runsc"])
+def test_a_node_program_done_with_its_input_ends_without_end_of_file(sandbox, source, answers, output, runtime):
+    run = sandbox.start(source, "javascript", Limits(timeout=5, runtime=runtime), interactive=True)
     run.send_input(answers[0])
     result = None
     for event in run.events():
