@@ -5,7 +5,7 @@ app, the command line, the service and scripts all stand on it alike.
 The engine-neutral parts are here (limits, languages, events, the init's protocol, the
 output budget, verdicts); what speaks Docker is the backend in runner/docker/."""
 
-from .backend import Backend, Container, EngineInfo
+from .backend import Backend, Container
 from .errors import (
                      EngineUnavailable,
                      ImageMissing,
@@ -15,7 +15,9 @@ from .errors import (
                      SandboxError,
                      SourceError,
 )
-from .events import Event, Finished, Output, Phase, RunResult, Started, Stats, Verdict
+from .events import Event, Finished, Output, Phase, Queued, RunResult, Started, Stats, Verdict
+from .front import Engine, RunHandle
+from .info import EngineInfo
 from .languages import BUILTIN, Language, for_filename, load_languages, resolve
 from .limits import Limits, parse_limits
 from .run import Run
@@ -24,9 +26,9 @@ from .units import format_size, parse_size
 from .verdicts import figures, headline
 
 __all__ = [
-    "BUILTIN", "Backend", "Container", "EngineInfo", "EngineUnavailable", "Event", "Finished",
-    "ImageMissing", "Language", "LanguageError", "LimitError", "Limits", "Output", "Phase", "Run",
-    "RunResult", "RuntimeUnavailable", "Sandbox", "SandboxError", "SourceError", "Started", "Stats",
+    "BUILTIN", "Backend", "Container", "Engine", "EngineInfo", "EngineUnavailable", "Event", "Finished",
+    "ImageMissing", "Language", "LanguageError", "LimitError", "Limits", "Output", "Phase", "Queued", "Run",
+    "RunHandle", "RunResult", "RuntimeUnavailable", "Sandbox", "SandboxError", "SourceError", "Started", "Stats",
     "Verdict", "figures", "for_filename", "format_size", "headline", "load_languages", "parse_limits",
     "parse_size", "resolve",
 ]

@@ -1,9 +1,10 @@
-"""What a run tells its caller, in order: Started, then Output and Stats as they
-happen, then exactly one Finished carrying the RunResult."""
+"""What a run tells its caller, in order: Queued while it waits for a place (only where
+a queue stands in front of the engine), Started, then Output and Stats as they happen,
+then exactly one Finished carrying the RunResult."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from enum import Enum
 
 from .limits import Limits
@@ -20,6 +21,24 @@ class Verdict(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The run waits in a fair queue: `position` is its place in line (1 is next),
+    `running` of `cap` containers are busy."""
+    position: int
+    running: int
+    cap: int
+
+    @property
+    def message(self) -> str:
+        return f"queued: {ordinal(self.position)} in line, {self.running}/{self.cap} running"
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -70,11 +89,25 @@ class RunResult:
     compile_failed: bool = False
     cpu_seconds: float | None = None
 
-    def as_dict(self) -> dict:
+    def to_dict(self) -> dict:
+        """The result as data: every field, the verdict by its name and the limits as
+        Limits.to_dict(). The one shape the CLI's --json, the API's models, the history's
+        rows and the remote client are built from."""
         data = asdict(self)
         data["verdict"] = self.verdict.value
-        data["limits"] = self.limits.as_dict()
+        data["limits"] = self.limits.to_dict()
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunResult":
+        """The inverse of to_dict. A key it does not know (an id, a front's own extras) is
+        ignored; one left out that has a default keeps it. Raises ValueError for a
+        verdict that is not one of Verdict's (an engine failure is not a result)."""
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["verdict"] = Verdict(data["verdict"])
+        values["limits"] = Limits.from_dict(data.get("limits") or {})
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -82,4 +115,4 @@ class Finished:
     result: RunResult
 
 
-Event = Started | Phase | Output | Stats | Finished
+Event = Queued | Started | Phase | Output | Stats | Finished

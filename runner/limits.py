@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from .errors import LimitError
+from .info import EngineInfo
 from .units import KiB, MiB, format_size, parse_size
-
-if TYPE_CHECKING:
-    from .backend import EngineInfo
 
 # Below this no language runtime starts; an engine may ask for more (Docker: 6 MiB).
 MIN_MEMORY = 1 * MiB
@@ -35,7 +32,7 @@ class Limits:
     def with_(self, **changes) -> "Limits":
         return replace(self, **changes)
 
-    def validate(self, engine: "EngineInfo | None" = None) -> "Limits":
+    def validate(self, engine: EngineInfo | None = None) -> "Limits":
         """Return self, or raise LimitError naming the first bad value. With the engine's
         facts, also what that engine can give: its minimum memory, CPUs and runtimes."""
         if self.memory < MIN_MEMORY:
@@ -71,22 +68,23 @@ class Limits:
                              f"use --runtime {' or '.join(sorted(engine.runtimes))}")
         return self
 
+    def to_dict(self) -> dict:
+        """The limits as data, with their units in the names: what the CLI's --json, the
+        API, the history and the remote client all carry."""
+        return {key: getattr(self, name) for key, name in _DATA_NAMES.items()}
+
     @classmethod
     def from_dict(cls, data: dict) -> "Limits":
-        """The inverse of as_dict (a history row, a server's answer); a key left out keeps
-        its default."""
-        names = {"memory_bytes": "memory", "cpus": "cpus", "pids": "pids", "timeout_s": "timeout",
-                 "network": "network", "read_only": "read_only", "tmp_bytes": "tmp_size",
-                 "output_bytes": "output", "file_size_bytes": "file_size", "open_files": "open_files",
-                 "runtime": "runtime"}
-        return cls(**{field: data[key] for key, field in names.items() if key in data})
+        """The inverse of to_dict (a history row, a server's answer); a key left out keeps
+        its default, and one it does not know is ignored."""
+        return cls(**{name: data[key] for key, name in _DATA_NAMES.items() if key in data})
 
-    def as_dict(self) -> dict:
-        return {"memory_bytes": self.memory, "cpus": self.cpus, "pids": self.pids,
-                "timeout_s": self.timeout, "network": self.network, "read_only": self.read_only,
-                "tmp_bytes": self.tmp_size, "output_bytes": self.output,
-                "file_size_bytes": self.file_size, "open_files": self.open_files,
-                "runtime": self.runtime}
+
+# The names limits have as data -> their fields.
+_DATA_NAMES = {"memory_bytes": "memory", "cpus": "cpus", "pids": "pids", "timeout_s": "timeout",
+               "network": "network", "read_only": "read_only", "tmp_bytes": "tmp_size",
+               "output_bytes": "output", "file_size_bytes": "file_size", "open_files": "open_files",
+               "runtime": "runtime"}
 
 
 def parse_limits(base: Limits | None = None, *, memory=None, cpus=None, pids=None, timeout=None,

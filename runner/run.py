@@ -11,6 +11,7 @@ from typing import Callable, Iterator
 
 from .backend import Container, ExitFacts
 from .events import Event, Finished, Phase, RunResult, Started
+from .front import RunHandle
 from .languages import Language
 from .limits import Limits
 from .output import BATCH_SECONDS, OutputBudget
@@ -22,7 +23,7 @@ from .verdicts import Observed, decide, signal_name
 HOST_GRACE_S = 5.0
 
 
-class Run:
+class Run(RunHandle):
     def __init__(self, make_container: Callable[[], Container], *, language: Language, source: bytes,
                  limits: Limits, stdin: bytes | None = None, interactive: bool = False) -> None:
         self._make_container = make_container

@@ -18,6 +18,7 @@ from typing import AsyncIterator
 from .backend import Backend, Container, EngineInfo
 from .errors import SourceError
 from .events import Event, Finished, RunResult
+from .front import Engine
 from .languages import Language, load_languages, resolve
 from .limits import Limits
 from .run import Run
@@ -25,7 +26,7 @@ from .run import Run
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
 
-class Sandbox:
+class Sandbox(Engine):
     """One engine connection, shared by every run of one app, command or server.
     spares_per_kind and warm_kinds size the warm spares that `warm` asks for (an app
     wants one kind, a server a few), spare_idle_s how long an unused spare waits."""

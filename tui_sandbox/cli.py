@@ -151,7 +151,7 @@ def cmd_run(args) -> int:
     if result is None:
         return _fail(args, SandboxError("the run ended without a result"), EXIT_ENGINE)
     if args.json:
-        print(json.dumps(result.as_dict()))
+        print(json.dumps(result.to_dict()))
     else:
         # The verdict goes on a line of its own, even after output that ended mid-line.
         if any(text and not text.endswith("\n") for text in (result.output, result.error)):
@@ -224,8 +224,8 @@ def cmd_serve(args) -> int:
     # The server's libraries load here only: `run` never pays for them.
     from runner.units import parse_size
 
+    from . import serve as server
     from .classroom.options import class_options_from_args, web_options_from_args
-    from .service import server
     from .service.core import Ceilings
 
     try:
@@ -267,7 +267,7 @@ def _positive(text, flag: str, kind, default):
 
 
 def cmd_history(args) -> int:
-    from .service import history
+    from . import history
 
     path = Path(args.history) if args.history else history.default_path()
     if not path.exists():
@@ -537,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
     except USAGE_ERRORS as exc:
         print(f"tui-sandbox: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    from .app import run_app
+    from .app.app import run_app
 
     return run_app(file=args.file, language=args.lang, limits=limits, server=args.server, user=args.user,
                    token=args.token)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from typing import Iterator
 
 import httpx
 
 from runner import (
+    Engine,
     EngineInfo,
     EngineUnavailable,
     Finished,
@@ -27,27 +27,19 @@ from runner import (
     Limits,
     Output,
     Phase,
+    Queued,
+    RunHandle,
     RunResult,
     SandboxError,
     Started,
     Stats,
-    Verdict,
 )
 from runner.units import MiB
 
 TIMEOUT = httpx.Timeout(10.0, read=None)   # a run's stream is read for as long as it runs
 
 
-@dataclass(frozen=True)
-class Queued:
-    """The run waits in the server's fair queue: its place in line (1 is next)."""
-    position: int
-    running: int
-    cap: int
-    message: str
-
-
-class RemoteSandbox:
+class RemoteSandbox(Engine):
     def __init__(self, url: str, user: str | None = None, token: str | None = None) -> None:
         self.url = url.rstrip("/")
         headers = {"Accept": "application/json"}
@@ -88,6 +80,12 @@ class RemoteSandbox:
             body["stdin"] = stdin
         return RemoteRun(self, body, interactive)
 
+    def warm(self, language: str | Language, limits: Limits | None = None) -> None:
+        """The server keeps its own spares, within its cap: nothing to ask of it."""
+
+    def wait_for_cleanup(self, timeout: float = 30) -> bool:
+        return True     # the server removes its containers
+
     def close(self) -> None:
         self._client.close()
 
@@ -118,7 +116,7 @@ def refusal(answer: httpx.Response) -> SandboxError:
     return error(message, fix)
 
 
-class RemoteRun:
+class RemoteRun(RunHandle):
     def __init__(self, remote: RemoteSandbox, body: dict, interactive: bool) -> None:
         self._remote, self._body, self._interactive = remote, body, interactive
         self._lock = threading.Lock()
@@ -159,7 +157,7 @@ class RemoteRun:
                 self._id = data["id"]
             self._flush_input()
         if kind == "queued":
-            return Queued(data["position"], data["running"], data["cap"], data["message"])
+            return Queued(data["position"], data["running"], data["cap"])
         if kind == "started":
             return Started(data["container_id"], data["language"], data["runtime"], Limits.from_dict(data["limits"]))
         if kind == "phase":
@@ -170,7 +168,7 @@ class RemoteRun:
             return Stats(data["elapsed_s"], data.get("cpu_percent"), data.get("memory_bytes"), data.get("pids"),
                          data.get("reading_input"))
         if kind == "finished":
-            return Finished(result_of(data))
+            return Finished(RunResult.from_dict(data))
         if kind == "failed":
             raise SandboxError(data.get("error") or "the server could not run it", data.get("fix"))
         return None
@@ -211,13 +209,3 @@ class RemoteRun:
                 self._remote._client.post(f"/runs/{self._id}/input", json={"text": text, "eof": end})
             except httpx.HTTPError:
                 return
-
-
-def result_of(data: dict) -> RunResult:
-    return RunResult(verdict=Verdict(data["verdict"]), exit_code=data.get("exit_code"), signal=data.get("signal"),
-                     kill_reason=data.get("kill_reason") or "", output=data.get("output") or "",
-                     error=data.get("error") or "", duration_s=data.get("duration_s") or 0.0,
-                     peak_memory_bytes=data.get("peak_memory_bytes"), truncated=bool(data.get("truncated")),
-                     language=data.get("language") or "", runtime=data.get("runtime") or "runc",
-                     limits=Limits.from_dict(data["limits"]), compile_failed=bool(data.get("compile_failed")),
-                     cpu_seconds=data.get("cpu_seconds"))

@@ -533,7 +533,7 @@ def learned(cases: list[Case]) -> list[str]:
 def history_markdown(records: list, *, user: str, history_path: Path, info: EngineInfo | None,
                      written_at: float | None = None) -> str:
     """The report of the learner's own runs (newest first, as the history gives them)."""
-    from .records import limits_of, result_of, verdict_text, when
+    from .history.records import limits_of, result_of, verdict_text, when
 
     written_at = written_at or time.time()
     used = ", ".join(sorted({RUNTIME_NAMES.get(r.runtime, r.runtime) for r in records})) or "-"
@@ -630,8 +630,8 @@ def history_markdown(records: list, *, user: str, history_path: Path, info: Engi
 def history_report(*, user: str | None = None, limit: int = 20, history_path: Path | None = None,
                    sandbox: Sandbox | None = None) -> str:
     """The learner's own runs, from the history, as a report."""
-    from .records import user_name
-    from .service.history import History, default_path
+    from .history.records import user_name
+    from .history.store import History, default_path
 
     user = user or user_name()
     path = history_path or default_path()

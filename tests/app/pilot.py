@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tui_sandbox.app import SandboxApp
-from tui_sandbox.widgets.output import OutputView
-from tui_sandbox.widgets.verdict import VerdictBanner
+from tui_sandbox.app.app import SandboxApp
+from tui_sandbox.app.widgets.output import OutputView
+from tui_sandbox.app.widgets.verdict import VerdictBanner
 
 SIZE = (100, 30)
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "tui_sandbox" / "experiments"

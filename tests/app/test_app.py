@@ -12,8 +12,8 @@ from textual.widgets import Input
 
 from runner import Limits, Sandbox, Verdict
 from runner.docker.cleanup import LABEL, OWNER_LABEL, owner_label
-from tui_sandbox.app import SandboxApp
-from tui_sandbox.widgets.output import OutputView
+from tui_sandbox.app.app import SandboxApp
+from tui_sandbox.app.widgets.output import OutputView
 
 from .pilot import EXPERIMENTS, SIZE, banner, output, wait_until
 
@@ -288,7 +288,7 @@ async def test_ctrl_r_runs_in_the_warm_spare_made_for_the_current_settings(sandb
 async def test_the_key_bar_follows_the_run_and_is_rebuilt_only_when_it_changes(sandbox):
     from textual.widgets._footer import FooterKey
 
-    from tui_sandbox.widgets.footer import KeyBar
+    from tui_sandbox.app.widgets.footer import KeyBar
 
     app = SandboxApp(sandbox=sandbox)
     async with app.run_test(size=SIZE) as pilot:

@@ -3,9 +3,9 @@
 import pytest
 
 from runner import resolve
-from tui_sandbox.app import SandboxApp
-from tui_sandbox.widgets.editor import CodeEditor
-from tui_sandbox.widgets.stats import MemoryHistory
+from tui_sandbox.app.app import SandboxApp
+from tui_sandbox.app.widgets.editor import CodeEditor
+from tui_sandbox.app.widgets.stats import MemoryHistory
 
 
 @pytest.mark.parametrize("language, keys, expected", [
@@ -39,7 +39,7 @@ async def test_memory_history_scales_against_the_limit():
 
 
 async def test_long_output_lines_wrap_so_their_end_is_visible():
-    from tui_sandbox.widgets.output import OutputView
+    from tui_sandbox.app.widgets.output import OutputView
 
     app = SandboxApp(sandbox=None)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -77,7 +77,7 @@ async def test_every_built_in_language_is_highlighted():
 
 async def test_cpu_reads_as_percent_of_a_core_against_the_limit():
     from runner import Limits, Stats
-    from tui_sandbox.widgets.stats import StatsPanel
+    from tui_sandbox.app.widgets.stats import StatsPanel
 
     app = SandboxApp(sandbox=None)
     async with app.run_test(size=(100, 30)):

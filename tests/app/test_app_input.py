@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from runner import Limits, Verdict
-from tui_sandbox.app import SandboxApp
-from tui_sandbox.widgets.output import OutputView
+from tui_sandbox.app.app import SandboxApp
+from tui_sandbox.app.widgets.output import OutputView
 
 from .pilot import SIZE, banner, output, wait_until
 
@@ -130,8 +130,8 @@ async def test_a_prepared_input_is_read_then_end_of_file(sandbox, tmp_path):
 
 
 async def test_what_was_typed_is_kept_and_comes_back_with_the_run(sandbox):
-    from tui_sandbox.screens.history import HistoryScreen
-    from tui_sandbox.service.history import History
+    from tui_sandbox.app.screens.history import HistoryScreen
+    from tui_sandbox.history.store import History
 
     app = SandboxApp(sandbox=sandbox)
     async with app.run_test(size=SIZE) as pilot:

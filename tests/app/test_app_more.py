@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from runner import Verdict
-from tui_sandbox.app import SandboxApp
-from tui_sandbox.screens.both_ways import BothWaysScreen
-from tui_sandbox.screens.history import HistoryScreen
-from tui_sandbox.service.history import History
+from tui_sandbox.app.app import SandboxApp
+from tui_sandbox.app.screens.both_ways import BothWaysScreen
+from tui_sandbox.app.screens.history import HistoryScreen
+from tui_sandbox.history.store import History
 from tui_sandbox.settings import load_settings
 
 from .pilot import SIZE, banner, output, wait_until

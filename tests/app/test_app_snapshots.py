@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from runner import Finished, Limits, Output, RunResult, Sandbox, Started, Stats, Verdict
-from tui_sandbox.app import SandboxApp
+from tui_sandbox.app.app import SandboxApp
 
 from .pilot import EXPERIMENTS, SIZE
 
@@ -104,7 +104,7 @@ async def both_ways(pilot) -> None:
 
     def start_pair(source, language, sides, *, stdin=None):
         run_id = app.runs.begin(sides[0])
-        from tui_sandbox.messages import PairSide
+        from tui_sandbox.app.messages import PairSide
 
         app.post_message(PairSide(run_id, 0, sides[0], network_result(sides[0], OFF_OUTPUT), None))
         app.post_message(PairSide(run_id, 1, sides[1], network_result(sides[1], ON_OUTPUT), None))
@@ -158,7 +158,7 @@ def test_finished_run_with_long_lines_80x24(snap_compare, sandbox):
 
 
 async def history_list(pilot) -> None:
-    from tui_sandbox.service.history import History, RunRecord
+    from tui_sandbox.history.store import History, RunRecord
 
     store = History()
     for i, (file, result) in enumerate([("infinite_loop.py", TIMEOUT_RESULT),

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from runner import Limits, RunResult, Verdict
 from tui_sandbox.experiments import load_experiments
+from tui_sandbox.history.store import History, RunRecord
 from tui_sandbox.report import SEEDS, Case, Report, experiments_markdown, plan, seed_experiments
-from tui_sandbox.service.history import History, RunRecord
 
 from .pilot import wait_until
 
@@ -120,7 +120,7 @@ def record(history: History, n: int, source: str, result: RunResult, when: float
 
 
 def _user() -> str:
-    from tui_sandbox.records import user_name
+    from tui_sandbox.history.records import user_name
 
     return user_name()
 
@@ -158,8 +158,8 @@ def test_from_history_reports_my_own_runs(tmp_path, monkeypatch):
 
 
 async def test_the_apps_command_writes_the_report_and_shows_it(tmp_path, monkeypatch, sandbox):
-    from tui_sandbox.app import SandboxApp
-    from tui_sandbox.screens.report import ReportScreen
+    from tui_sandbox.app.app import SandboxApp
+    from tui_sandbox.app.screens.report import ReportScreen
 
     monkeypatch.chdir(tmp_path)
     app = SandboxApp(sandbox=sandbox)
@@ -182,7 +182,7 @@ async def test_the_apps_command_writes_the_report_and_shows_it(tmp_path, monkeyp
 
 async def test_quitting_while_the_report_runs_stops_its_containers(tmp_path, monkeypatch, sandbox):
     from runner.docker.cleanup import LABEL, OWNER_LABEL
-    from tui_sandbox.app import SandboxApp
+    from tui_sandbox.app.app import SandboxApp
 
     monkeypatch.chdir(tmp_path)
     app = SandboxApp(sandbox=sandbox)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import threading
 
 from runner import EngineInfo, Finished, Limits, Output, RunResult, Started, Stats, Verdict
-from tui_sandbox.app import SandboxApp
-from tui_sandbox.run_controller import WARM_DELAY_S, RunController
-from tui_sandbox.widgets.output import OutputView
-from tui_sandbox.widgets.stats import MemoryHistory
+from tui_sandbox.app.app import SandboxApp
+from tui_sandbox.app.run_controller import WARM_DELAY_S, RunController
+from tui_sandbox.app.widgets.output import OutputView
+from tui_sandbox.app.widgets.stats import MemoryHistory
 
 from .pilot import SIZE, wait_until
 

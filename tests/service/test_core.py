@@ -9,18 +9,17 @@ import time
 
 import pytest
 
-from runner import Finished, Language, Limits, Started, Verdict
+from runner import Finished, Language, Limits, Queued, Started, Verdict
+from tui_sandbox.history.store import History
 from tui_sandbox.service.core import (
     Busy,
     CeilingExceeded,
     Ceilings,
     Failed,
-    Queued,
     RateLimited,
     RunRequest,
     SandboxService,
 )
-from tui_sandbox.service.history import History
 
 from ..conftest import our_containers
 
@@ -72,7 +71,7 @@ def test_the_cap_holds_and_the_queue_is_fair(sandbox, history):
         # joined the round ahead of it, then rose to 1st; modest went from 2nd to 1st.
         assert [e.position for e in logs[2] if isinstance(e, Queued)] == [2, 3, 2, 1]
         assert [e.position for e in logs[3] if isinstance(e, Queued)] == [2, 1]
-        assert Queued(1, 1, 1).describe() == "queued: 1st in line, 1/1 running"
+        assert Queued(1, 1, 1).message == "queued: 1st in line, 1/1 running"
 
     asyncio.run(main())
     assert our_containers(sandbox) == []

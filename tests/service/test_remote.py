@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from runner import Finished, LimitError, Limits, Output, Started, Verdict
-from tui_sandbox.remote import Queued, RemoteSandbox
+from runner import Finished, LimitError, Limits, Output, Queued, Started, Verdict
+from tui_sandbox.remote import RemoteSandbox
 
 
 def events_of(run) -> list:

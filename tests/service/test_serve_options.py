@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tui_sandbox.cli import ceiling_defaults
+from tui_sandbox.serve import ServeError, ServeOptions, check_options, is_loopback, parse_tokens
 from tui_sandbox.service.core import Ceilings
-from tui_sandbox.service.server import ServeError, ServeOptions, check_options, is_loopback, parse_tokens
 
 
 def test_tokens_from_flags_and_a_file(tmp_path):

@@ -4,7 +4,7 @@ every row, and takes the new column. SQLite only, no engine."""
 import sqlite3
 
 from runner import Limits
-from tui_sandbox.service.history import COLUMNS, History, RunRecord
+from tui_sandbox.history.store import COLUMNS, History, RunRecord
 
 # The runs table as the first release made it: no stdin column.
 FIRST_SCHEMA = """

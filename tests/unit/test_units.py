@@ -166,5 +166,5 @@ def test_output_cap_is_crossed_by_the_first_byte_past_it_whatever_the_chunking()
 
 def test_limits_read_back_from_their_dict():
     limits = Limits(memory=64 * MiB, cpus=1.5, pids=10, timeout=3, network=True, read_only=False, runtime="runsc")
-    assert Limits.from_dict(limits.as_dict()) == limits
+    assert Limits.from_dict(limits.to_dict()) == limits
     assert Limits.from_dict({"memory_bytes": 32 * MiB}) == Limits(memory=32 * MiB)

@@ -18,8 +18,8 @@ from typing import Callable, Iterable, Protocol
 
 from runner import Started, Stats
 
+from ..history.store import UserTally
 from .core import Job, Refused, SandboxService
-from .history import UserTally
 from .models import ClassConnected, ClassRunning, ClassStudent, ClassTotals, ClassView, QueueHealth
 
 

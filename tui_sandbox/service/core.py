@@ -28,10 +28,10 @@ from limits import parse as parse_rate
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from runner import Event, Finished, Limits, RunResult, Sandbox, SandboxError, Verdict
+from runner import Event, Finished, Limits, Queued, RunResult, Sandbox, SandboxError, Verdict
 from runner.units import GiB, format_size
 
-from .history import History, RunRecord
+from ..history.store import History, RunRecord
 from .queue import FairQueue, QueueFull, UserQueueFull
 
 log = logging.getLogger("tui_sandbox.service")
@@ -116,18 +116,6 @@ class RunRequest:
 
 
 @dataclass(frozen=True)
-class Queued:
-    """The run waits: `position` is its place in line (1 is next), `running` of `cap`
-    containers are busy."""
-    position: int
-    running: int
-    cap: int
-
-    def describe(self) -> str:
-        return f"queued: {ordinal(self.position)} in line, {self.running}/{self.cap} running"
-
-
-@dataclass(frozen=True)
 class Failed:
     """The engine could not carry the run out at all (no engine, no image)."""
     message: str
@@ -135,11 +123,6 @@ class Failed:
 
 
 ServiceEvent = Union[Queued, Failed, Event]
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
 
 
 class Job:

@@ -33,15 +33,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from runner import EngineUnavailable, Finished, ImageMissing, Output, Phase, SandboxError, Started, Stats
+from runner import EngineUnavailable, Finished, ImageMissing, Output, Phase, Queued, SandboxError, Started, Stats
 from runner.languages import ALIASES
 from runner.units import format_size
 
+from ..history.store import KEPT_OUTPUT_CHARS, RunRecord
 from . import piston, web
 from .access import current_user, is_teacher
 from .classview import class_view, refuse_unless_teacher
-from .core import Failed, Job, Queued, Refused, SandboxService, ServiceEvent
-from .history import KEPT_OUTPUT_CHARS, RunRecord
+from .core import Failed, Job, Refused, SandboxService, ServiceEvent
 from .models import (
     ClassView,
     EngineHealth,
@@ -506,10 +506,10 @@ async def _lines(job: Job, service: SandboxService) -> AsyncIterator[bytes]:
 def stream_event(job_id: str, event: ServiceEvent) -> StreamEvent:
     if isinstance(event, Queued):
         return QueuedEvent(id=job_id, position=event.position, running=event.running, cap=event.cap,
-                           message=event.describe())
+                           message=event.message)
     if isinstance(event, Started):
         return StartedEvent(id=job_id, container_id=event.container_id, language=event.language, runtime=event.runtime,
-                            limits=event.limits.as_dict())
+                            limits=event.limits.to_dict())
     if isinstance(event, Phase):
         return PhaseEvent(id=job_id, name=event.name)
     if isinstance(event, Output):
@@ -519,7 +519,7 @@ def stream_event(job_id: str, event: ServiceEvent) -> StreamEvent:
                           memory_bytes=event.memory_bytes, pids=event.pids,
                           reading_input=getattr(event, "reading_input", None))
     if isinstance(event, Finished):
-        return FinishedEvent(id=job_id, **event.result.as_dict())
+        return FinishedEvent(id=job_id, **event.result.to_dict())
     if isinstance(event, Failed):
         return FailedEvent(id=job_id, error=event.message, fix=event.fix)
     raise TypeError(f"no stream event for {event!r}")
@@ -585,7 +585,7 @@ def _live_fields(job: Job, service: SandboxService, summary: bool) -> dict:
             outputs[event.stream].append(event.text)
     output, error = ("".join(outputs[name])[:KEPT_OUTPUT_CHARS] for name in ("stdout", "stderr"))
     return fields | dict(position=_position(job, service), source=request.source,
-                         limits=request.limits.as_dict(), signal=result.signal if result else None,
+                         limits=request.limits.to_dict(), signal=result.signal if result else None,
                          output=result.output if result else output, error=result.error if result else error,
                          stdin=job.given_input[:KEPT_OUTPUT_CHARS],
                          truncated=result.truncated if result else False,

@@ -130,7 +130,7 @@ class RunResponse(ResultFields):
 
     @classmethod
     def of(cls, job_id: str, result: RunResult) -> "RunResponse":
-        return cls(id=job_id, **result.as_dict())
+        return cls(id=job_id, **result.to_dict())
 
 
 class ErrorBody(BaseModel):

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS runs (
     origin TEXT NOT NULL,            -- http, piston, app, cli
     language TEXT NOT NULL,
     source TEXT NOT NULL,
-    limits TEXT NOT NULL,            -- JSON, as Limits.as_dict()
+    limits TEXT NOT NULL,            -- JSON, as Limits.to_dict()
     verdict TEXT NOT NULL,           -- a runner verdict, or engine_error
     kill_reason TEXT NOT NULL,
     exit_code INTEGER,
@@ -97,7 +97,7 @@ class RunRecord:
     def of_result(cls, *, id: str, user: str, origin: str, source: str, result: RunResult,
                   queued_at: float, started_at: float | None, stdin: str | bytes | None = None) -> "RunRecord":
         return cls(id=id, user=user, origin=origin, language=result.language, source=source,
-                   limits=result.limits.as_dict(), verdict=result.verdict.value,
+                   limits=result.limits.to_dict(), verdict=result.verdict.value,
                    kill_reason=result.kill_reason, exit_code=result.exit_code, signal=result.signal,
                    output=_cap(result.output), error=_cap(result.error),
                    truncated=result.truncated or len(result.output) > KEPT_OUTPUT_CHARS
@@ -112,7 +112,7 @@ class RunRecord:
                    stdin: str | bytes | None = None) -> "RunRecord":
         """A run the engine could not carry out (no engine, no image): kept all the same."""
         return cls(id=id, user=user, origin=origin, language=language, source=source,
-                   limits=limits.as_dict(), verdict="engine_error", kill_reason=message,
+                   limits=limits.to_dict(), verdict="engine_error", kill_reason=message,
                    exit_code=None, signal=None, output="", error="", truncated=False, duration_s=None,
                    peak_memory_bytes=None, cpu_seconds=None, runtime=limits.runtime,
                    queued_at=queued_at, started_at=started_at, finished_at=time.time(),

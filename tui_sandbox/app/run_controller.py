@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
 from runner import EngineInfo, Event, Finished, Language, Limits, RunResult, Sandbox, SandboxError, Started
 
+from ..history.records import user_name
 from .messages import EngineFailed, EngineReady, HistoryFailed, PairSide, RunEvent, RunFailed
-from .records import user_name
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.timer import Timer
 
-    from .service.history import History
+    from ..history.store import History
 
 QUIT_WAIT_S = 15.0
 # A spare container is asked for once the language and limits have settled this long.
@@ -316,7 +316,7 @@ class RunController:
 
     def history(self) -> History:
         """The history store, opened on first use. Blocks (SQLite): workers only."""
-        from .service.history import History
+        from ..history.store import History
 
         with self._history_lock:
             if self._history is None:
@@ -328,7 +328,7 @@ class RunController:
                 stdin: str | bytes | None = None) -> None:
         if not self.record_history:
             return
-        from .service.history import RunRecord
+        from ..history.store import RunRecord
 
         record_id = uuid.uuid4().hex[:16]
         self._store(RunRecord.of_result(id=record_id, user=user_name(), origin="app", source=source,
@@ -340,7 +340,7 @@ class RunController:
                         stdin: str | bytes | None = None) -> None:
         if not self.record_history:
             return
-        from .service.history import RunRecord
+        from ..history.store import RunRecord
 
         record_id = uuid.uuid4().hex[:16]
         self._store(RunRecord.of_failure(id=record_id, user=user_name(), origin="app", source=source,

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..experiments import Experiment
+from ...experiments import Experiment
 
 
 class ExperimentsScreen(ModalScreen[Experiment | None]):

@@ -7,7 +7,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from .experiments import load_experiments
+from ..experiments import load_experiments
 
 
 class _Listed(Provider):

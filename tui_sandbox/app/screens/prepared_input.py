@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Label, TextArea
 from runner import SourceError
 from runner.units import format_size
 
-from ..source_file import confine
+from ...source_file import confine
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 

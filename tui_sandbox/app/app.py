@@ -30,6 +30,7 @@ from runner import (
     Limits,
     Output,
     Phase,
+    Queued,
     RunResult,
     SandboxError,
     SourceError,
@@ -41,9 +42,14 @@ from runner import (
     resolve,
 )
 
+from ..compare import TOGGLES, Side, difference
+from ..experiments import Experiment, load_experiments
+from ..history.records import limits_of, result_of, when
+from ..history.store import RunRecord
+from ..settings import load_settings, save_setting, setting
+from ..source_file import MAX_EDIT_BYTES, confine, files_root, read_source, write_source
+from ..theming import DEFAULT_THEME, load_themes
 from .commands import AppCommands, ExperimentCommands
-from .compare import TOGGLES, Side, difference
-from .experiments import Experiment, load_experiments
 from .messages import (
     EngineFailed,
     EngineReady,
@@ -54,8 +60,6 @@ from .messages import (
     RunEvent,
     RunFailed,
 )
-from .records import limits_of, result_of, when
-from .remote import Queued
 from .run_controller import QUIT_WAIT_S, Engine, RunController
 from .screens.both_ways import BothWaysScreen
 from .screens.confirm import ConfirmScreen
@@ -65,10 +69,6 @@ from .screens.open_file import OpenFileScreen
 from .screens.prepared_input import PreparedInput, PreparedInputScreen
 from .screens.report import ReportScreen
 from .screens.save import SaveAsScreen
-from .service.history import RunRecord
-from .settings import load_settings, save_setting, setting
-from .source_file import MAX_EDIT_BYTES, confine, files_root, read_source, write_source
-from .theming import DEFAULT_THEME, load_themes
 from .widgets.editor import CodeEditor
 from .widgets.footer import KeyBar
 from .widgets.limits import LimitsPanel
@@ -139,8 +139,8 @@ class SandboxApp(App[int]):
         self.server = server
         if server:
             # The teacher's server runs everything, and keeps the history of it too.
-            from .records import user_name
-            from .remote import RemoteSandbox
+            from ..history.records import user_name
+            from ..remote import RemoteSandbox
 
             self.runs = RunController(self, engine=sandbox, make_engine=lambda: RemoteSandbox(
                 server, user=user or user_name(), token=token))
@@ -685,7 +685,7 @@ class SandboxApp(App[int]):
 
     def write_report(self, path: Path, from_history: bool) -> None:
         """Run the experiments (or read the history) in a thread, and write the report."""
-        from .report import Stopper
+        from ..report import Stopper
 
         self._report_stopper = Stopper()
         self.notify("Running the experiments in fresh containers: about half a minute." if not from_history
@@ -694,7 +694,7 @@ class SandboxApp(App[int]):
                         name="report", group="report", thread=True, exit_on_error=False)
 
     def _write_report(self, path: Path, from_history: bool, stopper) -> None:
-        from .report import experiment_report, history_report
+        from ..report import experiment_report, history_report
 
         try:
             engine = self.runs.engine()

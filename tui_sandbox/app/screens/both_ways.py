@@ -17,7 +17,7 @@ from textual.widgets import Label, Static
 from runner import Limits, RunResult, SandboxError
 from runner.verdicts import figures, headline
 
-from ..compare import TOGGLES, first_lines
+from ...compare import TOGGLES, first_lines
 from ..widgets.verdict import VERDICT_CLASSES, short_limits
 
 OUTPUT_LINES = 8

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping, TextIO
 
-from .core import Ceilings
+from .service.core import Ceilings
 
 if TYPE_CHECKING:
-    from ..classroom.options import ClassOptions, WebOptions
+    from .classroom.options import ClassOptions, WebOptions
 
 DEFAULT_PORT = 8000
 GRACEFUL_SHUTDOWN_S = 10
@@ -106,9 +106,9 @@ def check_options(options: ServeOptions) -> None:
 
 def build(options: ServeOptions):
     """(app, service, history path): everything but the listening socket."""
-    from .core import SandboxService
-    from .history import History
-    from .http import LOOPBACK_NAMES, create_app
+    from .history.store import History
+    from .service.core import SandboxService
+    from .service.http import LOOPBACK_NAMES, create_app
 
     history = History(options.history)
     service = SandboxService(max_running=options.max_running, per_user=options.per_user,
@@ -182,7 +182,7 @@ def class_roster(options: ServeOptions):
     fronts = [front for front in (options.ssh, options.web) if front is not None]
     if not fronts:
         return None
-    from ..classroom.roster import ClassRoster
+    from .classroom.roster import ClassRoster
 
     return ClassRoster(min(front.max_sessions for front in fronts))
 
@@ -192,7 +192,7 @@ async def start_class_over_ssh(options: ServeOptions, app, port: int, out: TextI
     their runs share its queue, cap, ceilings and history."""
     from dataclasses import replace
 
-    from ..classroom.cli import start_class
+    from .classroom.cli import start_class
 
     env = _class_app_env(options.ssh.app_env, options, app, port)
     return await start_class(replace(options.ssh, app_env=env), out, roster=roster)
@@ -203,7 +203,7 @@ async def start_class_over_web(options: ServeOptions, app, port: int, out: TextI
     front's are, with the SSH front's class code and roster when there is one."""
     from dataclasses import replace
 
-    from ..classroom.web import start_web_class
+    from .classroom.web import start_web_class
 
     env = _class_app_env(options.web.app_env, options, app, port)
     code = ssh_class.class_code if ssh_class is not None else None
@@ -216,7 +216,7 @@ def _class_app_env(base: dict, options: ServeOptions, app, port: int) -> dict:
     student (access.CLASSROOM). Each front gets a token of its own."""
     import secrets
 
-    from .access import CLASSROOM
+    from .service.access import CLASSROOM
 
     env = {**base, "TUI_SANDBOX_SERVER": f"http://{_loopback_of(options.host)}:{port}"}
     tokens = getattr(app.state, "tokens", None)

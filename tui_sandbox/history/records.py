@@ -11,7 +11,7 @@ import time
 from runner import Limits, RunResult, Verdict
 from runner.verdicts import headline
 
-from .service.history import RunRecord
+from .store import RunRecord
 
 VERDICTS = [verdict.value for verdict in Verdict] + ["engine_error"]
 
@@ -28,7 +28,7 @@ def user_name() -> str:
 
 
 def limits_of(data: dict) -> Limits:
-    """Limits from Limits.as_dict(), as the history stores them."""
+    """Limits from Limits.to_dict(), as the history stores them."""
     return Limits.from_dict(data)
 
 

@@ -15,7 +15,7 @@ from textual.widgets import DirectoryTree, Input, Label
 
 from runner import SourceError
 
-from ..source_file import confine
+from ...source_file import confine
 
 
 class ProgramTree(DirectoryTree):

@@ -17,9 +17,9 @@ from textual.widgets.option_list import Option
 
 from runner.units import format_size
 
-from ..compare import first_lines
-from ..records import parse_filter, verdict_text, when
-from ..service.history import History, RunRecord
+from ...compare import first_lines
+from ...history.records import parse_filter, verdict_text, when
+from ...history.store import History, RunRecord
 
 SHOWN = 200       # the newest this many runs that match
 VERDICT_STYLES = {"OK": "bold green", "ERROR": "bold red", "SIGNAL": "bold red", "OOM": "bold red",
