@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from runner import Limits, Sandbox  # noqa: E402
-from tui_sandbox.app import SandboxApp  # noqa: E402
+from tui_sandbox.app.app import SandboxApp  # noqa: E402
 
 OUT = ROOT / "screenshots"
 SIZES = [(100, 30), (80, 24)]
