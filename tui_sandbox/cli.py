@@ -283,13 +283,13 @@ def cmd_history(args) -> int:
             if record is None:
                 print(f"tui-sandbox: no run {args.id} in {path}", file=sys.stderr)
                 return 1
-            print(json.dumps(record.as_dict(), indent=2) if args.json else describe_record(record))
+            print(json.dumps(record.to_dict(), indent=2) if args.json else describe_record(record))
             return 0
         records = store.list(user=args.user, verdict=args.verdict, limit=args.limit)
     finally:
         store.close()
     if args.json:
-        print(json.dumps([record.as_dict() for record in records]))
+        print(json.dumps([record.to_dict() for record in records]))
     elif not records:
         print("no runs" + (" match" if args.user or args.verdict else f" yet (the history is kept at {path})"))
     else:

@@ -166,7 +166,7 @@ async def history_list(pilot) -> None:
         record = RunRecord.of_result(id=f"r{i}", user="learner", origin="app", source=(EXPERIMENTS / file).read_text(),
                                      result=result, queued_at=0, started_at=0)
         # Fixed times, so the picture does not change with the clock (shown in local time).
-        store.add(RunRecord(**{**record.as_dict(), "finished_at": 1_780_000_000 + 60 * i}))
+        store.add(RunRecord(**{**record.to_dict(), "finished_at": 1_780_000_000 + 60 * i}))
     store.close()
     await settle(pilot)
     await pilot.press("f7")

@@ -116,7 +116,7 @@ def test_the_report_module_does_not_import_textual():
 def record(history: History, n: int, source: str, result: RunResult, when: float) -> None:
     rec = RunRecord.of_result(id=f"r{n}", user=os.environ.get("USER") or _user(), origin="app", source=source,
                               result=result, queued_at=when, started_at=when)
-    history.add(rec.__class__(**{**rec.as_dict(), "finished_at": when}))
+    history.add(rec.__class__(**{**rec.to_dict(), "finished_at": when}))
 
 
 def _user() -> str:

@@ -4,9 +4,9 @@ every row, and takes the new column. SQLite only, no engine."""
 import sqlite3
 
 from runner import Limits
-from tui_sandbox.history.store import COLUMNS, History, RunRecord
+from tui_sandbox.history.store import ADDED_COLUMNS, COLUMNS, History, RunRecord
 
-# The runs table as the first release made it: no stdin column.
+# The runs table as the first release made it: no stdin or compile_failed column.
 FIRST_SCHEMA = """
 CREATE TABLE runs (
     id TEXT PRIMARY KEY, user TEXT NOT NULL, origin TEXT NOT NULL, language TEXT NOT NULL,
@@ -18,11 +18,11 @@ CREATE TABLE runs (
 """
 
 
-def test_an_older_history_file_keeps_its_rows_and_gains_the_input_column(tmp_path):
+def test_an_older_history_file_keeps_its_rows_and_gains_the_new_columns(tmp_path):
     path = tmp_path / "history.sqlite3"
     db = sqlite3.connect(path)
     db.executescript(FIRST_SCHEMA)
-    old = [c for c in COLUMNS if c != "stdin"]
+    old = [c for c in COLUMNS if c not in ADDED_COLUMNS]
     db.execute(f"INSERT INTO runs ({', '.join(old)}) VALUES ({', '.join('?' * len(old))})",
                ("r1", "ada", "app", "python", "print(1)", '{"memory_bytes": 1}', "ok", "Finished normally",
                 0, None, "1\n", "", 0, 0.1, None, None, "runc", 1.0, 1.0, 2.0))
@@ -31,7 +31,7 @@ def test_an_older_history_file_keeps_its_rows_and_gains_the_input_column(tmp_pat
 
     store, second = History(path), History(path)     # the second finds the column there
     kept = store.get("r1")
-    assert kept.output == "1\n" and kept.stdin == ""
+    assert kept.output == "1\n" and kept.stdin == "" and kept.compile_failed is False
     store.add(RunRecord.of_failure(id="r2", user="ada", origin="app", source="input()", language="python",
                                    limits=Limits(), message="no engine", queued_at=3.0, stdin="Ada\n"))
     assert second.get("r2").stdin == "Ada\n"

@@ -1,4 +1,4 @@
-"""Runs kept in the history (service/history.py), back as the engine's own types: the
+"""Runs kept in the history (store.py), back as the engine's own types: the
 limits they ran under and their result, for the app to show again and the report to
 describe. No Textual: the report imports this from the command line."""
 
@@ -34,15 +34,7 @@ def limits_of(data: dict) -> Limits:
 
 def result_of(record: RunRecord) -> RunResult | None:
     """The run's result as the engine gave it; None for a run the engine could not make."""
-    try:
-        verdict = Verdict(record.verdict)
-    except ValueError:
-        return None
-    return RunResult(verdict=verdict, exit_code=record.exit_code, signal=record.signal,
-                     kill_reason=record.kill_reason, output=record.output, error=record.error,
-                     duration_s=record.duration_s or 0.0, peak_memory_bytes=record.peak_memory_bytes,
-                     truncated=record.truncated, language=record.language, runtime=record.runtime,
-                     limits=limits_of(record.limits), cpu_seconds=record.cpu_seconds)
+    return record.result()
 
 
 def verdict_text(record: RunRecord) -> str:

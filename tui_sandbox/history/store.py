@@ -12,7 +12,7 @@ import os
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Iterable
 
@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS runs (
     queued_at REAL NOT NULL,         -- Unix time
     started_at REAL,
     finished_at REAL NOT NULL,
-    stdin TEXT NOT NULL DEFAULT ''   -- what the program was given to read (capped)
+    stdin TEXT NOT NULL DEFAULT '',  -- what the program was given to read (capped)
+    compile_failed INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS runs_by_user ON runs (user, finished_at);
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (finished_at);
@@ -51,7 +52,7 @@ CREATE INDEX IF NOT EXISTS runs_by_time ON runs (finished_at);
 
 COLUMNS = ("id", "user", "origin", "language", "source", "limits", "verdict", "kill_reason",
            "exit_code", "signal", "output", "error", "truncated", "duration_s", "peak_memory_bytes",
-           "cpu_seconds", "runtime", "queued_at", "started_at", "finished_at", "stdin")
+           "cpu_seconds", "runtime", "queued_at", "started_at", "finished_at", "stdin", "compile_failed")
 
 
 def data_dir() -> Path:
@@ -89,22 +90,29 @@ class RunRecord:
     # Its standard input: what was given whole, then what was typed as it ran, so that
     # reopening it can run it again the same way. Capped like the output.
     stdin: str = ""
+    compile_failed: bool = False
 
-    def as_dict(self) -> dict:
+    def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in COLUMNS}
+
+    def result(self) -> RunResult | None:
+        """The run's result as the engine gave it (its output as kept); None for a run the
+        engine could not carry out (an engine_error row has no result)."""
+        if self.verdict == "engine_error":
+            return None
+        return RunResult.from_dict({**self.to_dict(), "duration_s": self.duration_s or 0.0})
 
     @classmethod
     def of_result(cls, *, id: str, user: str, origin: str, source: str, result: RunResult,
                   queued_at: float, started_at: float | None, stdin: str | bytes | None = None) -> "RunRecord":
-        return cls(id=id, user=user, origin=origin, language=result.language, source=source,
-                   limits=result.limits.to_dict(), verdict=result.verdict.value,
-                   kill_reason=result.kill_reason, exit_code=result.exit_code, signal=result.signal,
-                   output=_cap(result.output), error=_cap(result.error),
-                   truncated=result.truncated or len(result.output) > KEPT_OUTPUT_CHARS
-                   or len(result.error) > KEPT_OUTPUT_CHARS,
-                   duration_s=result.duration_s, peak_memory_bytes=result.peak_memory_bytes,
-                   cpu_seconds=result.cpu_seconds, runtime=result.runtime, queued_at=queued_at,
-                   started_at=started_at, finished_at=time.time(), stdin=_input_text(stdin))
+        # Every field the result and the row share, from the result's one data form, so
+        # that a field added to RunResult cannot be dropped here (test_history_file checks).
+        data = {key: value for key, value in result.to_dict().items() if key in _FIELDS}
+        data.update(output=_cap(result.output), error=_cap(result.error),
+                    truncated=result.truncated or len(result.output) > KEPT_OUTPUT_CHARS
+                    or len(result.error) > KEPT_OUTPUT_CHARS)
+        return cls(id=id, user=user, origin=origin, source=source, queued_at=queued_at, started_at=started_at,
+                   finished_at=time.time(), stdin=_input_text(stdin), **data)
 
     @classmethod
     def of_failure(cls, *, id: str, user: str, origin: str, source: str, language: str, limits: Limits,
@@ -117,6 +125,9 @@ class RunRecord:
                    peak_memory_bytes=None, cpu_seconds=None, runtime=limits.runtime,
                    queued_at=queued_at, started_at=started_at, finished_at=time.time(),
                    stdin=_input_text(stdin))
+
+
+_FIELDS = {f.name for f in fields(RunRecord)}
 
 
 def _input_text(stdin: str | bytes | None) -> str:
@@ -151,7 +162,7 @@ class History:
         return db
 
     def add(self, record: RunRecord) -> None:
-        values = record.as_dict()
+        values = record.to_dict()
         values["limits"] = json.dumps(record.limits)
         values["truncated"] = int(record.truncated)
         placeholders = ", ".join(f":{name}" for name in COLUMNS)
@@ -237,7 +248,7 @@ def _window(since: float | None, exclude: Iterable[str]) -> tuple[str, list]:
 
 # Columns added since the first release, with their definitions: an older history file
 # gets them when it is first opened, and keeps every row it had.
-ADDED_COLUMNS = {"stdin": "TEXT NOT NULL DEFAULT ''"}
+ADDED_COLUMNS = {"stdin": "TEXT NOT NULL DEFAULT ''", "compile_failed": "INTEGER NOT NULL DEFAULT 0"}
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:
@@ -256,4 +267,5 @@ def _record(row: sqlite3.Row) -> RunRecord:
     values = dict(row)
     values["limits"] = json.loads(values["limits"])
     values["truncated"] = bool(values["truncated"])
+    values["compile_failed"] = bool(values["compile_failed"])
     return RunRecord(**values)
