@@ -1,0 +1,96 @@
+"""The command line: one module per command. `run`, `images` and `doctor` use the engine
+alone; Textual is imported only when the app opens, and a server library only when a
+server starts, so scripts and graders start fast."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import NoReturn
+
+from .common import EXIT_BROKEN_PIPE, EXIT_USAGE, USAGE_ERRORS, add_limit_flags, limits_from_args
+from .engine import add_engine_parsers
+from .history import add_history_parser
+from .report import add_report_parser
+from .run import add_run_parser
+from .serve import add_serve_parser, ceiling_defaults
+from .teacher import add_class_parser
+
+__all__ = ["build_parser", "ceiling_defaults", "entry", "main"]
+
+COMMANDS = ("run", "images", "doctor", "serve", "history", "report", "class")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tui-sandbox",
+                                     description="Run untrusted code in a disposable, hardened container.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_run_parser(commands)
+    add_engine_parsers(commands)
+    add_serve_parser(commands)
+    add_history_parser(commands)
+    add_report_parser(commands)
+    add_class_parser(commands)
+    return parser
+
+
+def build_app_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tui-sandbox",
+        description="Open the sandbox app. Commands: run, images, doctor, serve, history (see tui-sandbox run -h).")
+    parser.add_argument("file", nargs="?", metavar="FILE", help="open this program in the editor")
+    add_limit_flags(parser)
+    remote = parser.add_argument_group("a teacher's server instead of the local engine")
+    remote.add_argument("--server", metavar="URL", default=os.environ.get("TUI_SANDBOX_SERVER"),
+                        help="send every run to this `tui-sandbox serve` (no Docker needed here); "
+                        "default $TUI_SANDBOX_SERVER")
+    remote.add_argument("--user", metavar="NAME", default=os.environ.get("TUI_SANDBOX_USER"),
+                        help="your name on that server (default $TUI_SANDBOX_USER, else your login)")
+    remote.add_argument("--token", metavar="TOKEN", default=os.environ.get("TUI_SANDBOX_TOKEN"),
+                        help="the server's token, when it asks for one (default $TUI_SANDBOX_TOKEN)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        args = build_parser().parse_args(argv)
+        try:
+            return args.handler(args)
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as Unix tools do. A run's
+            # generator is closed on the way out, which removes its container.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
+    args = build_app_parser().parse_args(argv)
+    try:
+        limits = limits_from_args(args)
+    except USAGE_ERRORS as exc:
+        print(f"tui-sandbox: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from ..app.app import run_app
+
+    return run_app(file=args.file, language=args.lang, limits=limits, server=args.server, user=args.user,
+                   token=args.token)
+
+
+def entry() -> NoReturn:
+    """The `tui-sandbox` command."""
+    status = main()
+    if sys.argv[1:2] == ["run"]:
+        # Everything `run` owns is finished when main returns: the result is written, the
+        # container removed (or left to Docker's auto-remove) and the engine closed. Tearing
+        # down the few hundred modules the Docker SDK brings costs a tenth of the command's
+        # time, so it is skipped; only the output still buffered must go out first.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass   # a reader that left (`| head`) was already answered with its status
+        os._exit(status)
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,61 @@
+"""`tui-sandbox report`: the seeds' experiments run for real, written up in Markdown."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from runner import SandboxError
+
+from .common import EXIT_ENGINE, EXIT_USAGE
+
+
+def add_report_parser(commands) -> None:
+    rep = commands.add_parser("report", help="run the experiments for real and write a Markdown report",
+                              description="Runs the seeds' experiments (hello world, infinite loop, memory bomb, "
+                              "network, /etc/passwd, overwriting its own script, writing files with and without "
+                              "read-only, a fork bomb) under every runtime the engine has, and writes what really "
+                              "happened: what worked, what failed or was prevented, what I learned.")
+    rep.add_argument("-o", "--output", metavar="FILE", help="write the report here (default: standard output)")
+    rep.add_argument("--from-history", action="store_true", help="report your own runs from the history instead")
+    rep.add_argument("--limit", type=int, default=20, metavar="N",
+                     help="with --from-history: your last N runs (default 20)")
+    rep.add_argument("--lang", default="python", choices=["python", "javascript", "all"],
+                     help="the experiments' language (default python)")
+    rep.add_argument("--runtime", default="all", choices=["runc", "runsc", "all"],
+                     help="runc, runsc (gVisor) or all the engine has (default)")
+    rep.add_argument("--jobs", type=int, default=4, metavar="N", help="runs at once (default 4)")
+    rep.set_defaults(handler=cmd_report)
+
+
+def cmd_report(args) -> int:
+    """The seeds' experiments run for real, written up in Markdown (report.py)."""
+    from .. import report
+
+    try:
+        if args.from_history:
+            text = report.history_report(limit=args.limit)
+        else:
+            languages = ("python", "javascript") if args.lang == "all" else (args.lang,)
+            runtimes = None if args.runtime == "all" else (args.runtime,)
+
+            def progress(done: int, total: int, case) -> None:
+                verdict = case.result.verdict.value.upper() if case.result else "NOT RUN"
+                print(f"[{done}/{total}] {case.title}: {verdict}", file=sys.stderr, flush=True)
+
+            text = report.experiment_report(languages=languages, runtimes=runtimes, jobs=args.jobs,
+                                            progress=progress).markdown()
+    except SandboxError as exc:
+        print(f"tui-sandbox: {exc}", file=sys.stderr)
+        return EXIT_ENGINE
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"tui-sandbox: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
