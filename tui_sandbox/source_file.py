@@ -7,16 +7,18 @@ from pathlib import Path
 
 from runner import SourceError
 
+from .settings import environment
+
 # TextArea re-highlights the whole document per keystroke: beyond this, editing a
 # file is a slog, and a sandbox exercise is never this big.
 MAX_EDIT_BYTES = 2 * 1024 * 1024
-# Set by the classroom for each student's app: files may be opened and saved only in
-# this folder, so a student cannot read the server's files (its host key, ~/.ssh).
-FILES_DIR_ENV = "TUI_SANDBOX_FILES_DIR"
 
 
 def files_root() -> Path | None:
-    root = os.environ.get(FILES_DIR_ENV)
+    """Set by the classroom for each student's app (TUI_SANDBOX_FILES_DIR): files may be
+    opened and saved only in this folder, so a student cannot read the server's files
+    (its host key, ~/.ssh)."""
+    root = environment().files_dir
     return Path(root).resolve() if root else None
 
 

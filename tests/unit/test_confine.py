@@ -3,7 +3,10 @@
 import pytest
 
 from runner import SourceError
-from tui_sandbox.source_file import FILES_DIR_ENV, confine, read_source, write_source
+from tui_sandbox.settings import Environment
+from tui_sandbox.source_file import confine, read_source, write_source
+
+FILES_DIR_ENV = Environment.NAMES["files_dir"]
 
 
 def test_outside_the_students_folder_is_refused_links_included(tmp_path, monkeypatch):

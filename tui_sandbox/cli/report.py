@@ -29,33 +29,26 @@ def add_report_parser(commands) -> None:
 
 
 def cmd_report(args) -> int:
-    """The seeds' experiments run for real, written up in Markdown (report.py)."""
-    from .. import report
+    """The seeds' experiments run for real, written up in Markdown (tui_sandbox.report)."""
+    from ..report import NotWritten, write_report
 
+    def progress(done: int, total: int, line: str) -> None:
+        print(f"[{done}/{total}] {line}", file=sys.stderr, flush=True)
+
+    to_file = args.output not in (None, "-")
     try:
-        if args.from_history:
-            text = report.history_report(limit=args.limit)
-        else:
-            languages = ("python", "javascript") if args.lang == "all" else (args.lang,)
-            runtimes = None if args.runtime == "all" else (args.runtime,)
-
-            def progress(done: int, total: int, case) -> None:
-                verdict = case.result.verdict.value.upper() if case.result else "NOT RUN"
-                print(f"[{done}/{total}] {case.title}: {verdict}", file=sys.stderr, flush=True)
-
-            text = report.experiment_report(languages=languages, runtimes=runtimes, jobs=args.jobs,
-                                            progress=progress).markdown()
+        text = write_report(None, Path(args.output) if to_file else None, from_history=args.from_history,
+                            progress=progress, limit=args.limit, jobs=args.jobs,
+                            languages=("python", "javascript") if args.lang == "all" else (args.lang,),
+                            runtimes=None if args.runtime == "all" else (args.runtime,))
     except SandboxError as exc:
         print(f"tui-sandbox: {exc}", file=sys.stderr)
         return EXIT_ENGINE
-    if args.output in (None, "-"):
+    except NotWritten as exc:
+        print(f"tui-sandbox: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not to_file:
         sys.stdout.write(text)
         return 0
-    try:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        print(f"tui-sandbox: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
-        return EXIT_USAGE
     print(f"wrote {args.output}", file=sys.stderr)
     return 0

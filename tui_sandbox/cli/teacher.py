@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
+
+from ..settings import environment
 
 
 def add_class_parser(commands) -> None:
     # Not imported from tui_sandbox.teacher: building the parser must not load httpx for `run`.
     default_server = "http://127.0.0.1:8000"
+    env = environment()
     cls = commands.add_parser(
         "class", help="the teacher's live view of a class: who is connected, who runs what, the queue, totals",
         description="Reads a `tui-sandbox serve` (GET /class every second; no Docker needed here): who is "
@@ -17,9 +19,9 @@ def add_class_parser(commands) -> None:
         "the queue and the totals. c cancels the selected student's run (after a yes), t switches to the "
         "projector theme, q quits. With tokens, the server shows the class only to the token of the user "
         "named teacher.")
-    cls.add_argument("--server", metavar="URL", default=os.environ.get("TUI_SANDBOX_SERVER") or default_server,
+    cls.add_argument("--server", metavar="URL", default=env.server or default_server,
                      help=f"the server (default $TUI_SANDBOX_SERVER, else {default_server})")
-    cls.add_argument("--token", metavar="TOKEN", default=os.environ.get("TUI_SANDBOX_TOKEN"),
+    cls.add_argument("--token", metavar="TOKEN", default=env.token,
                      help="the teacher's token, when the server has tokens (default $TUI_SANDBOX_TOKEN)")
     cls.add_argument("--once", action="store_true", help="print one snapshot and exit")
     cls.add_argument("--json", action="store_true", help="print one snapshot as JSON (GET /class's) and exit")

@@ -11,6 +11,7 @@ import time
 from runner import Limits, RunResult, Verdict
 from runner.verdicts import headline
 
+from ..settings import environment
 from .store import RunRecord
 
 VERDICTS = [verdict.value for verdict in Verdict] + ["engine_error"]
@@ -19,8 +20,8 @@ VERDICTS = [verdict.value for verdict in Verdict] + ["engine_error"]
 def user_name() -> str:
     """Who runs the app, for the history (which is theirs alone): the student's name in a
     class (TUI_SANDBOX_USER), else the login."""
-    if os.environ.get("TUI_SANDBOX_USER"):
-        return os.environ["TUI_SANDBOX_USER"]
+    if environment().user:
+        return environment().user
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no name in the passwd file (a container): the uid

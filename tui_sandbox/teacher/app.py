@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from runner.units import format_size
 
-from ..settings import load_settings
+from ..settings import Settings
 from ..theming import DEFAULT_THEME, load_themes
 from .client import (
     AsyncClassClient,
@@ -108,7 +108,7 @@ class ClassApp(App):
         # Themes before the first style pass (see the Textual notes).
         for each in load_themes():
             self.register_theme(each)
-        wanted = theme or load_settings().get("theme")
+        wanted = theme or Settings.load().theme
         self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
         self._theme_before_projector = DEFAULT_THEME if self.theme == PROJECTOR else self.theme
         self.view: dict | None = None          # the last snapshot

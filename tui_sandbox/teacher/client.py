@@ -12,19 +12,20 @@ a token missing or not the teacher's, a server without the class view.
 
 from __future__ import annotations
 
-import os
 import time
 
 import httpx
 
 from runner.units import format_size
 
+from ..settings import environment
+
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 TIMEOUT = httpx.Timeout(5.0)
 
 
 def default_server() -> str:
-    return os.environ.get("TUI_SANDBOX_SERVER") or DEFAULT_SERVER
+    return environment().server or DEFAULT_SERVER
 
 
 class ClassError(Exception):
