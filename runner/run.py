@@ -149,12 +149,13 @@ class Run(RunHandle):
             return host.fill(stats) if host else stats
         if record.kind != "E":
             return None
-        facts.end = record
         if record.fields.get("phase") == "compile":
             if record.int("code") == 0 and not record.int("signal") and record.int("timed_out") == 0:
+                # Not the run's end: if the run's never comes, the run went unreported.
                 tracker.reset()
                 return Phase("running")
             facts.compile_failed = True
+        facts.end = record
         return None
 
     def _finish(self, facts: "_Facts", tracker: StatsTracker, budget: OutputBudget) -> Iterator[Event]:

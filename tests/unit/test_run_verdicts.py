@@ -7,7 +7,7 @@ import runner.run
 from runner import Finished, Limits, Phase, Verdict, headline
 from runner.units import MiB
 
-from .fake_backend import FakeContainer, Hang, err, fake_sandbox, finish, out, play, sample
+from .fake_backend import FakeContainer, Hang, end, err, fake_sandbox, finish, out, play, sample
 
 
 def result_of(events):
@@ -204,3 +204,29 @@ def test_a_program_that_could_not_be_started():
 ])
 def test_what_was_done_to_the_run_comes_before_how_it_ended(fields, verdict):
     assert result_of(play([*finish(**fields)])[0]).verdict is verdict
+
+
+COMPILED = end("compile", code=0, elapsed_ms=900, peak=90 * MiB, cpu_ns=2_000_000_000)
+
+
+def test_a_compiled_program_whose_sandbox_dies_is_not_judged_by_its_compile():
+    # The compile's E record said the compiler exited 0; the run's never came.
+    events, container = play([err(COMPILED), out(b"partial")], language="c", exit_code=137)
+    result = result_of(events)
+    assert result.verdict is Verdict.ERROR
+    assert result.kill_reason.startswith("The sandbox stopped without a report (exit 137)")
+    assert (result.exit_code, result.signal, result.output) == (137, None, "partial")
+    # Nothing of the compiler's is the program's: not its peak, its CPU or its time.
+    assert (result.peak_memory_bytes, result.cpu_seconds) == (None, None)
+    assert container.exit_facts_asked == [False]   # the engine is asked how it ended
+
+
+def test_a_compiled_program_cancelled_while_it_runs_was_killed():
+    container = FakeContainer([err(COMPILED), out(b"tick\n"), Hang()])
+    run = fake_sandbox(container).start("int main(void){for(;;);}", "c")
+    for event in run.events():
+        if getattr(event, "text", None) == "tick\n":
+            run.cancel()
+    result = run.result
+    assert result.verdict is Verdict.CANCELLED
+    assert (result.exit_code, result.signal, result.cpu_seconds) == (None, "SIGKILL", None)
