@@ -1,5 +1,5 @@
 """Piston's error answer, `{"message": ...}` (with `fix` when there is one), made here
-alone, and the one mapping of whatever either endpoint meets onto it.
+alone (error_body), and the one mapping of whatever either endpoint meets onto it.
 
     @answers_in_pistons_shape
     async def execute(request): ...       # raise PistonError(400, "..."), or let one through
@@ -33,10 +33,12 @@ class PistonError(Exception):
         self.status, self.message, self.fix, self.headers = status, message, fix, headers
 
     def response(self) -> JSONResponse:
-        body = {"message": self.message}
-        if self.fix:
-            body["fix"] = self.fix
-        return JSONResponse(body, status_code=self.status, headers=self.headers)
+        return JSONResponse(error_body(self.message, self.fix), status_code=self.status, headers=self.headers)
+
+
+def error_body(message: str, fix: str | None = None) -> dict:
+    """Piston's error JSON, for any answer in Piston's shape."""
+    return {"message": message, **({"fix": fix} if fix else {})}
 
 
 def piston_error(exc: Exception) -> PistonError:
