@@ -3,7 +3,12 @@ X-Sandbox-User header, else the client's address. Shared by every HTTP front."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import HTTPException, Request
+
+if TYPE_CHECKING:
+    from .core import SandboxService
 
 USER_HEADER = "X-Sandbox-User"
 # The classroom's own token's user: its apps run as the student they name in USER_HEADER.
@@ -41,3 +46,19 @@ def is_teacher(request: Request) -> bool:
         return True
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return scheme.lower() == "bearer" and tokens.get(token.strip()) == TEACHER
+
+
+def service_of(request: Request) -> SandboxService:
+    """The service the app fronts (create_app keeps it on app.state)."""
+    return request.app.state.service
+
+
+def has_tokens(request: Request) -> bool:
+    return bool(getattr(request.app.state, "tokens", None))
+
+
+def may_see(request: Request, owner: str, user: str, teacher: bool = False) -> bool:
+    """With tokens, a run is its user's alone (and, where teacher is True, the teacher's
+    too: to read and to cancel, never to type into); without, users only name themselves
+    (a header anyone may send), so every run is everyone's to see."""
+    return not has_tokens(request) or owner == user or (teacher and is_teacher(request))

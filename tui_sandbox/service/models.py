@@ -141,6 +141,9 @@ class ErrorBody(BaseModel):
 
 # --- the stream (POST /runs): one JSON object a line --------------------------------
 
+NDJSON = "application/x-ndjson"
+
+
 class QueuedEvent(BaseModel):
     event: Literal["queued"] = "queued"
     id: str

@@ -1,0 +1,49 @@
+"""The API's documentation: /docs served offline, and the stream (POST /runs) described
+line by line in the OpenAPI schema, where FastAPI alone would say "a string"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+from pydantic import TypeAdapter
+
+from .models import NDJSON, StreamEvent
+
+
+def serve_the_docs(app: FastAPI) -> None:
+    """/docs from Swagger UI's files shipped in a package (fastapi-offline's, Swagger UI 5,
+    which reads OpenAPI 3.1), not from a CDN: classrooms and this project's machines are
+    often offline, and FastAPI's default page is then blank."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs/assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="tui-sandbox API",
+                                   swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs/assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs/assets/favicon.png")
+
+
+def document_the_stream(app: FastAPI) -> None:
+    """FastAPI documents a streaming answer as a string: say what each line of it is."""
+    make_schema = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = make_schema()
+            events = TypeAdapter(StreamEvent).json_schema(mode="serialization",
+                                                        ref_template="#/components/schemas/{model}")
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(events.pop("$defs", {}))
+            answer = schema["paths"]["/runs"]["post"]["responses"]["200"]
+            answer["content"] = {NDJSON: {"schema": events}}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
