@@ -6,13 +6,14 @@ Every error is one shape, `{"error": "...", "fix": "..." | null}`, whatever its 
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from dataclasses import MISSING, fields
+from typing import Literal, Union, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model, field_validator
 
 from runner import Limits, RunResult, parse_limits
 
-from .core import RunRequest
+from .requests import RunRequest
 
 
 def _encodable(text: str | None) -> str | None:
@@ -106,22 +107,33 @@ class LimitsOut(BaseModel):
 Verdict = Literal["ok", "error", "timeout", "oom", "output_limit", "signal", "cancelled"]
 
 
-class ResultFields(BaseModel):
-    """A finished run: the seeds' `output` (stdout) and `error` (stderr), and the rest."""
-    output: str
-    error: str
-    verdict: Verdict
-    exit_code: int | None
-    signal: str | None
-    kill_reason: str
-    duration_s: float
-    peak_memory_bytes: int | None
-    truncated: bool
-    language: str
-    runtime: str
-    limits: LimitsOut
-    compile_failed: bool = False
-    cpu_seconds: float | None = None
+# A result's fields as the API types them where RunResult.to_dict() changes them: the
+# verdict by its name, the limits as data. The rest keep RunResult's own types.
+_AS_DATA = {"verdict": Verdict, "limits": LimitsOut}
+# The seeds' two fields lead the answer, as the seeds' README shows it.
+_FIRST = ("output", "error")
+
+
+def _result_fields(*, optional: bool = False, leave_out=()) -> dict:
+    """RunResult's fields, for pydantic's create_model: made from the dataclass, so that a
+    field added to RunResult is in the API's answers, and its schema, with no second list
+    here. optional: each may be null (a run that has not ended, or never could)."""
+    hints = get_type_hints(RunResult)
+    made = {}
+    for field in sorted(fields(RunResult), key=lambda field: field.name not in _FIRST):
+        if field.name in leave_out:
+            continue
+        kind = _AS_DATA.get(field.name, hints[field.name])
+        if optional:
+            made[field.name] = (kind | None, None)
+        else:
+            made[field.name] = (kind, ... if field.default is MISSING else field.default)
+    return made
+
+
+ResultFields = create_model("ResultFields", __doc__="A finished run: the seeds' `output` (stdout) and `error` "
+                            "(stderr), and the rest: every field of RunResult, as RunResult.to_dict() gives it.",
+                            **_result_fields())
 
 
 class RunResponse(ResultFields):
@@ -223,8 +235,8 @@ class RunSummary(BaseModel):
     finished_at: float | None = None
 
 
-class RunInfo(RunSummary):
-    """One run in full: a live one (queued, running) or one from the history."""
+class _RunInfo(RunSummary):
+    """What RunInfo says of its own; the rest of a result's fields come with RunInfo."""
     position: int | None = Field(None, description="Place in line while queued.")
     source: str
     limits: LimitsOut
@@ -236,6 +248,11 @@ class RunInfo(RunSummary):
     truncated: bool = False
     cpu_seconds: float | None = None
     runtime: str
+
+
+RunInfo = create_model("RunInfo", __base__=_RunInfo,
+                       __doc__="One run in full: a live one (queued, running) or one from the history.",
+                       **_result_fields(optional=True, leave_out=_RunInfo.model_fields))
 
 
 class RunList(BaseModel):

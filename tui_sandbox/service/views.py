@@ -4,6 +4,8 @@ a RunInfo."""
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from runner import Finished, Output, Phase, Queued, Started, Stats
 
 from ..history.store import KEPT_OUTPUT_CHARS, RunRecord
@@ -61,53 +63,55 @@ def _position(job: Job, service: SandboxService) -> int | None:
 
 
 def live_summary(job: Job, service: SandboxService) -> RunSummary:
-    return RunSummary(**_live_fields(job, service, summary=True))
+    return _model(RunSummary, _live_fields(job, service))
 
 
 def live_info(job: Job, service: SandboxService) -> RunInfo:
-    return RunInfo(**_live_fields(job, service, summary=False))
+    request = job.request
+    fields = _live_fields(job, service)
+    if job.result is None:        # what it has said so far, under the limits it asked for
+        outputs = {"stdout": [], "stderr": []}
+        for event in job.log:
+            if isinstance(event, Output):
+                outputs[event.stream].append(event.text)
+        output, error = ("".join(outputs[name])[:KEPT_OUTPUT_CHARS] for name in ("stdout", "stderr"))
+        fields |= dict(output=output, error=error, limits=request.limits.to_dict(), runtime=request.limits.runtime)
+    return RunInfo(**fields, position=_position(job, service), source=request.source,
+                   stdin=job.given_input[:KEPT_OUTPUT_CHARS])
 
 
-def _live_fields(job: Job, service: SandboxService, summary: bool) -> dict:
-    request, result = job.request, job.result
-    fields = dict(id=job.id, state=job.state, user=request.user, origin=request.origin,
-                  language=result.language if result else service.sandbox.language(request.language).name,
-                  verdict=verdict_of(job), queued_at=job.queued_at, started_at=job.started_at,
-                  kill_reason=result.kill_reason if result else (job.failure.message if job.failure else None),
-                  exit_code=result.exit_code if result else None,
-                  duration_s=result.duration_s if result else None,
-                  peak_memory_bytes=result.peak_memory_bytes if result else None)
-    if summary:
-        return fields
-    outputs = {"stdout": [], "stderr": []}
-    for event in job.log:
-        if isinstance(event, Output):
-            outputs[event.stream].append(event.text)
-    output, error = ("".join(outputs[name])[:KEPT_OUTPUT_CHARS] for name in ("stdout", "stderr"))
-    return fields | dict(position=_position(job, service), source=request.source,
-                         limits=request.limits.to_dict(), signal=result.signal if result else None,
-                         output=result.output if result else output, error=result.error if result else error,
-                         stdin=job.given_input[:KEPT_OUTPUT_CHARS],
-                         truncated=result.truncated if result else False,
-                         cpu_seconds=result.cpu_seconds if result else None, runtime=request.limits.runtime)
+def _live_fields(job: Job, service: SandboxService) -> dict:
+    """A job's own fields, then every one of its result's (RunResult.to_dict()) once it
+    has one."""
+    request = job.request
+    fields = dict(id=job.id, state=job.state, user=request.user, origin=request.origin, verdict=verdict_of(job),
+                  queued_at=job.queued_at, started_at=job.started_at)
+    if job.result is not None:
+        return fields | job.result.to_dict()
+    return fields | dict(language=service.sandbox.language(request.language).name,
+                         kill_reason=job.failure.message if job.failure else None)
 
 
 def record_summary(record: RunRecord) -> RunSummary:
-    return RunSummary(**_record_fields(record, summary=True))
+    return _model(RunSummary, _record_fields(record))
 
 
 def record_info(record: RunRecord) -> RunInfo:
-    return RunInfo(**_record_fields(record, summary=False))
+    return RunInfo(**_record_fields(record), source=record.source, stdin=record.stdin)
 
 
-def _record_fields(record: RunRecord, summary: bool) -> dict:
-    state = "failed" if record.verdict == "engine_error" else "finished"
-    fields = dict(id=record.id, state=state, user=record.user, origin=record.origin, language=record.language,
-                  verdict=record.verdict, kill_reason=record.kill_reason, exit_code=record.exit_code,
-                  duration_s=record.duration_s, peak_memory_bytes=record.peak_memory_bytes,
+def _record_fields(record: RunRecord) -> dict:
+    """A history row's own fields, then every one of its result's (RunResult.to_dict());
+    an engine_error row has no result, and says what it can of its own."""
+    result = record.result()
+    fields = dict(id=record.id, state="finished" if result else "failed", user=record.user, origin=record.origin,
                   queued_at=record.queued_at, started_at=record.started_at, finished_at=record.finished_at)
-    if summary:
-        return fields
-    return fields | dict(source=record.source, limits=record.limits, signal=record.signal, output=record.output,
-                         error=record.error, stdin=record.stdin, truncated=record.truncated,
-                         cpu_seconds=record.cpu_seconds, runtime=record.runtime)
+    if result is not None:
+        return fields | result.to_dict()
+    return fields | dict(language=record.language, verdict=record.verdict, kill_reason=record.kill_reason,
+                         limits=record.limits, runtime=record.runtime, output=record.output, error=record.error)
+
+
+def _model(model: type[BaseModel], fields: dict) -> BaseModel:
+    """The model from those of fields it has: a summary leaves the rest of a run out."""
+    return model(**{name: value for name, value in fields.items() if name in model.model_fields})
