@@ -9,10 +9,10 @@ import time
 
 import pytest
 
+from tui_sandbox.classroom.admission import generate_class_code, valid_student_name
 from tui_sandbox.classroom.options import add_ssh_flags, class_options_from_args
 from tui_sandbox.classroom.pty_session import child_environment, term_name
 from tui_sandbox.classroom.roster import ClassRoster
-from tui_sandbox.classroom.ssh import generate_class_code, valid_student_name
 
 
 @pytest.mark.parametrize("name", ["ada", "Ada.Lovelace", "bob_2", "c-3po", "x", "a" * 32, "7of9"])

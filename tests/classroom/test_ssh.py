@@ -214,7 +214,7 @@ async def test_a_class_of_three(start_class, sandbox):
         # ctrl-c is a key for the app, never a signal that kills it.
         ada.type(b"\x03")
         await asyncio.sleep(1)
-        assert session_of(server, "ada").session.child.returncode is None
+        assert session_of(server, "ada").app.child.returncode is None
         assert "hello from ada 42" in ada.text
 
         # bob resizes his terminal: the app redraws at 80x24.
@@ -246,7 +246,7 @@ async def test_a_class_of_three(start_class, sandbox):
         print(f"the crashed app's containers were removed {took:.1f} s after it died")
         ada.type(b"\x12")
         await ada.wait_for("OK")
-        assert session_of(server, "ada").session.child.returncode is None
+        assert session_of(server, "ada").app.child.returncode is None
 
         # bob's connection drops in the middle of a long run: his app quits cleanly
         # (no forced kill), and his run's container is gone within a few seconds.
@@ -259,14 +259,14 @@ async def test_a_class_of_three(start_class, sandbox):
         bob_info = session_of(server, "bob")
         bob.close()
         dropped = time.monotonic()
-        await wait_until(lambda: bob_info.session.end is not None, 15, "bob's session ended")
+        await wait_until(lambda: bob_info.app.end is not None, 15, "bob's session ended")
         took = await wait_until(lambda: containers_owned_by(sandbox, bob_pid) == [], 5,
                                 "bob's containers removed")
         print(f"bob's app stopped and its containers removed {time.monotonic() - dropped:.1f} s after the "
               f"connection closed (containers {took:.1f} s after the app)")
-        assert bob_info.session.end.reason == "disconnected"
-        assert not bob_info.session.end.forced, "the app had to be killed: it did not quit on SIGINT"
-        assert bob_info.session.child.returncode is not None
+        assert bob_info.app.end.reason == "disconnected"
+        assert not bob_info.app.end.forced, "the app had to be killed: it did not quit on SIGINT"
+        assert bob_info.app.child.returncode is not None
 
         # ada quits: ctrl+q, then y (the editor is modified): the session ends, status 0.
         ada.type(b"\x11")
@@ -307,9 +307,9 @@ async def test_an_idle_session_ends(start_class, sandbox):
         info = session_of(server, "ada")
         assert await ada.exit_status(30) == 1
         assert b"no key pressed for 8 s: the session is closed" in ada.raw
-        assert info.session.end.reason == "idle" and not info.session.end.forced
+        assert info.app.end.reason == "idle" and not info.app.end.forced
         await wait_until(lambda: server.roster.count == 0, 10, "the idle session to leave the class")
-        assert info.session.child.returncode is not None
+        assert info.app.child.returncode is not None
     finally:
         ada.close()
 

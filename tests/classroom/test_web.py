@@ -21,7 +21,7 @@ import pytest
 from aiohttp import WSCloseCode
 from playwright.async_api import async_playwright
 
-from tui_sandbox.classroom.web import sign, verify
+from tui_sandbox.classroom.web_signin import sign, verify
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = "correct-horse-7"
@@ -307,10 +307,10 @@ async def test_the_class_is_full_a_foreign_origin_is_refused_and_sign_ins_are_li
 
 
 async def test_an_app_that_does_not_quit_is_killed_when_its_tab_closes(tmp_path, monkeypatch):
-    from tui_sandbox.classroom import web
+    from tui_sandbox.classroom import web, web_app
 
-    monkeypatch.setattr(web, "STOP_GRACE_S", 0.5)
-    monkeypatch.setattr(web, "TERM_GRACE_S", 0.5)
+    monkeypatch.setattr(web_app, "STOP_GRACE_S", 0.5)
+    monkeypatch.setattr(web_app, "TERM_GRACE_S", 0.5)
     reaped = []
     async with await web.start_web_server(host="127.0.0.1", port=0, class_code=CODE, data_dir=tmp_path,
                                           app_command=[sys.executable, "-c", FAKE_APP],

@@ -11,10 +11,16 @@ changed" after a restart.
                  no asyncssh, for the command line
     cli.py       start_class(options) inside a running event loop (for `serve`);
                  run_ssh_class(options), blocking; `python -m tui_sandbox.classroom --ssh PORT`
+    admission.py who may come in, by the same rules and words on both fronts (the name, the
+                 class code, attempts per address, the one cap): Admission.sign_in, take_seat
     ssh.py       start_ssh_server(...) -> SSHClassServer: the server itself
-    web.py       the browser front (`serve --web PORT`, on textual-serve): a sign-in page (name,
-                 class code), a signed cookie, then the app's page (templates/app_index.html:
-                 textual-serve's, asking nothing of other hosts); start_web_class(...)
+    session.py   StudentSession: one student's app, pumped to and from an SSH channel
+    web.py       the browser front (`serve --web PORT`, on textual-serve): its Server, then the
+                 app's page (templates/app_index.html: textual-serve's, asking nothing of other
+                 hosts); start_web_class(...)
+    web_signin.py  the browser's sign-in page (name, class code) and its signed cookie
+    web_app.py   StudentApp: one student's app in a tab (textual-serve's AppService)
     roster.py    ClassRoster: who is in the class now, by either front, and the one cap
                  (--max-sessions) both fronts share
+    idle.py      the idle timeout, for both fronts
 """

@@ -31,7 +31,8 @@ async def start_class(options: ClassOptions, out: TextIO | None = None, roster=N
     (when generated), the host key's fingerprint. roster: the class's (roster.ClassRoster),
     when the browser front shares its cap. Returns the SSHClassServer: close() it, then
     await wait_closed(). Raises OSError (port in use) or HostKeyError."""
-    from .ssh import generate_class_code, start_ssh_server
+    from .admission import generate_class_code
+    from .ssh import start_ssh_server
 
     options.check()
     out = out or sys.stdout

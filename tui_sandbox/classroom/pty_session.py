@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import errno
 import fcntl
+import logging
 import os
 import re
 import signal
@@ -20,6 +21,8 @@ import struct
 import termios
 import tty
 from typing import Mapping
+
+log = logging.getLogger("tui_sandbox.classroom")
 
 DEFAULT_TERM = "xterm-256color"
 _TERM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\Z")
@@ -130,6 +133,22 @@ class PtyChild:
         except PermissionError:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.process.pid, sig)
+
+    async def stop(self, grace_s: float, hangup_grace_s: float, who: str = "the app") -> tuple[int | None, bool]:
+        """SIGINT, then SIGHUP after grace_s, then SIGKILL after hangup_grace_s: (status,
+        forced). The master stays open (and read by the caller) meanwhile: closing it would
+        hang the child up, and a child that cannot write its last output blocks."""
+        self.signal(signal.SIGINT)
+        status = await self.wait(grace_s)
+        if status is not None:
+            return status, False
+        log.warning("%s did not quit on SIGINT in %.0f s: hanging up", who, grace_s)
+        self.signal(signal.SIGHUP)
+        status = await self.wait(hangup_grace_s)
+        if status is None:
+            self.signal(signal.SIGKILL)
+            status = await self.wait(5.0)
+        return status, True
 
     async def wait(self, timeout: float | None = None) -> int | None:
         """The exit status, or None if it is still running after timeout."""

@@ -22,13 +22,13 @@ import contextlib
 import errno
 import logging
 import os
-import signal
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import asyncssh
 
+from .idle import until_idle
 from .pty_session import TERMINAL_RESET, PtyChild
 
 log = logging.getLogger("tui_sandbox.classroom")
@@ -166,22 +166,9 @@ class StudentSession:
 
     async def stop_child(self) -> tuple[int | None, bool]:
         """Make the app quit cleanly (SIGINT: it kills its run and removes its containers),
-        then hang it up, then kill it. (status, forced). The master is kept open and read
-        meanwhile: closing it would hang the app up, and an app that cannot write its last
-        output blocks."""
-        child = self.child
-        assert child is not None
-        child.signal(signal.SIGINT)
-        status = await child.wait(STOP_GRACE_S)
-        if status is not None:
-            return status, False
-        log.warning("the app of %s did not quit on SIGINT in %.0f s: hanging up", self.student, STOP_GRACE_S)
-        child.signal(signal.SIGHUP)
-        status = await child.wait(HANGUP_GRACE_S)
-        if status is None:
-            child.signal(signal.SIGKILL)
-            status = await child.wait(5.0)
-        return status, True
+        then hang it up, then kill it. (status, forced)."""
+        assert self.child is not None
+        return await self.child.stop(STOP_GRACE_S, HANGUP_GRACE_S, f"the app of {self.student}")
 
     # --- the three watchers ----------------------------------------------------------------
 
@@ -216,16 +203,9 @@ class StudentSession:
 
     async def _watch_idle(self) -> None:
         assert self.idle_timeout_s
-        while True:
-            left = self.last_input + self.idle_timeout_s - time.monotonic()
-            if left <= 0:
-                minutes = self.idle_timeout_s / 60
-                span = f"{minutes:g} minute{'s' if minutes != 1 else ''}" if minutes >= 1 else \
-                    f"{self.idle_timeout_s:g} s"
-                self.request_end("idle", f"tui-sandbox: no key pressed for {span}: the session is closed. "
-                                 "Connect again to go on.")
-                return
-            await asyncio.sleep(min(left, 30.0) + 0.05)
+        await until_idle(lambda: self.last_input, self.idle_timeout_s)
+        self.request_end("idle", f"tui-sandbox: no key pressed for {_span(self.idle_timeout_s)}: the session "
+                         "is closed. Connect again to go on.")
 
     # --- the pumps -------------------------------------------------------------------------
 
@@ -315,6 +295,12 @@ class StudentSession:
     def _exit(self, status: int) -> None:
         with contextlib.suppress(Exception):
             self.process.exit(status)
+
+
+def _span(seconds: float) -> str:
+    """'30 minutes', '1 minute', '5 s'."""
+    minutes = seconds / 60
+    return f"{minutes:g} minute{'s' if minutes != 1 else ''}" if minutes >= 1 else f"{seconds:g} s"
 
 
 def _exit_code(status: int | None) -> int:

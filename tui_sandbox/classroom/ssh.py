@@ -3,109 +3,57 @@
 No account on the host and no shell: a connection can open sessions that run the app, and
 nothing else. A command (`ssh host ls`), a subsystem (sftp), a session without a terminal,
 port forwarding, agent and X11 forwarding are all refused. Each session is the real app in a
-process of its own on a real PTY (session.py); this module admits students:
+process of its own on a real PTY (session.py). Students are admitted by the class's rules
+(admission.py: the name, the class code, attempts per address, the one cap), asked over SSH:
 
-- the name: 1-32 letters, digits, '.', '_' or '-', starting with a letter or a digit; it is
-  the student's user for the queue, the rate limits and the history (TUI_SANDBOX_USER);
-- the class code, by password or keyboard-interactive, compared in constant time; three
-  wrong codes end the connection, each wrong one after a delay;
-- connection attempts per address in a moving window (the `limits` library);
-- at most `max_sessions` sessions, counted in the class's roster (roster.py), which the
-  browser front shares when both run: the next student is told the class is full.
+- the name is the SSH user; it is checked, and a full class said, before the code is asked;
+- the class code, by password or keyboard-interactive; three wrong codes end the connection;
+- a connection attempt is counted when it is made, and refused at its first auth request;
+- the seat is taken when a session opens, and given back when it ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import secrets
 import socket
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
 
 import asyncssh
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
+from .admission import SHUTTING_DOWN, STUDENTS_DIR, Admission, ClassFront, Refusal
 from .hostkey import fingerprint, load_or_create_host_key
-from .pty_session import child_environment
-from .roster import ClassRoster, Seat
+from .roster import ClassRoster
 from .session import StudentSession
 
 log = logging.getLogger("tui_sandbox.classroom")
 
-NAME_RULE = ("1-32 letters, digits, '.', '_' or '-', starting with a letter or a digit, and not "
-             "'teacher'")
-# The service's teacher (service/access.TEACHER) reads the whole class: no student takes
-# that name, nor shares the teacher's runs in the history by it.
-RESERVED_NAMES = ("teacher",)
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}\Z")
 MAX_CODE_TRIES = 3
-WRONG_CODE_DELAY_S = 1.0
 LOGIN_TIMEOUT_S = 60
 # A signed-in connection with no session (ssh -N, a leftover master connection) is closed.
 NO_SESSION_TIMEOUT_S = 60.0
 KEEPALIVE_S = 30
-STUDENTS_DIR = "students"
 # "password" in it: clients that fill in a password (sshpass, asyncssh) look for the word.
 CODE_PROMPT = "Class code (password): "
-
-
-def valid_student_name(name: str) -> bool:
-    return bool(_NAME.match(name)) and name.lower() not in RESERVED_NAMES
-
-
-def student_folder(students_dir: Path, student: str) -> Path | None:
-    """The student's own folder (made 0700), or None, logged, when it cannot be made. The app
-    opens and saves files only inside it (TUI_SANDBOX_FILES_DIR), never the server's own
-    (its host key, its ~/.ssh)."""
-    folder = students_dir / student
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        log.error("no folder for %s at %s: %s", student, folder, exc)
-        return None
-    return folder
-
-
-NO_FOLDER = "the server cannot make your folder: tell the teacher"
-SHUTTING_DOWN = "the class is over: the server is shutting down"
-
-
-def generate_class_code() -> str:
-    """Ten characters no one misreads on a projector (no 0/o, 1/l/i), in three groups:
-    about 50 bits, with the per-address limit and three tries a connection."""
-    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-    raw = "".join(secrets.choice(alphabet) for _ in range(10))
-    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
 class Refused(asyncssh.DisconnectError):
     """The connection ends with this one line, which OpenSSH prints as
     `Received disconnect from HOST port PORT:CODE: <line>`."""
 
-
-@dataclass
-class SessionInfo:
-    """What the server knows of one running session (for tests, and a status line)."""
-    seat: Seat
-    session: StudentSession
-    task: asyncio.Task | None = None
-
-    @property
-    def student(self) -> str:
-        return self.seat.student
-
-    @property
-    def pid(self) -> int | None:
-        return self.session.pid
+    @classmethod
+    def of(cls, refusal: Refusal) -> Refused:
+        return cls(_DISCONNECT[refusal.reason], refusal.message)
 
 
-class SSHClassServer:
+# How each refusal at sign-in ends the connection.
+_DISCONNECT = {"attempts": asyncssh.DISC_TOO_MANY_CONNECTIONS, "name": asyncssh.DISC_ILLEGAL_USER_NAME,
+               "full": asyncssh.DISC_TOO_MANY_CONNECTIONS, "code": asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE}
+
+
+class SSHClassServer(ClassFront):
     """A listening class. `port`, `fingerprint`; `close()`, then `await wait_closed()`:
     the listener stops, every session's app is stopped (its run cancelled, its containers
     removed) and the session told why."""
@@ -114,38 +62,17 @@ class SSHClassServer:
                  max_sessions: int, idle_timeout_s: float | None, attempts_per_minute: int,
                  students_dir: Path, reap: Callable[[], object] | None,
                  roster: ClassRoster | None = None) -> None:
-        if not class_code:
-            raise ValueError("the class code must not be empty")
-        self.class_code = class_code
+        # The class's cap: shared with the browser front when both run (serve.py).
+        self.admission = Admission(front="ssh", class_code=class_code, roster=roster, max_sessions=max_sessions,
+                                   attempts_per_minute=attempts_per_minute, students_dir=students_dir, app_env=app_env)
         self.app_command = list(app_command)
-        self.app_env = dict(app_env)
-        # The class's cap: shared with the browser front when both run (server.py).
-        self.roster = roster if roster is not None else ClassRoster(max_sessions)
         self.idle_timeout_s = idle_timeout_s
-        self.students_dir = students_dir
         self.reap = reap
-        self._attempts = RateLimitItemPerMinute(attempts_per_minute) if attempts_per_minute > 0 else None
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self.sessions: dict[int, SessionInfo] = {}      # id(process) -> info
-        self.ended: list[SessionInfo] = []               # for tests and the log
         self._acceptor: asyncssh.SSHAcceptor | None = None
-        self._closing = False
         self.no_session_timeout_s = NO_SESSION_TIMEOUT_S
         self.port = 0
         self.fingerprint = ""
         self.host_key_path: Path | None = None
-
-    # --- admission ---------------------------------------------------------------------------
-
-    def admit_address(self, address: str) -> bool:
-        """Count a connection attempt from this address; False past the limit."""
-        if self._attempts is None:
-            return True
-        return self._limiter.hit(self._attempts, address)
-
-    def code_matches(self, code: str) -> bool:
-        return secrets.compare_digest(code.encode("utf-8", "surrogateescape"),
-                                      self.class_code.encode("utf-8", "surrogateescape"))
 
     # --- sessions ----------------------------------------------------------------------------
 
@@ -168,24 +95,15 @@ class SSHClassServer:
             log.info("refused a session of %s from %s: %s", student, peer, refusal)
             _refuse(process, refusal)
             return
-        cwd = student_folder(self.students_dir, student)
-        if cwd is None:
-            _refuse(process, NO_FOLDER)
-            return
-        env = child_environment(process.term_type, process.env,
-                                {**self.app_env, "TUI_SANDBOX_USER": student,
-                                 "TUI_SANDBOX_FILES_DIR": str(cwd.resolve())})
         # A seat in the class, given back in the `finally` below however the session ends.
-        seat = self.roster.take(student, "ssh", peer)
-        if seat is None:
-            log.info("refused a session of %s from %s: the class is full", student, peer)
-            _refuse(process, self.roster.full_message())
+        admitted = self.admission.take_seat(student, peer, process.term_type, process.env)
+        if isinstance(admitted, Refusal):
+            _refuse(process, admitted.message)
             return
-        session = StudentSession(process=process, student=student, peer=peer, argv=self.app_command, env=env,
-                                 cwd=str(cwd), idle_timeout_s=self.idle_timeout_s, reap=self.reap)
-        info = SessionInfo(seat, session, asyncio.current_task())
-        key = id(process)
-        self.sessions[key] = info
+        session = StudentSession(process=process, student=student, peer=peer, argv=self.app_command,
+                                 env=admitted.env, cwd=str(admitted.folder), idle_timeout_s=self.idle_timeout_s,
+                                 reap=self.reap)
+        info = self.admission.enter(admitted.seat, session)
         try:
             await session.run()
         except Exception:  # noqa: BLE001 - one session's failure is never the server's
@@ -194,13 +112,11 @@ class SSHClassServer:
                 await session.stop_child()
             _refuse(process, "tui-sandbox: the session failed: connect again")
         finally:
-            self.sessions.pop(key, None)
-            self.roster.leave(seat)
-            self.ended.append(info)
+            self.admission.leave(info)
 
     def _refusal(self, process: asyncssh.SSHServerProcess) -> str | None:
-        if self._closing:
-            return SHUTTING_DOWN
+        if closed := self.admission.check_open():
+            return closed.message
         if process.subsystem is not None:
             return f"this server runs only the tui-sandbox app: no {process.subsystem} here"
         how = f"connect with: ssh -p {self.port} NAME@HOST"
@@ -214,19 +130,18 @@ class SSHClassServer:
 
     def close(self) -> None:
         """Stop listening, and end every session (its app stopped, the student told)."""
-        if self._closing:
+        if self.admission.closing:
             return
-        self._closing = True
+        self.admission.closing = True
         if self._acceptor is not None:
             self._acceptor.close()
         for info in list(self.sessions.values()):
-            info.session.request_end("shutdown", f"tui-sandbox: {SHUTTING_DOWN}.")
+            info.app.request_end("shutdown", f"tui-sandbox: {SHUTTING_DOWN}.")
 
     async def wait_closed(self) -> None:
         if self._acceptor is not None:
             await self._acceptor.wait_closed()
-        tasks = [info.task for info in list(self.sessions.values()) if info.task is not None]
-        if tasks:
+        if tasks := self.admission.tasks():
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def __aenter__(self) -> SSHClassServer:
@@ -244,7 +159,7 @@ class _Gatekeeper(asyncssh.SSHServer):
         self.server = server
         self.conn: asyncssh.SSHServerConnection | None = None
         self.peer = "?"
-        self.refusal: tuple[int, str] | None = None
+        self.refusal: Refusal | None = None
         self.wrong_codes = 0
         self.open_sessions = 0
         self._no_session_since = 0.0
@@ -253,12 +168,9 @@ class _Gatekeeper(asyncssh.SSHServer):
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         self.peer = _address(conn.get_extra_info("peername"))
-        if not self.server.admit_address(self.peer):
-            # Refused at the first auth request: before the version exchange, a disconnect
-            # reads as garbage to the client.
-            log.warning("too many connection attempts from %s", self.peer)
-            self.refusal = (asyncssh.DISC_TOO_MANY_CONNECTIONS,
-                            f"too many connection attempts from {self.peer}: wait a minute and try again")
+        # Refused at the first auth request: before the version exchange, a disconnect
+        # reads as garbage to the client.
+        self.refusal = self.server.admission.attempt(self.peer)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._timer is not None:
@@ -292,14 +204,11 @@ class _Gatekeeper(asyncssh.SSHServer):
         self._timer = asyncio.get_running_loop().call_later(max(delay, 0.1), self._watch_sessions)
 
     def begin_auth(self, username: str) -> bool:
-        if self.refusal:
-            raise Refused(*self.refusal)
-        if not valid_student_name(username):
-            raise Refused(asyncssh.DISC_ILLEGAL_USER_NAME,
-                          f"{username[:40]!r} is not a student name here: use {NAME_RULE} "
-                          "(ssh -p PORT NAME@HOST)")
-        if self.server.roster.full:
-            raise Refused(asyncssh.DISC_TOO_MANY_CONNECTIONS, self.server.roster.full_message())
+        admission = self.server.admission
+        # Said before the code is asked: a student in a full class does not type it for nothing.
+        refusal = self.refusal or admission.check_name(username) or admission.check_full()
+        if refusal:
+            raise Refused.of(refusal)
         return True
 
     # The class code, as a password or keyboard-interactive; no keys, no host-based auth.
@@ -325,14 +234,13 @@ class _Gatekeeper(asyncssh.SSHServer):
         return False
 
     async def _check(self, username: str, code: str) -> bool:
-        if valid_student_name(username) and self.server.code_matches(code):
+        refusal = await self.server.admission.check_code(username, code, self.peer, tries=self.wrong_codes + 1)
+        if refusal is None:
             log.info("%s signed in from %s", username, self.peer)
             return True
         self.wrong_codes += 1
-        log.info("wrong class code for %s from %s (%d)", username, self.peer, self.wrong_codes)
-        await asyncio.sleep(WRONG_CODE_DELAY_S)
         if self.wrong_codes >= MAX_CODE_TRIES:
-            raise Refused(asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE, "wrong class code: ask the teacher for it")
+            raise Refused.of(refusal)
         return False
 
     # Forwarding of any kind: refused, with the reason where SSH carries one.
