@@ -11,7 +11,8 @@ input holds some bytes) or Fail (read raises). The init's records are written as
 runner/images/init.c frames them, with the nonce the run sent in its preamble; a record
 may carry a nonce of its own, to play a program that forges one. When the script runs
 out, or once the container is killed, both streams end (read returns None), as they do
-when Docker's container is gone.
+when Docker's container is gone; test_fake_backend.py holds the records to init.c's.
+`play` runs one script to its end; `engine_stats` stands for the engine's own figures.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import time
 from dataclasses import dataclass
 
 from runner import BUILTIN, Sandbox
-from runner.backend import ExitFacts
-from runner.events import Stats
+from runner.backend import ExitFacts, HostStats
+from runner.docker.stats import DockerStatsFeed
 from runner.info import EngineInfo
 from runner.languages import Language
 from runner.limits import Limits
@@ -122,20 +123,13 @@ def finish(phase: str = "run", **fields) -> list[Write]:
 
 # --- the container and the backend ------------------------------------------------------
 
-@dataclass
-class FakeHostStats:
-    """The engine's own figures (Docker's stats stream under gVisor)."""
-    peak: int | None = None
-    memory: int | None = None
-    pids: int | None = None
-    cpu_percent: float | None = None
-
-    def fill(self, stats: Stats) -> Stats:
-        return Stats(elapsed_s=stats.elapsed_s,
-                     cpu_percent=stats.cpu_percent if stats.cpu_percent is not None else self.cpu_percent,
-                     memory_bytes=stats.memory_bytes if stats.memory_bytes is not None else self.memory,
-                     pids=stats.pids if stats.pids is not None else self.pids,
-                     reading_input=stats.reading_input)
+def engine_stats(*, peak: int | None = None, memory: int | None = None, pids: int | None = None,
+                 cpu_percent: float | None = None) -> DockerStatsFeed:
+    """The engine's own figures, as Docker's stats stream holds them under gVisor (never
+    started: these are its last frame's)."""
+    feed = DockerStatsFeed(api=None, container_id="fake")
+    feed.peak, feed.memory, feed.pids, feed.cpu_percent = peak, memory, pids, cpu_percent
+    return feed
 
 
 class FakeContainer:
@@ -147,7 +141,7 @@ class FakeContainer:
 
     def __init__(self, script: list[Write | Pause | Hang | AwaitInput | Fail] | None = None, *,
                  exit_code: int | None = None, oom_killed: bool = False,
-                 host_stats: FakeHostStats | None = None, split: int | None = None,
+                 host_stats: HostStats | None = None, split: int | None = None,
                  start_error: BaseException | None = None) -> None:
         FakeContainer._ids += 1
         self.id = f"fake{FakeContainer._ids:04d}"

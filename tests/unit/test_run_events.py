@@ -10,11 +10,11 @@ from runner.units import MiB
 
 from .fake_backend import (
     FakeContainer,
-    FakeHostStats,
     Hang,
     Pause,
     done,
     end,
+    engine_stats,
     err,
     fake_sandbox,
     finish,
@@ -187,7 +187,7 @@ def test_peak_from_the_samples_when_the_report_has_none():
 
 
 def test_the_engines_stats_fill_in_what_the_samples_lack():
-    host = FakeHostStats(peak=40 * MiB, memory=30 * MiB, pids=4, cpu_percent=12.5)
+    host = engine_stats(peak=40 * MiB, memory=30 * MiB, pids=4, cpu_percent=12.5)
     script = [err(sample(0)), err(sample(250, memory=20 * MiB)),
               *finish(code=0, cpu_ns=-1, rusage_cpu_ns=1_000_000, peak=-1, maxrss_kb=10240, oom_kills=-1)]
     events, container = play(script, host_stats=host)
@@ -201,7 +201,7 @@ def test_the_engines_stats_fill_in_what_the_samples_lack():
 
 
 def test_the_reports_peak_stands_when_the_engine_saw_less():
-    host = FakeHostStats(peak=5 * MiB)
+    host = engine_stats(peak=5 * MiB)
     result = play([*finish(code=0, peak=50 * MiB)], host_stats=host)[0][-1].result
     assert result.peak_memory_bytes == 50 * MiB
 
