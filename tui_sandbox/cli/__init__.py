@@ -9,8 +9,7 @@ import os
 import sys
 from typing import NoReturn
 
-from ..settings import environment
-from .common import EXIT_BROKEN_PIPE, EXIT_USAGE, USAGE_ERRORS, add_limit_flags, limits_from_args
+from .common import EXIT_BROKEN_PIPE, EXIT_USAGE, USAGE_ERRORS, add_limit_flags, add_server_flags, limits_from_args
 from .engine import add_engine_parsers
 from .history import add_history_parser
 from .report import add_report_parser
@@ -41,16 +40,8 @@ def build_app_parser() -> argparse.ArgumentParser:
         prog="tui-sandbox",
         description="Open the sandbox app. Commands: run, images, doctor, serve, history (see tui-sandbox run -h).")
     parser.add_argument("file", nargs="?", metavar="FILE", help="open this program in the editor")
-    env = environment()
     add_limit_flags(parser)
-    remote = parser.add_argument_group("a teacher's server instead of the local engine")
-    remote.add_argument("--server", metavar="URL", default=env.server,
-                        help="send every run to this `tui-sandbox serve` (no Docker needed here); "
-                        "default $TUI_SANDBOX_SERVER")
-    remote.add_argument("--user", metavar="NAME", default=env.user,
-                        help="your name on that server (default $TUI_SANDBOX_USER, else your login)")
-    remote.add_argument("--token", metavar="TOKEN", default=env.token,
-                        help="the server's token, when it asks for one (default $TUI_SANDBOX_TOKEN)")
+    add_server_flags(parser.add_argument_group("a teacher's server instead of the local engine"))
     return parser
 
 

@@ -10,6 +10,8 @@ import sys
 from runner import Limits, SandboxError, format_size, parse_limits
 from runner.errors import LanguageError, LimitError, SourceError
 
+from ..settings import environment
+
 EXIT_USAGE = 2
 EXIT_ENGINE = 125
 EXIT_TIMEOUT = 124
@@ -35,6 +37,19 @@ def add_limit_flags(parser: argparse.ArgumentParser) -> None:
                         help="writable root filesystem and working directory")
     parser.add_argument("--runtime", metavar="NAME", help="container runtime: runc, or runsc for gVisor "
                         "(the engine says which it has)")
+
+
+def add_server_flags(parser) -> None:
+    """--server, --user and --token: a `tui-sandbox serve` to run on instead of the local
+    engine, for the app and `mcp` alike; each defaults to its TUI_SANDBOX_* variable."""
+    env = environment()
+    parser.add_argument("--server", metavar="URL", default=env.server,
+                        help="send every run to this `tui-sandbox serve` (no Docker needed here); "
+                        "default $TUI_SANDBOX_SERVER")
+    parser.add_argument("--user", metavar="NAME", default=env.user,
+                        help="your name on that server (default $TUI_SANDBOX_USER, else your login)")
+    parser.add_argument("--token", metavar="TOKEN", default=env.token,
+                        help="the server's token, when it asks for one (default $TUI_SANDBOX_TOKEN)")
 
 
 def limits_from_args(args) -> Limits:

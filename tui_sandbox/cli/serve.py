@@ -33,14 +33,7 @@ def add_serve_parser(commands) -> None:
     serve.add_argument("--token", action="append", metavar="NAME=TOKEN",
                        help="a bearer token and its user's name (repeatable); a bare TOKEN is user 'default'")
     serve.add_argument("--token-file", metavar="FILE", help="tokens, one NAME=TOKEN a line")
-    ceilings = ceiling_defaults()
-    serve.add_argument("--max-memory", metavar="SIZE", help=f"the most memory a run may ask for (default "
-                       f"{format_size(ceilings['memory'], 'flag')})")
-    serve.add_argument("--max-cpus", metavar="N", help=f"the most CPUs (default {ceilings['cpus']:g})")
-    serve.add_argument("--max-pids", metavar="N", help=f"the most processes (default {ceilings['pids']})")
-    serve.add_argument("--max-timeout", metavar="SECONDS", help=f"the longest timeout (default "
-                       f"{ceilings['timeout']:g})")
-    serve.add_argument("--no-network-allowed", action="store_true", help="refuse runs that ask for the network")
+    add_ceiling_flags(serve)
     serve.add_argument("--history", metavar="PATH", help="the history's SQLite file (default: in $XDG_DATA_HOME)")
     serve.add_argument("--cors-origin", action="append", metavar="ORIGIN",
                        help="let web pages from this origin call the API (repeatable; default: none)")
@@ -51,6 +44,34 @@ def add_serve_parser(commands) -> None:
     add_ssh_flags(serve)
     add_web_flags(serve)
     serve.set_defaults(handler=cmd_serve)
+
+
+def add_ceiling_flags(parser) -> None:
+    """The most a run may ask for: the same flags on `serve` and on `mcp`."""
+    ceilings = ceiling_defaults()
+    parser.add_argument("--max-memory", metavar="SIZE", help=f"the most memory a run may ask for (default "
+                        f"{format_size(ceilings['memory'], 'flag')})")
+    parser.add_argument("--max-cpus", metavar="N", help=f"the most CPUs (default {ceilings['cpus']:g})")
+    parser.add_argument("--max-pids", metavar="N", help=f"the most processes (default {ceilings['pids']})")
+    parser.add_argument("--max-timeout", metavar="SECONDS", help=f"the longest timeout (default "
+                        f"{ceilings['timeout']:g})")
+    parser.add_argument("--no-network-allowed", action="store_true", help="refuse runs that ask for the network")
+
+
+def ceilings_from_args(args):
+    """The Ceilings add_ceiling_flags' flags ask for; raises LimitError. The service's
+    request rules load here, not its server stack."""
+    from runner.units import parse_size
+
+    from ..service.requests import Ceilings
+
+    defaults = Ceilings()
+    return Ceilings(
+        memory=parse_size(args.max_memory, "--max-memory") if args.max_memory else defaults.memory,
+        cpus=positive(args.max_cpus, "--max-cpus", float, defaults.cpus),
+        pids=positive(args.max_pids, "--max-pids", int, defaults.pids),
+        timeout=positive(args.max_timeout, "--max-timeout", float, defaults.timeout),
+        network=not args.no_network_allowed)
 
 
 def ceiling_defaults() -> dict:
@@ -65,16 +86,9 @@ def cmd_serve(args) -> int:
 
     from .. import serve as server
     from ..classroom.options import class_options_from_args, web_options_from_args
-    from ..service.core import Ceilings
 
     try:
-        defaults = Ceilings()
-        ceilings = Ceilings(
-            memory=parse_size(args.max_memory, "--max-memory") if args.max_memory else defaults.memory,
-            cpus=positive(args.max_cpus, "--max-cpus", float, defaults.cpus),
-            pids=positive(args.max_pids, "--max-pids", int, defaults.pids),
-            timeout=positive(args.max_timeout, "--max-timeout", float, defaults.timeout),
-            network=not args.no_network_allowed)
+        ceilings = ceilings_from_args(args)
         options = server.ServeOptions(
             host=args.host, port=args.port, max_running=args.max_running, per_user=args.per_user,
             max_waiting=args.max_waiting, rate=args.rate,
