@@ -88,6 +88,10 @@ class RunResult:
     limits: Limits
     compile_failed: bool = False
     cpu_seconds: float | None = None
+    # Against the expected output the run was started with (runner.expected); None when
+    # it was given none.
+    passed: bool | None = None
+    first_difference: str | None = None
 
     def to_dict(self) -> dict:
         """The result as data: every field, the verdict by its name and the limits as

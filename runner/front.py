@@ -44,10 +44,11 @@ class Engine(Protocol):
         ...
 
     def start(self, source: str | bytes, language: str | Language, limits: Limits | None = None,
-              stdin: str | bytes | None = None, *, interactive: bool = False) -> RunHandle:
+              stdin: str | bytes | None = None, *, interactive: bool = False,
+              expected_output: str | None = None) -> RunHandle:
         """Check the request and return the run, not yet begun; raises SandboxError. Its
         standard input is stdin then end of file, or, interactive, open for send_input
-        until close_input."""
+        until close_input. With expected_output its result says whether it gave it."""
         ...
 
     def warm(self, language: str | Language, limits: Limits | None = None) -> None:

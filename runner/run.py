@@ -11,6 +11,7 @@ from typing import Callable, Iterator
 
 from .backend import Container, ExitFacts
 from .events import Event, Finished, Phase, RunResult, Started
+from .expected import judge
 from .front import RunHandle
 from .languages import Language
 from .limits import Limits
@@ -25,7 +26,8 @@ HOST_GRACE_S = 5.0
 
 class Run(RunHandle):
     def __init__(self, make_container: Callable[[], Container], *, language: Language, source: bytes,
-                 limits: Limits, stdin: bytes | None = None, interactive: bool = False) -> None:
+                 limits: Limits, stdin: bytes | None = None, interactive: bool = False,
+                 expected_output: str | None = None) -> None:
         self._make_container = make_container
         self._container: Container | None = None
         self._language = language
@@ -35,6 +37,7 @@ class Run(RunHandle):
         # Interactive: the program's standard input stays open for send_input, until
         # close_input; otherwise it is `stdin` and then end of file at once.
         self._interactive = interactive
+        self._expected_output = expected_output
         self._early_input: list[tuple[bytes, bool]] = []
         self._program_sent = False
         self._nonce = new_nonce()
@@ -197,12 +200,17 @@ class Run(RunHandle):
             memory_limit=limits.memory, timeout=limits.timeout, output_limit=limits.output,
             no_report=end is None and not self._cancelled.is_set(), runtime=limits.runtime)
         verdict, reason = decide(observed)
+        output = "".join(budget.stdout)
+        checked = (judge(output, self._expected_output, verdict, reason)
+                   if self._expected_output is not None else None)
         self.result = RunResult(
             verdict=verdict, exit_code=exit_code, signal=signal_name(signal_number), kill_reason=reason,
-            output="".join(budget.stdout), error="".join(budget.stderr), duration_s=duration,
+            output=output, error="".join(budget.stderr), duration_s=duration,
             peak_memory_bytes=peak, truncated=output_limited, language=self._language.name,
             runtime=limits.runtime, limits=limits, compile_failed=facts.compile_failed,
-            cpu_seconds=cpu_ns / 1e9 if cpu_ns is not None else None)
+            cpu_seconds=cpu_ns / 1e9 if cpu_ns is not None else None,
+            passed=checked.passed if checked else None,
+            first_difference=checked.first_difference if checked else None)
         yield Finished(self.result)
 
     def _kill(self) -> None:

@@ -69,13 +69,16 @@ class Sandbox(Engine):
         return language if isinstance(language, Language) else resolve(language, self.languages)
 
     def start(self, source: str | bytes, language: str | Language, limits: Limits | None = None,
-              stdin: str | bytes | None = None, *, interactive: bool = False) -> Run:
+              stdin: str | bytes | None = None, *, interactive: bool = False,
+              expected_output: str | None = None) -> Run:
         """Check everything that can be checked before the run; return it, not yet begun.
         Its container is made (or taken from the spares) meanwhile, in the background,
         while the engine checks the limits: a refusal discards it.
 
         The program's standard input is `stdin`, then end of file; or, when interactive,
-        `stdin` and then whatever run.send_input() sends, until run.close_input()."""
+        `stdin` and then whatever run.send_input() sends, until run.close_input().
+        With expected_output, the result says whether the output was that (passed,
+        first_difference: runner.expected)."""
         lang = self.language(language)
         limits = (limits or Limits()).validate()
         code = source.encode("utf-8") if isinstance(source, str) else source
@@ -89,7 +92,7 @@ class Sandbox(Engine):
             reservation.discard()
             raise
         return Run(reservation.take, language=lang, source=code, limits=limits, stdin=data,
-                   interactive=interactive)
+                   interactive=interactive, expected_output=expected_output)
 
     def warm(self, language: str | Language, limits: Limits | None = None) -> None:
         """Keep a spare container ready for runs of exactly this language and these

@@ -44,7 +44,9 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at REAL,
     finished_at REAL NOT NULL,
     stdin TEXT NOT NULL DEFAULT '',  -- what the program was given to read (capped)
-    compile_failed INTEGER NOT NULL DEFAULT 0
+    compile_failed INTEGER NOT NULL DEFAULT 0,
+    passed INTEGER,                  -- against an expected output; NULL when none was given
+    first_difference TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_user ON runs (user, finished_at);
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (finished_at);
@@ -52,7 +54,8 @@ CREATE INDEX IF NOT EXISTS runs_by_time ON runs (finished_at);
 
 COLUMNS = ("id", "user", "origin", "language", "source", "limits", "verdict", "kill_reason",
            "exit_code", "signal", "output", "error", "truncated", "duration_s", "peak_memory_bytes",
-           "cpu_seconds", "runtime", "queued_at", "started_at", "finished_at", "stdin", "compile_failed")
+           "cpu_seconds", "runtime", "queued_at", "started_at", "finished_at", "stdin", "compile_failed",
+           "passed", "first_difference")
 
 
 def data_dir() -> Path:
@@ -91,6 +94,8 @@ class RunRecord:
     # reopening it can run it again the same way. Capped like the output.
     stdin: str = ""
     compile_failed: bool = False
+    passed: bool | None = None
+    first_difference: str | None = None
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in COLUMNS}
@@ -248,7 +253,8 @@ def _window(since: float | None, exclude: Iterable[str]) -> tuple[str, list]:
 
 # Columns added since the first release, with their definitions: an older history file
 # gets them when it is first opened, and keeps every row it had.
-ADDED_COLUMNS = {"stdin": "TEXT NOT NULL DEFAULT ''", "compile_failed": "INTEGER NOT NULL DEFAULT 0"}
+ADDED_COLUMNS = {"stdin": "TEXT NOT NULL DEFAULT ''", "compile_failed": "INTEGER NOT NULL DEFAULT 0",
+                 "passed": "INTEGER", "first_difference": "TEXT"}
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:
@@ -268,4 +274,5 @@ def _record(row: sqlite3.Row) -> RunRecord:
     values["limits"] = json.loads(values["limits"])
     values["truncated"] = bool(values["truncated"])
     values["compile_failed"] = bool(values["compile_failed"])
+    values["passed"] = None if values["passed"] is None else bool(values["passed"])
     return RunRecord(**values)
