@@ -70,7 +70,8 @@ class RemoteSandbox(Engine):
         return self._info
 
     def start(self, source: str, language: str | Language, limits: Limits | None = None,
-              stdin: str | None = None, *, interactive: bool = False) -> "RemoteRun":
+              stdin: str | None = None, *, interactive: bool = False,
+              expected_output: str | None = None) -> "RemoteRun":
         limits = (limits or Limits()).validate()
         name = language.name if isinstance(language, Language) else language
         body = {"code": source, "language": name, "memory": limits.memory, "cpus": limits.cpus,
@@ -78,6 +79,8 @@ class RemoteSandbox(Engine):
                 "read_only": limits.read_only, "runtime": limits.runtime, "interactive": interactive}
         if stdin is not None:
             body["stdin"] = stdin
+        if expected_output is not None:
+            body["expected_output"] = expected_output
         return RemoteRun(self, body, interactive)
 
     def warm(self, language: str | Language, limits: Limits | None = None) -> None:

@@ -33,6 +33,9 @@ def add_run_parser(commands) -> None:
     run.add_argument("file", metavar="FILE|-", help="the program, or - for standard input")
     add_limit_flags(run)
     run.add_argument("--stdin-file", metavar="FILE", help="feed this file to the program's standard input")
+    run.add_argument("--expect", metavar="FILE", help="the output the program should give: the verdict says "
+                     "whether it did (trailing spaces and blank lines at the end do not count), and a run "
+                     "that gave another exits with 3")
     run.add_argument("--json", action="store_true", help="print one JSON object with the result")
     run.set_defaults(handler=cmd_run)
 
@@ -44,11 +47,15 @@ def read_program(path: str) -> tuple[str, str | None]:
     return read_source(Path(path)), Path(path).name
 
 
-def read_stdin_file(path: str) -> bytes:
+def read_stdin_file(path: str, what: str = "input file") -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise SourceError(f"cannot read the input file {path}: {exc.strerror}") from None
+        raise SourceError(f"cannot read the {what} {path}: {exc.strerror}") from None
+
+
+def read_expected(path: str) -> str:
+    return decode_source(read_stdin_file(path, "expected output"), f"the expected output {path}")
 
 
 def pick_language(sandbox_languages, lang: str | None, filename: str | None) -> str:
@@ -64,9 +71,14 @@ def pick_language(sandbox_languages, lang: str | None, filename: str | None) -> 
                         "name it with -l/--lang")
 
 
+# A run that finished normally with another output than --expect's: a grader's failure,
+# apart from the program's own statuses (1 is often its own) and from usage (2).
+EXIT_WRONG_ANSWER = 3
+
+
 def exit_status(result: RunResult) -> int:
     if result.verdict is Verdict.OK:
-        return 0
+        return EXIT_WRONG_ANSWER if result.passed is False else 0
     if result.verdict is Verdict.ERROR:
         return result.exit_code if result.exit_code not in (None, 0) else 1
     if result.verdict is Verdict.TIMEOUT:
@@ -81,7 +93,17 @@ def exit_status(result: RunResult) -> int:
 
 
 def verdict_line(result: RunResult) -> str:
-    return f"── {headline(result)}: {result.kill_reason} · {figures(result)}"
+    line = f"── {headline(result)}: {result.kill_reason} · {figures(result)}"
+    if result.passed is not None:
+        line += "\n── " + expected_line(result)
+    return line
+
+
+def expected_line(result: RunResult) -> str:
+    """'PASSED: the output is the one expected', or 'FAILED: ' and the first difference."""
+    if result.passed:
+        return "PASSED: the output is the one expected"
+    return f"FAILED: {result.first_difference}"
 
 
 def cmd_run(args) -> int:
@@ -89,6 +111,7 @@ def cmd_run(args) -> int:
         limits = limits_from_args(args)
         source, filename = read_program(args.file)
         stdin = read_stdin_file(args.stdin_file) if args.stdin_file else None
+        expected = read_expected(args.expect) if args.expect else None
     except USAGE_ERRORS as exc:
         return fail(args, exc, EXIT_USAGE)
     # A person at a terminal talks to the program as it runs; a pipe, a file and --json
@@ -97,7 +120,8 @@ def cmd_run(args) -> int:
     with Sandbox() as sandbox:
         try:
             language = pick_language(sandbox.languages, args.lang, filename)
-            run = sandbox.start(source, language, limits, stdin, interactive=interactive)
+            run = sandbox.start(source, language, limits, stdin, interactive=interactive,
+                                expected_output=expected)
         except USAGE_ERRORS as exc:
             return fail(args, exc, EXIT_USAGE)
         except SandboxError as exc:

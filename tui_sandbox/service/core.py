@@ -59,8 +59,8 @@ class Job:
     """One run asked of the service, from the queue to its result. Its events are kept,
     so any number of watchers (the client, a teacher's view) can follow it from the start."""
 
-    def __init__(self, request: RunRequest) -> None:
-        self.id = uuid.uuid4().hex[:16]
+    def __init__(self, request: RunRequest, id: str | None = None) -> None:
+        self.id = id or uuid.uuid4().hex[:16]
         self.request = request
         self.queued_at = time.time()
         self.started_at: float | None = None
@@ -193,9 +193,10 @@ class SandboxService:
 
     # --- asking for runs -------------------------------------------------------------
 
-    async def submit(self, request: RunRequest) -> Job:
+    async def submit(self, request: RunRequest, *, job_id: str | None = None) -> Job:
         """Check the request and queue it; raises Refused (or SandboxError for a bad
-        language or limits, or no engine) with a message for the client."""
+        language or limits, or no engine) with a message for the client. job_id: the id
+        a front gives its runs in its own form (Judge0's tokens are UUIDs)."""
         if self._stopping:
             raise Stopping("the server is stopping", "try again when it is back")
         self.sandbox.language(request.language)            # LanguageError
@@ -205,7 +206,7 @@ class SandboxService:
         if self._stopping:   # it began while the engine was asked: the queue is drained already
             raise Stopping("the server is stopping", "try again when it is back")
         self._hit_rate(request.user)
-        job = Job(request)
+        job = Job(request, job_id)
         try:
             self.queue.put(request.user, job)
         except UserQueueFull as exc:
@@ -290,7 +291,8 @@ class SandboxService:
             # result can always read it back from GET /runs.
             try:
                 run = self.sandbox.start(request.source, request.language, request.limits, request.stdin,
-                                         interactive=request.interactive)
+                                         interactive=request.interactive,
+                                         expected_output=request.expected_output)
                 if request.interactive:
                     job._attach(run)
                 else:

@@ -54,6 +54,10 @@ class RunBody(BaseModel):
     interactive: bool = Field(False, description="Keep the program's standard input open (after `stdin`, if "
                               "given) for POST /runs/{id}/input, until it sends eof: a person typing into "
                               "their program. Meant for the stream (POST /runs).")
+    expected_output: str | None = Field(None, description="The output the program should give: the result's "
+                                        "`passed` then says whether it did, and `first_difference` where not. "
+                                        "Compared as Judge0 does: trailing spaces and blank lines at the end "
+                                        "do not count.")
 
     @field_validator("code")
     @classmethod
@@ -62,10 +66,10 @@ class RunBody(BaseModel):
             raise ValueError("is empty: send the program to run")
         return _encodable(code)
 
-    @field_validator("stdin")
+    @field_validator("stdin", "expected_output")
     @classmethod
-    def _stdin_is_text(cls, stdin: str | None) -> str | None:
-        return _encodable(stdin)
+    def _stdin_is_text(cls, text: str | None) -> str | None:
+        return _encodable(text)
 
     def limits(self, base: Limits | None = None) -> Limits:
         """The limits asked for, over base for those not named. Raises LimitError (a 422)
@@ -75,7 +79,8 @@ class RunBody(BaseModel):
 
     def request(self, user: str, base: Limits | None = None) -> RunRequest:
         return RunRequest(source=self.code, language=self.language, limits=self.limits(base), stdin=self.stdin,
-                          user=user, origin="http", interactive=self.interactive)
+                          user=user, origin="http", interactive=self.interactive,
+                          expected_output=self.expected_output)
 
 
 class InputBody(BaseModel):

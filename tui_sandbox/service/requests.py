@@ -84,3 +84,5 @@ class RunRequest:
     # The program's standard input stays open for Job.send_input until Job.close_input
     # (a learner typing into their program); otherwise it is `stdin`, then end of file.
     interactive: bool = False
+    # The output the run should give: its result then says whether it did (passed).
+    expected_output: str | None = None
