@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make a Docker engine reachable on a fresh Debian machine, the way CI and a new
-# developer both need it: install Debian's docker.io (plus gVisor's runsc and
-# debootstrap for offline images) when missing, register runsc, start dockerd.
+# developer both need it: install Debian's docker.io (plus the OCI runtimes gVisor's
+# runsc and crun, and debootstrap for offline images) when missing, register the
+# runtimes beside runc, start dockerd.
 #
 #   scripts/docker-engine.sh start   # prints "started PID" when it launched a daemon
 #   scripts/docker-engine.sh stop    # stops a daemon this script started
@@ -17,42 +18,85 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
 
-install_packages() {
-  local missing=()
-  command -v dockerd >/dev/null || missing+=(docker.io)
-  command -v runsc >/dev/null || missing+=(runsc)
-  command -v debootstrap >/dev/null || missing+=(debootstrap)
+install_missing() {
+  # Arguments are command:package pairs; only the packages whose command is missing.
+  local missing=() pair
+  for pair in "$@"; do command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "installing ${missing[*]} from the host's apt sources" >&2
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-register_runsc() {
+RUNTIME_PACKAGES=(runsc:runsc crun:crun)
+
+register_runtimes() {
+  # Each installed runtime gets an entry in daemon.json beside what is there already
+  # (an entry of the same name is kept as it is, so this runs again harmlessly).
   # gVisor must run with its own networking off here: with it on, runsc refuses to
   # start in the root network namespace. The engine refuses network-on runs for it.
-  command -v runsc >/dev/null || return 0
-  [ -f /etc/docker/daemon.json ] && grep -q runsc /etc/docker/daemon.json && return 0
   as_root mkdir -p /etc/docker
-  as_root tee /etc/docker/daemon.json >/dev/null <<JSON
-{"runtimes": {"runsc": {"path": "$(command -v runsc)", "runtimeArgs": ["--network=none"]}}}
-JSON
+  as_root python3 - /etc/docker/daemon.json "$(command -v runsc || true)" "$(command -v crun || true)" <<'PY'
+import json, os, sys
+path, runsc, crun = sys.argv[1:]
+config = {}
+if os.path.exists(path) and os.path.getsize(path):
+    with open(path) as file:
+        config = json.load(file)
+runtimes = config.setdefault("runtimes", {})
+wanted = {"runsc": runsc and {"path": runsc, "runtimeArgs": ["--network=none"]},
+          "crun": crun and {"path": crun}}
+added = [name for name, spec in wanted.items() if spec and name not in runtimes]
+for name in added:
+    runtimes[name] = wanted[name]
+if added:
+    with open(path + ".new", "w") as file:
+        json.dump(config, file, indent=2)
+        file.write("\n")
+    os.replace(path + ".new", path)
+PY
+}
+
+cgroup_controllers_for_crun() {
+  # crun refuses a hybrid cgroup host whose cgroup2 half holds any controller ("cgroups
+  # in hybrid mode not supported"): here hugetlb is left there, with no v1 hierarchy.
+  # Mounting each such controller as a v1 hierarchy, as systemd's hybrid layout does,
+  # moves it over; runc and runsc take v1 hierarchies as they find them, and no running
+  # container changes. It lasts until the next boot, as dockerd started here does.
+  local unified=/sys/fs/cgroup/unified controller
+  command -v crun >/dev/null && [ -f "$unified/cgroup.controllers" ] || return 0
+  [ -z "$(cat "$unified/cgroup.subtree_control")" ] || return 0   # in use there: leave it
+  for controller in $(cat "$unified/cgroup.controllers"); do
+    as_root mkdir -p "/sys/fs/cgroup/$controller"
+    as_root mount -t cgroup -o "$controller" cgroup "/sys/fs/cgroup/$controller"
+  done
+}
+
+unloaded_runtimes() {
+  # Registered in daemon.json but not yet known to the running engine.
+  local known; known=$(docker info --format '{{json .Runtimes}}' 2>/dev/null) || return 1
+  python3 -c 'import json, sys; config = json.load(open(sys.argv[1])); known = json.loads(sys.argv[2])
+print(" ".join(name for name in config.get("runtimes", {}) if name not in known))' \
+    /etc/docker/daemon.json "$known"
 }
 
 start() {
   if engine_answers; then
-    # A running engine without gVisor: register it and have dockerd reload its config.
-    if command -v runsc >/dev/null && ! docker info 2>/dev/null | grep -q 'Runtimes:.*runsc' \
-        && pgrep -x dockerd >/dev/null; then
-      register_runsc
+    # A running engine: add the runtimes it lacks and have dockerd reload its config.
+    # SIGHUP reloads the runtimes without restarting dockerd or any container.
+    install_missing "${RUNTIME_PACKAGES[@]}"
+    register_runtimes
+    cgroup_controllers_for_crun
+    if [ -n "$(unloaded_runtimes)" ] && pgrep -x dockerd >/dev/null; then
       as_root kill -HUP "$(pgrep -x dockerd | head -n1)"
-      sleep 1
+      for _ in $(seq 1 20); do [ -z "$(unloaded_runtimes)" ] && break; sleep 0.5; done
     fi
     echo "engine already running"
     return 0
   fi
-  install_packages
-  register_runsc
+  install_missing dockerd:docker.io "${RUNTIME_PACKAGES[@]}" debootstrap:debootstrap
+  register_runtimes
+  cgroup_controllers_for_crun
   as_root sh -c "nohup dockerd >'$LOGFILE' 2>&1 & echo \$! >'$PIDFILE'"
   for _ in $(seq 1 120); do
     if engine_answers; then echo "started $(cat "$PIDFILE")"; return 0; fi
