@@ -15,6 +15,7 @@ from ..errors import EngineUnavailable, RuntimeUnavailable
 from ..languages import Language
 from ..limits import Limits
 from ..protocol import SPARE_IDLE_S, init_command
+from ..runtimes import runtime
 from ..units import MiB
 from .cleanup import Removals, owner_label, reap_stale_containers
 from .container import DockerContainer
@@ -24,10 +25,6 @@ from .spares import SparePool
 
 # Docker refuses a memory limit below this.
 MIN_MEMORY = 6 * MiB
-GVISOR = "runsc"
-# gVisor's host pids cgroup does not see guest threads, yet its own threads count there:
-# the guest's process count is held by a ulimit, and the host limit gets room for gVisor.
-GVISOR_HOST_PIDS_EXTRA = 512
 
 
 def connect(timeout: int = 60):
@@ -55,19 +52,14 @@ def engine_info(raw: dict) -> EngineInfo:
         product="Docker", name=f"Docker {raw.get('ServerVersion', '?')}",
         cpus=int(raw.get("NCPU") or 1), memory_bytes=int(raw.get("MemTotal") or 0),
         min_memory_bytes=MIN_MEMORY,
+        # Docker 20.10 also lists containerd's shim names for its own runc until its first
+        # reload: runc again under another name, so they are not offered.
         runtimes={name: list((spec or {}).get("runtimeArgs") or [])
-                  for name, spec in (raw.get("Runtimes") or {}).items()},
+                  for name, spec in (raw.get("Runtimes") or {}).items() if not name.startswith("io.containerd.")},
         cgroup_version=str(raw.get("CgroupVersion") or "1"),
         features={key: bool(raw.get(key, True))
                   for key in ("MemoryLimit", "SwapLimit", "PidsLimit", "CpuCfsQuota")},
         seccomp="seccomp" if any("seccomp" in opt for opt in raw.get("SecurityOptions") or []) else "")
-
-
-def gvisor_refusal(info: EngineInfo, limits: Limits) -> str | None:
-    """gVisor registered with its own networking off cannot run with the network on."""
-    if limits.runtime == GVISOR and limits.network and "--network=none" in info.runtimes.get(GVISOR, []):
-        return "gVisor (runsc) is registered here with --network=none: it cannot run with the network on"
-    return None
 
 
 class DockerBackend:
@@ -96,7 +88,7 @@ class DockerBackend:
     def check(self, limits: Limits) -> None:
         info = self.info()
         limits.validate(info)
-        refusal = gvisor_refusal(info, limits)
+        refusal = runtime(limits.runtime).network_refusal(info.runtimes[limits.runtime]) if limits.network else None
         if refusal:
             raise RuntimeUnavailable(refusal, "choose another runtime, or turn the network off")
 
@@ -108,17 +100,17 @@ class DockerBackend:
 
     def _new_container(self, kind: tuple[Language, Limits]) -> DockerContainer:
         language, limits = kind
-        gvisor = limits.runtime == GVISOR
-        # The init sets every limit on the program itself, but gVisor refuses it the
-        # message-queue limit: there Docker sets it (/dev/mqueue stays writable otherwise).
-        ulimits = [Ulimit(name="msgqueue", soft=0, hard=0)] if gvisor else []
+        traits = runtime(limits.runtime)
+        # The init sets every limit on the program itself where the runtime lets it; else
+        # Docker sets the message-queue limit (/dev/mqueue stays writable otherwise).
+        ulimits = [] if traits.init_sets_msgqueue else [Ulimit(name="msgqueue", soft=0, hard=0)]
         if self._seccomp is None:
             self._seccomp = security_option() or ""   # a bad custom profile raises, every time
         return DockerContainer(
             self.api, self.removals, image=image_ref(language), language=language, limits=limits,
-            command=init_command(language, limits, process_limit=gvisor, idle_s=self.spare_idle_s),
-            owner=self.owner,
-            host_pids=limits.pids + (GVISOR_HOST_PIDS_EXTRA if gvisor else 0), ulimits=ulimits,
+            command=init_command(language, limits, process_limit=traits.guest_process_limit,
+                                 idle_s=self.spare_idle_s),
+            owner=self.owner, host_pids=traits.host_pids(limits.pids), ulimits=ulimits,
             seccomp=self._seccomp or None)
 
     def wait_for_cleanup(self, timeout: float = 30) -> bool:

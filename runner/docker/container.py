@@ -18,6 +18,7 @@ from ..errors import ImageMissing, SandboxError
 from ..languages import CODE_DIR, Language
 from ..limits import Limits
 from ..protocol import SANDBOX_UID, STREAMS
+from ..runtimes import runtime
 from .cleanup import LABEL, OWNER_LABEL, Removals
 from .images import build_command
 from .stats import DockerStatsFeed
@@ -50,13 +51,13 @@ class DockerContainer:
                  command: list[str], owner: str, host_pids: int, ulimits: list[Ulimit],
                  seccomp: str | None) -> None:
         self._api, self._removals = api, removals
-        self._runtime = limits.runtime
+        self._runtime = runtime(limits.runtime)
         self._started = False
         self._ended = False
         self._released = False
-        # Under runc the init reports everything Docker would, so Docker may remove the
-        # container by itself as soon as it ends: nobody waits for that removal.
-        self._auto_remove = limits.runtime == "runc"
+        # Where the init sees the cgroup it reports everything Docker would, so Docker may
+        # remove the container by itself as soon as it ends: nobody waits for that removal.
+        self._auto_remove = self._runtime.guest_sees_cgroup
         self._killed = threading.Event()
         self._input_lock = threading.Lock()
         self._input_ended = False
@@ -116,8 +117,8 @@ class DockerContainer:
             self._api.start(self.id)
         except docker.errors.APIError as exc:
             raise SandboxError(f"Docker could not start the container: {exc.explanation or exc}") from None
-        if self._runtime != "runc":
-            # gVisor's guest cannot read the container's cgroup: Docker's stream fills in.
+        if not self._runtime.guest_sees_cgroup:
+            # The guest cannot read the container's cgroup (gVisor): Docker's stream fills in.
             self.host_stats = DockerStatsFeed(self._api, self.id).start()
 
     @property
@@ -202,10 +203,10 @@ class DockerContainer:
         threading.Thread(target=kill, daemon=True, name="tui-sandbox-kill").start()
 
     def exit_facts(self, init_reported: bool) -> ExitFacts:
-        """The init's report comes after every process of the program is dead, so under
-        runc there is nothing to wait for. gVisor's guest cannot see OOM kills: ask."""
+        """The init's report comes after every process of the program is dead, so where it
+        sees the cgroup there is nothing to wait for. gVisor's guest cannot see OOM kills: ask."""
         self._ended = True
-        if init_reported and self._runtime == "runc":
+        if init_reported and self._runtime.guest_sees_cgroup:
             return ExitFacts()
         exit_code = None
         try:

@@ -1,0 +1,77 @@
+"""The runtime table: what differs per OCI runtime, a runtime it does not know taken as
+runc-like, and the limits check taking any runtime the engine has registered."""
+
+import dataclasses
+
+import pytest
+
+from runner import EngineInfo, LimitError, Limits
+from runner.docker.backend import engine_info
+from runner.runtimes import KNOWN, RUNC, ordered, runtime
+from runner.units import MiB
+
+ENGINE = EngineInfo(product="Docker", name="Docker 20.10", cpus=2, memory_bytes=4 << 30, min_memory_bytes=6 * MiB,
+                    runtimes={"runc": [], "runsc": ["--network=none"], "crun": []})
+
+
+def test_runc_and_crun_run_on_the_host_kernel_under_our_profile():
+    for name in ("runc", "crun"):
+        traits = runtime(name)
+        assert (traits.own_kernel, traits.seccomp_loaded, traits.guest_sees_cgroup) == (False, True, True)
+        assert (traits.guest_process_limit, traits.init_sets_msgqueue, traits.host_pids(64)) == (False, True, 64)
+        assert traits.network_refusal([]) is None
+
+
+def test_gvisor_has_its_own_kernel_and_needs_the_engine_for_what_its_guest_cannot_see():
+    gvisor = runtime("runsc")
+    assert gvisor.label == "gVisor (runsc)"
+    assert gvisor.own_kernel and not gvisor.seccomp_loaded and not gvisor.guest_sees_cgroup
+    assert gvisor.guest_process_limit and not gvisor.init_sets_msgqueue
+    assert gvisor.host_pids(64) == 64 + 512
+    assert gvisor.network_refusal(["--network=none"]) == (
+        "gVisor (runsc) is registered here with --network=none: it cannot run with the network on")
+    assert gvisor.network_refusal([]) is None         # registered with its networking on
+
+
+def test_a_runtime_the_table_does_not_know_is_taken_as_runc_like():
+    youki = runtime("youki")
+    assert youki.name == youki.label == "youki" and "runc-like" in youki.description
+    assert youki == dataclasses.replace(RUNC, name="youki", label="youki", description=youki.description)
+
+
+def test_registered_runtimes_are_offered_known_ones_first():
+    assert ordered({"youki": [], "crun": [], "runsc": [], "runc": [], "kata": []}) == [
+        "runc", "runsc", "crun", "kata", "youki"]
+
+
+def test_traits_say_what_differs():
+    assert "seccomp profile loaded" in runtime("crun").traits([])
+    assert "network on allowed" in runtime("crun").traits([])
+    gvisor = runtime("runsc").traits(["--network=none"])
+    assert "seccomp profile not loaded" in gvisor and "network-on runs refused (--network=none)" in gvisor
+    assert "engine's stats" in gvisor and "processes capped inside the guest" in gvisor
+
+
+def test_known_runtimes_have_a_description_each():
+    assert list(KNOWN) == ["runc", "runsc", "crun"]
+    assert all(traits.description and traits.label for traits in KNOWN.values())
+
+
+@pytest.mark.parametrize("name", ["runc", "runsc", "crun"])
+def test_limits_take_any_registered_runtime(name):
+    assert Limits(runtime=name).validate(ENGINE).runtime == name
+
+
+def test_an_unregistered_runtime_is_refused_naming_the_ones_there_are():
+    with pytest.raises(LimitError) as refused:
+        Limits(runtime="kata").validate(ENGINE)
+    assert refused.value.message == "unknown runtime 'kata': the engine has crun, runc, runsc"
+    assert refused.value.fix == "use --runtime crun or runc or runsc"
+
+
+def test_docker_info_gives_every_registered_runtime_but_containerds_aliases_of_runc():
+    info = engine_info({"ServerVersion": "20.10.24", "NCPU": 2, "Runtimes": {
+        "io.containerd.runc.v2": {"path": "runc"}, "io.containerd.runtime.v1.linux": {"path": "runc"},
+        "runc": {"path": "runc"}, "crun": {"path": "/usr/bin/crun"},
+        "runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none"]}}})
+    assert info.runtimes == {"runc": [], "crun": [], "runsc": ["--network=none"]}
