@@ -83,6 +83,11 @@ class RemoteSandbox(Engine):
             body["expected_output"] = expected_output
         return RemoteRun(self, body, interactive)
 
+    def language_table(self) -> list[dict]:
+        """The server's GET /languages: each language's name, aliases, extensions, and
+        whether it is compiled."""
+        return self._request("GET", "/languages").json()
+
     def warm(self, language: str | Language, limits: Limits | None = None) -> None:
         """The server keeps its own spares, within its cap: nothing to ask of it."""
 

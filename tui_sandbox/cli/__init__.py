@@ -12,6 +12,7 @@ from typing import NoReturn
 from .common import EXIT_BROKEN_PIPE, EXIT_USAGE, USAGE_ERRORS, add_limit_flags, add_server_flags, limits_from_args
 from .engine import add_engine_parsers
 from .history import add_history_parser
+from .mcp import add_mcp_parser
 from .report import add_report_parser
 from .run import add_run_parser
 from .serve import add_serve_parser, ceiling_defaults
@@ -19,7 +20,7 @@ from .teacher import add_class_parser
 
 __all__ = ["build_parser", "ceiling_defaults", "entry", "main"]
 
-COMMANDS = ("run", "images", "doctor", "serve", "history", "report", "class")
+COMMANDS = ("run", "images", "doctor", "serve", "history", "report", "class", "mcp")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_history_parser(commands)
     add_report_parser(commands)
     add_class_parser(commands)
+    add_mcp_parser(commands)
     return parser
 
 
