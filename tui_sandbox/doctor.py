@@ -6,7 +6,7 @@ from typing import Iterator
 
 from runner import Sandbox, SandboxError
 from runner.docker import images, seccomp
-from runner.docker.backend import GVISOR
+from runner.runtimes import ordered, runtime
 
 FEATURES = (("MemoryLimit", "memory limits"), ("SwapLimit", "swap limits (no swap on top)"),
             ("PidsLimit", "PID limits"), ("CpuCfsQuota", "CPU quotas"))
@@ -31,17 +31,16 @@ def doctor_lines() -> Iterator[tuple[bool, str]]:
                 yield True, f"seccomp: {seccomp.describe()}"
             except SandboxError as exc:
                 yield False, f"seccomp: {exc.message} (fix: {exc.fix})"
-        if "runc" in info.runtimes:
-            yield True, "runtime: runc registered"
-        else:
+        if "runc" not in info.runtimes:
             yield False, "runtime: runc missing (fix: reinstall Docker)"
-        if GVISOR in info.runtimes:
-            network_off = "--network=none" in info.runtimes[GVISOR]
-            yield True, f"runtime: {GVISOR} (gVisor) registered" + (
-                " (network-on runs are refused under it)" if network_off else "")
-        else:
-            yield True, (f"runtime: {GVISOR} (gVisor) not registered, optional (fix: apt-get install runsc, "
-                         "add it to /etc/docker/daemon.json, reload dockerd)")
+        for name in ordered(info.runtimes):
+            traits = runtime(name)
+            yield True, f"runtime: {name} registered, {traits.description}; {traits.traits(info.runtimes[name])}"
+        for name in ("runsc", "crun"):
+            if name not in info.runtimes:
+                yield True, (f"runtime: {name} ({runtime(name).label}) not registered, optional (fix: "
+                             f"apt-get install {name}, add it to /etc/docker/daemon.json, reload dockerd; "
+                             "scripts/docker-engine.sh does all three)")
         for status in images.list_images(sandbox.backend.api, sandbox.languages):
             if status.present:
                 yield True, f"image: {status.ref} present"

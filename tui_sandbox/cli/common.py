@@ -35,8 +35,8 @@ def add_limit_flags(parser: argparse.ArgumentParser) -> None:
                         help="read-only root filesystem, writable /tmp only (the default)")
     parser.add_argument("--writable", dest="read_only", action="store_false",
                         help="writable root filesystem and working directory")
-    parser.add_argument("--runtime", metavar="NAME", help="container runtime: runc, or runsc for gVisor "
-                        "(the engine says which it has)")
+    parser.add_argument("--runtime", metavar="NAME", help="OCI runtime: any the engine has registered "
+                        "(runc, runsc for gVisor, crun, ...; `tui-sandbox doctor` lists them)")
 
 
 def add_server_flags(parser) -> None:

@@ -12,12 +12,8 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Select, Switch
 from textual.widgets.select import InvalidSelectValueError
 
-from runner import EngineInfo, LimitError, Limits, parse_limits
+from runner import EngineInfo, LimitError, Limits, parse_limits, runtimes
 from runner.units import format_size
-
-# The runtimes this panel can offer, in this order, with their names for people; the
-# engine says which of them it has.
-RUNTIME_NAMES = {"runc": "runc (standard)", "runsc": "gVisor (runsc)"}
 
 
 class EngineRule(Validator):
@@ -61,7 +57,7 @@ class LimitsPanel(Vertical):
         self.switches = {which: Switch(initially[which], id=f"limit-{which}") for which, _ in self.SWITCHES}
         self.switch_states = {which: Label("", id=f"state-{which}", classes="switch-state")
                               for which, _ in self.SWITCHES}
-        self.runtime = Select([(RUNTIME_NAMES[self.initial.runtime], self.initial.runtime)],
+        self.runtime = Select([(runtimes.runtime(self.initial.runtime).label, self.initial.runtime)],
                               value=self.initial.runtime, allow_blank=False, compact=True, id="limit-runtime")
         self.runtime_row = Horizontal(classes="limit-row", id="runtime-row")
         self.problem = Label("", id="limit-problem")
@@ -98,9 +94,9 @@ class LimitsPanel(Vertical):
         """The engine answered: offer the runtimes it has, and check the limits against
         what it can give (its CPUs, its smallest memory limit)."""
         self.engine = engine
-        names = [name for name in RUNTIME_NAMES if name in engine.runtimes]
+        names = runtimes.ordered(engine.runtimes)
         current = self.runtime.value if self.runtime.value in names else "runc"
-        self.runtime.set_options([(RUNTIME_NAMES[name], name) for name in names])
+        self.runtime.set_options([(runtimes.runtime(name).label, name) for name in names])
         self.runtime.value = current
         self.runtime_row.display = len(names) > 1
         self.show_problem()
