@@ -174,6 +174,10 @@ class History:
         self._connection().execute(
             f"INSERT OR REPLACE INTO runs ({', '.join(COLUMNS)}) VALUES ({placeholders})", values)
 
+    def delete(self, run_id: str) -> bool:
+        """Forget one run (Judge0's DELETE /submissions/{token}); False if it was not here."""
+        return self._connection().execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount > 0
+
     def get(self, run_id: str) -> RunRecord | None:
         row = self._connection().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _record(row) if row else None

@@ -1,5 +1,6 @@
-"""Who is asking, and may they: bearer tokens when the server has them, else the
-X-Sandbox-User header, else the client's address. Shared by every HTTP front."""
+"""Who is asking, and may they: bearer tokens when the server has them (or Judge0's
+X-Auth-Token header, for its clients), else the X-Sandbox-User header, else the client's
+address. Shared by every HTTP front."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ if TYPE_CHECKING:
     from .core import SandboxService
 
 USER_HEADER = "X-Sandbox-User"
+# Judge0's header for its token: the same tokens, for Judge0's clients.
+JUDGE0_TOKEN_HEADER = "X-Auth-Token"
 # The classroom's own token's user: its apps run as the student they name in USER_HEADER.
 CLASSROOM = "@classroom"
 # The user whose token sees the whole class (GET /class) and may cancel anyone's run.
@@ -21,8 +24,7 @@ def current_user(request: Request) -> str:
     """A FastAPI dependency: the user a request runs as, or 401 when a token is required."""
     tokens: dict[str, str] = getattr(request.app.state, "tokens", None) or {}   # token -> user name
     if tokens:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        user = tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        user = tokens.get(_token(request) or "")
         if user is None:
             raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
         if user == CLASSROOM:
@@ -44,8 +46,16 @@ def is_teacher(request: Request) -> bool:
     tokens: dict[str, str] = getattr(request.app.state, "tokens", None) or {}
     if not tokens:
         return True
+    token = _token(request)
+    return token is not None and tokens.get(token) == TEACHER
+
+
+def _token(request: Request) -> str | None:
+    """The token a request carries: Authorization: Bearer, else Judge0's X-Auth-Token."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and tokens.get(token.strip()) == TEACHER
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.headers.get(JUDGE0_TOKEN_HEADER, "").strip() or None
 
 
 def service_of(request: Request) -> SandboxService:

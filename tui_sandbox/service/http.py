@@ -5,8 +5,8 @@ history, languages and health, over the service's core.
     uvicorn.run(app)      # or `tui-sandbox serve`, which also stops runs first on SIGTERM
 
 Its lifespan starts and stops the service. The app is made of routers: the runs
-(runs.py), what the server is and has (info.py), the Piston endpoints (piston/) and the
-web page (web.py), sharing one error shape (errors.py), one body cap (middleware.py) and
+(runs.py), what the server is and has (info.py), the Piston and Judge0 endpoints
+(piston/, judge0/) and the web page (web.py), sharing one error shape (errors.py), one body cap (middleware.py) and
 one way to know the user (access.py); docs.py serves /docs.
 """
 
@@ -18,7 +18,7 @@ from typing import Iterable, Mapping
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from . import info, piston, runs, web
+from . import info, judge0, piston, runs, web
 from .core import SandboxService
 from .docs import document_the_stream, serve_the_docs
 from .errors import install_error_handlers
@@ -56,6 +56,7 @@ def create_app(service: SandboxService, *, tokens: Mapping[str, str] | None = No
     app.include_router(runs.router)
     app.include_router(info.router)
     app.include_router(piston.router)
+    app.include_router(judge0.router)
     app.include_router(web.router)
     document_the_stream(app)
     serve_the_docs(app)
@@ -66,7 +67,7 @@ def create_app(service: SandboxService, *, tokens: Mapping[str, str] | None = No
     origins = list(cors_origins)
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type", "X-Sandbox-User"],
+                           allow_headers=["Authorization", "Content-Type", "X-Sandbox-User", "X-Auth-Token"],
                            expose_headers=["Retry-After", "Location", "X-Run-Id"])
     return app
 
