@@ -4,15 +4,16 @@ measured in the same session and interleaved round by round so that load drifts 
 them alike:
 
 - the engine in-process from a warm spare (what the app feels; target <= 0.25x),
-- the engine in-process with a fresh container made for the run (the cold path),
+- the engine in-process with a fresh container made for the run (the cold path), under
+  each runtime the engine has registered (runc, and runsc, crun, ... where they are),
 - `tui-sandbox run` as a whole process (target <= 1.5x),
 - Python's start-up with the CLI's imports alone.
 
     .venv/bin/python bench/latency.py [--runs 20] [--warmup 3]
 
 Prints median and p90 of each and the ratios to the bare run, the program's own run
-time inside the container (the floor), where the cold path's time goes (each Docker
-API call timed), and the memory an idle spare holds."""
+time inside the container (the floor), where the cold path's time goes under each
+runtime (each Docker API call timed), and the memory an idle spare holds."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from runner import BUILTIN, Limits, Sandbox  # noqa: E402
 from runner.docker.images import image_ref  # noqa: E402
+from runner.runtimes import ordered  # noqa: E402
 
 SOURCE = 'print("hello")\n'
 
@@ -63,10 +65,13 @@ def main() -> int:
     limits = Limits()
     cold_box, warm_box = Sandbox(), Sandbox()
     api = cold_box.backend.api
-    calls: dict[str, list[float]] = defaultdict(list)
-    # The calls on a runc run's path (waiting for Docker's auto-removal happens between
-    # rounds, untimed, and a runc run never waits for its exit: the init reports it).
-    for name in ("create_container_from_config", "attach_socket", "start"):
+    runtimes = ordered(cold_box.info.runtimes)
+    cold_runtime: list[str | None] = [None]    # whose cold run is being timed now
+    calls: dict[tuple[str, str], list[float]] = defaultdict(list)
+    # The calls on a cold run's path, and only there: waiting for Docker's auto-removal
+    # happens between rounds, untimed. A runc run never waits for its exit (the init
+    # reports it); a runtime whose guest cannot see its cgroup (gVisor) waits and inspects.
+    for name in ("create_container_from_config", "attach_socket", "start", "wait", "inspect_container"):
         original = getattr(api, name)
 
         def timed(*a, _original=original, _name=name, **k):
@@ -74,7 +79,8 @@ def main() -> int:
             try:
                 return _original(*a, **k)
             finally:
-                calls[_name].append(time.perf_counter() - t)
+                if cold_runtime[0]:
+                    calls[(cold_runtime[0], _name)].append(time.perf_counter() - t)
         setattr(api, name, timed)
 
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
@@ -86,10 +92,20 @@ def main() -> int:
     program_times: list[float] = []
     kind = (warm_box.language("python"), limits)
 
-    def in_process(box: Sandbox) -> None:
-        result = box.run(SOURCE, "python", limits)
+    def in_process(box: Sandbox, run_limits: Limits = limits) -> None:
+        result = box.run(SOURCE, "python", run_limits)
         assert result.output == "hello\n", result
-        program_times.append(result.duration_s)
+        if run_limits == limits:
+            program_times.append(result.duration_s)
+
+    def cold(runtime: str):
+        def measure() -> None:
+            cold_runtime[0] = runtime
+            try:
+                in_process(cold_box, limits.with_(runtime=runtime))
+            finally:
+                cold_runtime[0] = None
+        return measure
 
     def whole_process(command: list[str]) -> None:
         done = subprocess.run(command, capture_output=True, stdin=subprocess.DEVNULL)
@@ -112,7 +128,7 @@ def main() -> int:
 
     measures = {"bare docker run --rm": (None, lambda: whole_process(bare)),
                 "engine, warm spare": (ready_spare, lambda: in_process(warm_box)),
-                "engine, cold": (None, lambda: in_process(cold_box)),
+                **{f"engine, cold, {runtime}": (None, cold(runtime)) for runtime in runtimes},
                 "tui-sandbox run (process)": (None, lambda: whole_process(cli)),
                 "python start + CLI imports": (None, python_startup)}
     times: dict[str, list[float]] = defaultdict(list)
@@ -138,9 +154,11 @@ def main() -> int:
         print(f"{name:28} {median * 1000:7.1f}ms {percentile(values, 0.9) * 1000:7.1f}ms {median / base:6.2f}x")
     print(f"{'the program itself (inside)':28} {statistics.median(program_times) * 1000:7.1f}ms"
           "            (the floor: python3 printing hello, timed by the init)")
-    print("\nwhere the cold path's time goes (median per run):")
-    for name, values in calls.items():
-        print(f"  {name:30} {statistics.median(values) * 1000:6.1f} ms  ({len(values)} calls)")
+    for runtime in runtimes:
+        print(f"\nwhere the cold path's time goes under {runtime} (median per run):")
+        for (of, name), values in calls.items():
+            if of == runtime:
+                print(f"  {name:30} {statistics.median(values) * 1000:6.1f} ms  ({len(values)} calls)")
     print("  the rest: the program itself, the init, reading the stream, Python")
 
     ready_spare()

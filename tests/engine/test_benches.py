@@ -23,6 +23,9 @@ def test_latency_bench_measures_every_path(sandbox):
     for row in ("bare docker run --rm", "engine, warm spare", "engine, cold", "tui-sandbox run (process)",
                 "the program itself (inside)", "an idle spare holds", "warm target", "command target"):
         assert row in out, row
+    # The cold path under every runtime the engine has registered, and where its time goes.
+    for runtime in sandbox.info.runtimes:
+        assert f"engine, cold, {runtime}" in out and f"time goes under {runtime}" in out, runtime
 
 
 def test_service_bench_gets_every_result_right_and_leaves_nothing(sandbox):

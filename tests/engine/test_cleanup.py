@@ -12,8 +12,10 @@ import pytest
 
 from runner import ImageMissing, Language, Started, Verdict
 from runner.docker.cleanup import reap_stale_containers
+from runner.runtimes import runtime as traits_of
 
 from ..conftest import containers_owned_by, our_containers
+from .runtimes import RUNTIMES
 
 CLI = [sys.executable, "-m", "tui_sandbox"]
 
@@ -72,7 +74,7 @@ def test_asyncio_stream_and_cancel_by_task(sandbox):
     assert our_containers(sandbox) == []
 
 
-@pytest.mark.parametrize("runtime", ["runc", "runsc"])
+@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_sigkilled_cli_container_dies_by_its_deadline_and_goes(sandbox, tmp_path, runtime):
     program = tmp_path / "sleepy.py"
     program.write_text("import time\nprint('started', flush=True)\ntime.sleep(120)\n")
@@ -90,7 +92,7 @@ def test_sigkilled_cli_container_dies_by_its_deadline_and_goes(sandbox, tmp_path
         time.sleep(0.1)
     assert time.monotonic() - launched < 8
     left = containers_owned_by(sandbox, cli.pid)
-    if runtime == "runc":
+    if traits_of(runtime).guest_sees_cgroup:
         # Docker removes it by itself (auto-remove): the init's report needed no inspection.
         assert left == []
     else:

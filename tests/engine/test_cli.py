@@ -149,6 +149,11 @@ def test_doctor_and_images_list_on_a_working_engine(sandbox):
     lines = doctor.stdout.decode().splitlines()
     assert any(line.startswith("ok  engine: Docker") for line in lines)
     assert sum("image: tui-sandbox-" in line for line in lines) == 4
+    # Every registered runtime, with what differs about it (runner/runtimes.py).
+    for name in sandbox.info.runtimes:
+        line = next(line for line in lines if line.startswith(f"ok  runtime: {name} registered"))
+        assert "seccomp profile" in line and "network" in line, line
+    assert "seccomp profile not loaded" in next(line for line in lines if "runtime: runsc registered" in line)
     listing = cli("images", "list").stdout.decode()
     assert listing.count("present") == 4
 

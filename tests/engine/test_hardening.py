@@ -5,9 +5,12 @@ import os
 
 import pytest
 
-from runner import RuntimeUnavailable, Verdict
+from runner import LimitError, RuntimeUnavailable, Verdict
 from runner.limits import Limits
+from runner.runtimes import runtime as traits_of
 from runner.units import MiB
+
+from .runtimes import RUNTIMES
 
 PROBE = r"""
 import json, os, socket
@@ -60,12 +63,12 @@ server = socket.create_server(("localhost", 0))
 threading.Thread(target=lambda: server.accept()[0].sendall(b"pong"), daemon=True).start()
 print("reply", socket.create_connection(server.getsockname()[:2], timeout=3).recv(4).decode())
 """
-    for runtime in ("runc", "runsc"):
+    for runtime in RUNTIMES:
         result = run(source, runtime=runtime)
         assert result.verdict is Verdict.OK, (runtime, result.error)
         lines = dict(line.split(" ", 1) for line in result.output.splitlines())
         assert lines["localhost"] == "127.0.0.1 hostname True" and lines["reply"] == "pong", (runtime, lines)
-        if runtime == "runc":
+        if not traits_of(runtime).own_kernel:     # the host's namespaces: not the test's own
             assert lines["netns"] != os.readlink("/proc/self/ns/net")
 
 
@@ -246,19 +249,38 @@ def test_runsc_refuses_network_on_when_registered_without_it(sandbox):
         sandbox.start("print(1)", "python", Limits(runtime="runsc", network=True))
 
 
-def test_runsc_runs_and_holds_the_limits(run, sandbox):
-    assert "runsc" in sandbox.info.runtimes, "gVisor is registered by scripts/docker-engine.sh"
-    ok = run(PROBE, runtime="runsc")
-    assert ok.verdict is Verdict.OK and ok.runtime == "runsc"
+@pytest.mark.parametrize("runtime", [name for name in RUNTIMES if name != "runc"])
+def test_each_runtime_runs_and_holds_the_limits(run, sandbox, runtime):
+    assert runtime in sandbox.info.runtimes, f"{runtime} is registered by scripts/docker-engine.sh"
+    traits = traits_of(runtime)
+    ok = run(PROBE, runtime=runtime)
+    assert ok.verdict is Verdict.OK and ok.runtime == runtime
     seen = json.loads(ok.output)
     assert seen["uid"] == 10001 and int(seen["cap_eff"], 16) == 0 and seen["interfaces"] == ["lo"]
     assert seen["prctl_no_new_privs"] == 1
-    assert run("while True: pass", runtime="runsc", timeout=1).verdict is Verdict.TIMEOUT
-    oom = run("xs = []\nwhile True: xs.append(bytearray(10**6))", runtime="runsc")
+    if traits.seccomp_loaded:
+        assert seen["seccomp"] == "2"          # filter mode: our profile
+    assert run("while True: pass", runtime=runtime, timeout=1).verdict is Verdict.TIMEOUT
+    oom = run("xs = []\nwhile True: xs.append(bytearray(10**6))", runtime=runtime)
     assert oom.verdict is Verdict.OOM
     forks = run("import os, time\nn = 0\ntry:\n    while True:\n        if os.fork() == 0:\n"
                 "            time.sleep(20); os._exit(0)\n        n += 1\nexcept OSError as e:\n"
-                "    print(n, e.errno)", runtime="runsc", pids=16, memory=512 * MiB)
+                "    print(n, e.errno)", runtime=runtime, pids=16, memory=512 * MiB)
     assert forks.verdict is Verdict.OK, forks.kill_reason
     assert int(forks.output.split()[0]) <= 16
-    assert ok.peak_memory_bytes, "peak memory comes from Docker's stats under gVisor"
+    # From the init's cgroup, or Docker's stats where the guest cannot read it (gVisor).
+    assert ok.peak_memory_bytes
+    # Network on: refused where the runtime is registered without networking, else it works.
+    if traits.network_refusal(sandbox.info.runtimes[runtime]):
+        with pytest.raises(RuntimeUnavailable, match="cannot run with the network on"):
+            sandbox.start("print(1)", "python", Limits(runtime=runtime, network=True))
+    else:
+        assert "eth0" in probe(run, runtime=runtime, network=True)["interfaces"]
+
+
+def test_an_unregistered_runtime_is_refused_naming_those_there_are(sandbox):
+    with pytest.raises(LimitError) as refused:
+        sandbox.start("print(1)", "python", Limits(runtime="kata"))
+    assert refused.value.message.startswith("unknown runtime 'kata': the engine has ")
+    for name in RUNTIMES:
+        assert name in refused.value.message and name in refused.value.fix

@@ -1,4 +1,5 @@
-"""tui-sandbox's seccomp profile: what it denies fails with EPERM from inside under runc,
+"""tui-sandbox's seccomp profile: what it denies fails with EPERM from inside under runc
+(and crun, and every runtime that loads it),
 what the languages need still works, and the override is clear when it is wrong.
 
 Under gVisor (runsc) as scripts/docker-engine.sh registers it, the OCI profile is not loaded
@@ -22,6 +23,8 @@ import pytest
 from runner import Limits, Sandbox, SandboxError, Verdict
 from runner.docker import seccomp
 from runner.limits import MiB
+
+from .runtimes import SECCOMP_LOADED
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -141,8 +144,9 @@ def test_the_probe_covers_every_denied_call():
     assert set(PROBES) == set(seccomp.DENIED) - X86_32_ONLY
 
 
-def test_every_denied_call_fails_with_eperm_under_runc(run):
-    seen = probe(run)
+@pytest.mark.parametrize("runtime", SECCOMP_LOADED)
+def test_every_denied_call_fails_with_eperm_where_the_profile_is_loaded(run, runtime):
+    seen = probe(run, runtime=runtime)
     assert {name: seen[name] for name in PROBES} == {name: "EPERM" for name in PROBES}
     assert seen["personality(ADDR_NO_RANDOMIZE)"] == "EPERM"
     assert seen["personality(PER_LINUX32)"] == "EPERM"       # Docker's default allows it

@@ -1,13 +1,16 @@
-"""Every verdict, from real programs in real containers, under both runtimes: runc and
-gVisor (runsc) must say the same thing about the same program."""
+"""Every verdict, from real programs in real containers, under every runtime that
+scripts/docker-engine.sh registers: runc, gVisor (runsc) and crun must say the same thing
+about the same program."""
 
 import pytest
 
 from runner import Limits, Verdict
 from runner.units import MiB
 
+from .runtimes import RUNTIMES
 
-@pytest.fixture(params=["runc", "runsc"])
+
+@pytest.fixture(params=RUNTIMES)
 def runtime(request):
     return request.param
 
