@@ -124,6 +124,29 @@ def refusal(answer: httpx.Response) -> SandboxError:
     return error(message, fix)
 
 
+def event_of(data: dict):
+    """One event of the service's stream (POST /runs), as the engine's: None for one it
+    does not know; SandboxError for `failed` (the engine could not run it). The cluster's
+    fronts read their workers' events with it too."""
+    kind = data.get("event")
+    if kind == "queued":
+        return Queued(data["position"], data["running"], data["cap"])
+    if kind == "started":
+        return Started(data["container_id"], data["language"], data["runtime"], Limits.from_dict(data["limits"]))
+    if kind == "phase":
+        return Phase(data["name"])
+    if kind == "output":
+        return Output(data["stream"], data["text"])
+    if kind == "stats":
+        return Stats(data["elapsed_s"], data.get("cpu_percent"), data.get("memory_bytes"), data.get("pids"),
+                     data.get("reading_input"))
+    if kind == "finished":
+        return Finished(RunResult.from_dict(data))
+    if kind == "failed":
+        raise SandboxError(data.get("error") or "the server could not run it", data.get("fix"))
+    return None
+
+
 class RemoteRun(RunHandle):
     def __init__(self, remote: RemoteSandbox, body: dict, interactive: bool) -> None:
         self._remote, self._body, self._interactive = remote, body, interactive
@@ -159,27 +182,11 @@ class RemoteRun(RunHandle):
                                     "run it again") from None
 
     def _event(self, data: dict):
-        kind = data.get("event")
         if self._id is None and data.get("id"):
             with self._lock:
                 self._id = data["id"]
             self._flush_input()
-        if kind == "queued":
-            return Queued(data["position"], data["running"], data["cap"])
-        if kind == "started":
-            return Started(data["container_id"], data["language"], data["runtime"], Limits.from_dict(data["limits"]))
-        if kind == "phase":
-            return Phase(data["name"])
-        if kind == "output":
-            return Output(data["stream"], data["text"])
-        if kind == "stats":
-            return Stats(data["elapsed_s"], data.get("cpu_percent"), data.get("memory_bytes"), data.get("pids"),
-                         data.get("reading_input"))
-        if kind == "finished":
-            return Finished(RunResult.from_dict(data))
-        if kind == "failed":
-            raise SandboxError(data.get("error") or "the server could not run it", data.get("fix"))
-        return None
+        return event_of(data)
 
     def cancel(self) -> None:
         with self._lock:

@@ -41,7 +41,8 @@ class ServeOptions:
     rate: str | None = None                 # "30/minute"
     tokens: Mapping[str, str] = field(default_factory=dict)   # token -> user name
     ceilings: Ceilings = field(default_factory=Ceilings)
-    history: Path | None = None             # None: history.default_path()
+    history: Path | str | None = None       # None: history.default_path(); or a postgresql:// URL
+    broker: str | None = None               # redis://...: a front of a cluster (tui_sandbox.cluster)
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
     access_log: bool = False
@@ -105,15 +106,23 @@ def check_options(options: ServeOptions) -> None:
 
 
 def build(options: ServeOptions):
-    """(app, service, history path): everything but the listening socket."""
-    from .history.store import History
-    from .service.core import SandboxService
+    """(app, service, history path): everything but the listening socket. With a broker,
+    the service is a front of the cluster: its queue, cap and runs are the broker's."""
+    from .history.postgres import open_history
     from .service.http import LOOPBACK_NAMES, create_app
 
-    history = History(options.history)
-    service = SandboxService(max_running=options.max_running, per_user=options.per_user,
-                             max_waiting=options.max_waiting, rate=options.rate, ceilings=options.ceilings,
-                             history=history)
+    history = open_history(options.history)
+    if options.broker:
+        from .cluster.front import ClusterService
+
+        service = ClusterService(options.broker, per_user=options.per_user, max_waiting=options.max_waiting,
+                                 rate=options.rate, ceilings=options.ceilings, history=history)
+    else:
+        from .service.core import SandboxService
+
+        service = SandboxService(max_running=options.max_running, per_user=options.per_user,
+                                 max_waiting=options.max_waiting, rate=options.rate, ceilings=options.ceilings,
+                                 history=history)
     # Without tokens a loopback server answers only to loopback names (see http.LoopbackHosts).
     hosts = LOOPBACK_NAMES if not options.tokens else None
     app = create_app(service, tokens=options.tokens, cors_origins=options.cors_origins,
@@ -127,7 +136,7 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> int:
 
     check_options(options)
     out = out or sys.stdout
-    app, service, history_path = build(options)
+    app, service, history_path = build_checked(options)
 
     class Server(uvicorn.Server):
         ssh_class = None
@@ -173,6 +182,20 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> int:
     except SystemExit as exc:          # uvicorn's way of saying it could not start (port in use)
         return exc.code if isinstance(exc.code, int) else 1
     return 0 if server.started else 1
+
+
+def build_checked(options: ServeOptions):
+    """build(), with a broker or a database that cannot be used said as a ServeError (one
+    line with the fix): asked now, before the server starts."""
+    from .cluster.broker import BrokerError, check_url
+    from .history.postgres import HistoryUnavailable
+
+    try:
+        if options.broker:
+            check_url(options.broker)
+        return build(options)
+    except (BrokerError, HistoryUnavailable) as exc:
+        raise ServeError(str(exc)) from None
 
 
 def class_roster(options: ServeOptions):

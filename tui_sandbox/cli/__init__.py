@@ -17,10 +17,11 @@ from .report import add_report_parser
 from .run import add_run_parser
 from .serve import add_serve_parser, ceiling_defaults
 from .teacher import add_class_parser
+from .worker import add_worker_parser
 
 __all__ = ["build_parser", "ceiling_defaults", "entry", "main"]
 
-COMMANDS = ("run", "images", "doctor", "serve", "history", "report", "class", "mcp")
+COMMANDS = ("run", "images", "doctor", "serve", "history", "report", "class", "mcp", "worker")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_parser(commands)
     add_class_parser(commands)
     add_mcp_parser(commands)
+    add_worker_parser(commands)
     return parser
 
 

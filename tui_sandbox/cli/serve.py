@@ -34,7 +34,10 @@ def add_serve_parser(commands) -> None:
                        help="a bearer token and its user's name (repeatable); a bare TOKEN is user 'default'")
     serve.add_argument("--token-file", metavar="FILE", help="tokens, one NAME=TOKEN a line")
     add_ceiling_flags(serve)
-    serve.add_argument("--history", metavar="PATH", help="the history's SQLite file (default: in $XDG_DATA_HOME)")
+    serve.add_argument("--history", metavar="PATH|URL", help="the history's SQLite file (default: in "
+                       "$XDG_DATA_HOME), or a PostgreSQL URL (postgresql://USER@HOST/DB) shared by a cluster's fronts")
+    serve.add_argument("--broker", metavar="URL", help="be a front of a cluster: the queue, the cap and the runs "
+                       "are this Redis's (redis://[:PASSWORD@]HOST:6379/0), carried out by `tui-sandbox worker`s")
     serve.add_argument("--cors-origin", action="append", metavar="ORIGIN",
                        help="let web pages from this origin call the API (repeatable; default: none)")
     serve.add_argument("--max-body", default="1m", metavar="SIZE", help="the largest request body (default 1m)")
@@ -93,7 +96,7 @@ def cmd_serve(args) -> int:
             host=args.host, port=args.port, max_running=args.max_running, per_user=args.per_user,
             max_waiting=args.max_waiting, rate=args.rate,
             tokens=server.parse_tokens(args.token or (), [args.token_file] if args.token_file else ()),
-            ceilings=ceilings, history=Path(args.history) if args.history else None,
+            ceilings=ceilings, history=history_location(args.history), broker=args.broker,
             cors_origins=tuple(args.cors_origin or ()),
             max_body_bytes=parse_size(args.max_body, "--max-body"), access_log=args.access_log,
             ssh=class_options_from_args(args), web=web_options_from_args(args))
@@ -103,5 +106,15 @@ def cmd_serve(args) -> int:
         return EXIT_USAGE
     try:
         return server.serve(options)
+    except server.ServeError as exc:       # the broker or the history database cannot be used
+        print(f"tui-sandbox: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+
+
+def history_location(value: str | None) -> Path | str | None:
+    """--history as the service takes it: a database URL as it is, a file as a Path."""
+    if value is None:
+        return None
+    return value if "://" in value else Path(value)

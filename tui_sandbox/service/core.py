@@ -24,14 +24,12 @@ import uuid
 from dataclasses import dataclass
 from typing import AsyncIterator, Union
 
-from limits import parse as parse_rate
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from runner import Event, Finished, Queued, RunResult, Sandbox, SandboxError
 
-from runner import Event, Finished, Queued, RunResult, Sandbox, SandboxError, Verdict
-
-from ..history.store import History, RunRecord
+from ..history.store import History
+from .outcomes import record_of, unrun_result
 from .queue import FairQueue, QueueFull, UserQueueFull
+from .rates import RateLimit
 from .requests import Busy, CeilingExceeded, Ceilings, RateLimited, Refused, RunRequest, Stopping
 
 # What the service is asked and what it refuses live in requests.py; they are named
@@ -147,6 +145,14 @@ class Job:
         return self.result
 
 
+def forget_old_jobs(jobs: dict[str, Job], keep: int = 1000) -> None:
+    """Finished jobs stay reachable a while (their result over GET); not for ever."""
+    if len(jobs) <= keep:
+        return
+    for job_id in [j.id for j in jobs.values() if j.done][: len(jobs) - keep]:
+        del jobs[job_id]
+
+
 class SandboxService:
     def __init__(self, sandbox: Sandbox | None = None, *, max_running: int | None = None,
                  per_user: int = 3, max_waiting: int = 100, rate: str | None = None,
@@ -158,8 +164,7 @@ class SandboxService:
         self.ceilings = ceilings or Ceilings()
         self.history = history
         self.queue: FairQueue[Job] = FairQueue(per_user=per_user, total=max_waiting)
-        self._rate = parse_rate(rate) if rate else None
-        self._limiter = MovingWindowRateLimiter(MemoryStorage()) if rate else None
+        self._rate = RateLimit(rate) if rate else None
         self.jobs: dict[str, Job] = {}
         self.running: set[Job] = set()
         self._wake = asyncio.Event()
@@ -205,7 +210,8 @@ class SandboxService:
         await asyncio.to_thread(self.sandbox.check, request.limits)   # the engine's own limits
         if self._stopping:   # it began while the engine was asked: the queue is drained already
             raise Stopping("the server is stopping", "try again when it is back")
-        self._hit_rate(request.user)
+        if self._rate is not None:
+            self._rate.hit(request.user)
         job = Job(request, job_id)
         try:
             self.queue.put(request.user, job)
@@ -247,16 +253,6 @@ class SandboxService:
 
     # --- inside ----------------------------------------------------------------------
 
-    def _hit_rate(self, user: str) -> None:
-        if self._limiter is None:
-            return
-        if not self._limiter.hit(self._rate, user):
-            reset = self._limiter.get_window_stats(self._rate, user).reset_time
-            error = RateLimited(f"{user} has asked for more than {self._rate} runs",
-                                "wait a little before the next run")
-            error.retry_after = max(1, round(reset - time.time()))
-            raise error
-
     def _announce_places(self) -> None:
         for position, job in enumerate(self.queue.order(), start=1):
             event = Queued(position, len(self.running), self.cap)
@@ -264,11 +260,7 @@ class SandboxService:
                 job.emit(event)
 
     def _forget_old_jobs(self) -> None:
-        """Finished jobs stay reachable a while (their result over GET); not for ever."""
-        if len(self.jobs) <= 1000:
-            return
-        for job_id in [j.id for j in self.jobs.values() if j.done][: len(self.jobs) - 1000]:
-            del self.jobs[job_id]
+        forget_old_jobs(self.jobs)
 
     async def _schedule(self) -> None:
         while True:
@@ -325,29 +317,15 @@ class SandboxService:
 
     def _finish_unrun(self, job: Job, reason: str) -> None:
         """A job that never reached a container: it still ends with a result, and a row."""
-        request = job.request
-        result = RunResult(verdict=Verdict.CANCELLED, exit_code=None, signal=None, kill_reason=reason,
-                           output="", error="", duration_s=0.0, peak_memory_bytes=None, truncated=False,
-                           language=self.sandbox.language(request.language).name,
-                           runtime=request.limits.runtime, limits=request.limits)
+        result = unrun_result(job.request, self.sandbox.language(job.request.language).name, reason)
         self._record(job, result)
         job.emit(Finished(result))
 
     def _record(self, job: Job, result: RunResult | None = None, failure: Failed | None = None) -> None:
         if self.history is None:
             return
-        request = job.request
-        if result is not None:
-            record = RunRecord.of_result(id=job.id, user=request.user, origin=request.origin,
-                                         source=request.source, result=result,
-                                         queued_at=job.queued_at, started_at=job.started_at,
-                                         stdin=job.given_input)
-        else:
-            record = RunRecord.of_failure(id=job.id, user=request.user, origin=request.origin,
-                                          source=request.source, language=request.language,
-                                          limits=request.limits, message=failure.message if failure else "",
-                                          queued_at=job.queued_at, started_at=job.started_at,
-                                          stdin=job.given_input)
+        record = record_of(job.id, job.request, queued_at=job.queued_at, started_at=job.started_at,
+                           stdin=job.given_input, result=result, failure_message=failure.message if failure else "")
         try:
             self.history.add(record)
         except Exception:  # noqa: BLE001 - a full disk must not stop the runs

@@ -64,17 +64,23 @@ class FairQueue(Generic[T]):
 
     def order(self) -> Iterator[T]:
         """Every waiting item in the order pop() would take them."""
-        lines = [list(line) for line in self._lines.values()]
-        depth = 0
-        while True:
-            taken = False
-            for line in lines:
-                if depth < len(line):
-                    taken = True
-                    yield line[depth]
-            if not taken:
-                return
-            depth += 1
+        return round_robin([list(line) for line in self._lines.values()])
 
     def waiting(self, user: str) -> int:
         return len(self._lines.get(user, ()))
+
+
+def round_robin(lines: list[list[T]]) -> Iterator[T]:
+    """The items of lines (each user's, the next user's first) in the order a fair queue
+    serves them: the first of each line in turn, then the second of each, and so on. The
+    cluster's queue (in Redis) is read back in this same order."""
+    depth = 0
+    while True:
+        taken = False
+        for line in lines:
+            if depth < len(line):
+                taken = True
+                yield line[depth]
+        if not taken:
+            return
+        depth += 1

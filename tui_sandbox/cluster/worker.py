@@ -1,0 +1,308 @@
+"""`tui-sandbox worker`: one Docker host's part of a cluster. It owns the host's engine,
+its cap and its warm spares; it takes runs from the broker's fair queue while it has a
+free place, carries each out on its engine, and sends every event back through the
+broker. It needs no inbound port.
+
+    worker = Worker("redis://broker:6379/0", name="gpu-1", max_running=4)
+    await worker.serve()        # until stop(): SIGTERM drains, then leaves the group
+
+A run it has taken stays pending on it in the work stream until it starts, so if this
+process dies before then, another takes it (reaper.py); one it has started is its own,
+and ends as engine_error naming it if it dies. A dropped broker connection is retried
+(events wait meanwhile), so a Redis restart costs a pause, not a result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import threading
+import time
+
+from runner import Finished, Sandbox, SandboxError
+
+from ..service.outcomes import record_of
+from ..service.requests import RunRequest
+from ..service.views import stream_event
+from .broker import ALIVE_S, HEARTBEAT_S, WORKERS_GROUP, Broker, BrokerError, request_from_json
+from .reaper import here, is_predecessor, reap_gone_workers, settle
+from .records import with_worker
+
+log = logging.getLogger("tui_sandbox.cluster")
+
+RETRY_FOR_S = 120          # how long a worker keeps trying to tell the broker a run's events
+
+
+class Carried:
+    """One run this worker has taken: its request, its engine run once begun, what was typed."""
+
+    def __init__(self, run_id: str, entry_id: str, request: RunRequest, queued_at: float) -> None:
+        self.id, self.entry_id, self.request, self.queued_at = run_id, entry_id, request, queued_at
+        self.started_at: float | None = None
+        self.run = None
+        self.typed: list[str] = []
+
+    @property
+    def given_input(self) -> str:
+        return (self.request.stdin or "") + "".join(self.typed)
+
+    def apply(self, fields: dict) -> None:
+        """One ask from the control stream: cancel, more input, or its end."""
+        kind, run = fields.get("kind"), self.run
+        try:
+            if kind == "cancel":
+                run.cancel()
+            elif kind == "input":
+                self.typed.append(fields.get("text", ""))
+                run.send_input(fields.get("text", ""))
+            elif kind == "eof":
+                run.close_input()
+        except (ValueError, OSError):
+            pass   # input to a run that is not interactive, or has ended
+
+
+class Worker:
+    def __init__(self, broker_url: str, *, name: str, max_running: int, runtimes: tuple[str, ...] = (),
+                 drain_s: float = 10.0, sandbox: Sandbox | None = None) -> None:
+        self.broker = Broker(broker_url)
+        self.name, self.cap, self.drain_s = name, max_running, drain_s
+        self.sandbox = sandbox or Sandbox(spares_per_kind=min(2, max_running), warm_kinds=4,
+                                          spares_in_all=max_running)
+        self.runtimes = runtimes
+        self.carried: dict[str, Carried] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._stopping = asyncio.Event()
+        self._freed = asyncio.Event()
+        self.started_at = time.time()
+
+    # --- life ------------------------------------------------------------------------
+
+    async def serve(self, ready=None) -> None:
+        """Join the cluster and take runs until stop(); raises BrokerError or SandboxError
+        (no broker, no engine) before it takes any."""
+        await self.broker.check()
+        info = await asyncio.to_thread(lambda: self.sandbox.info)
+        self.runtimes = self.runtimes or tuple(sorted(info.runtimes))
+        await self.broker.ensure_groups()
+        await self._take_over_my_name()
+        await self._beat()
+        if ready is not None:
+            ready(self)
+        loops = [asyncio.create_task(coro) for coro in (self._heartbeat(), self._take_runs())]
+        await self._stopping.wait()
+        await self._drain(loops)
+
+    def stop(self) -> None:
+        """Take no more runs; serve() then finishes or cancels what runs and returns."""
+        self._stopping.set()
+        self._freed.set()
+
+    async def _take_over_my_name(self) -> None:
+        figures = (await self.broker.workers()).get(self.name)
+        if figures is None:
+            return
+        if figures["up"] and not is_predecessor(figures):
+            raise BrokerError(f"a worker named {self.name} is already up (on {figures.get('host')}, pid "
+                              f"{figures.get('pid')}): give this one another --name")
+        # A predecessor of ours that died (SIGKILL, a crash): settle what it left, now.
+        await self.broker.redis.delete(f"{self.broker.keys.prefix}:settling:{self.name}")
+        await settle(self.broker, self.name, self.name, "was killed")
+
+    async def _drain(self, loops: list[asyncio.Task]) -> None:
+        for task in loops:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=self.drain_s)
+        for carried in list(self.carried.values()):
+            if carried.run is not None:
+                carried.run.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=30)
+        await asyncio.to_thread(self.sandbox.close)       # every container and spare removed
+        r, k = self.broker.redis, self.broker.keys
+        try:
+            await r.xgroup_delconsumer(k.work, WORKERS_GROUP, self.name)
+            await r.hdel(k.workers, self.name)
+            await r.delete(k.alive(self.name), k.worker_runs(self.name))
+        except Exception as exc:  # noqa: BLE001 - the broker is gone too: its entry lapses by itself
+            log.warning("could not leave the broker's group: %s", exc)
+        await self.broker.close()
+
+    # --- loops ----------------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        while True:
+            try:
+                await self._beat()
+                await reap_gone_workers(self.broker, self.name)
+            except Exception as exc:  # noqa: BLE001 - the broker restarts: beat again in a moment
+                log.debug("heartbeat: %s", exc)
+            await asyncio.sleep(HEARTBEAT_S)
+
+    async def _beat(self) -> None:
+        r, k = self.broker.redis, self.broker.keys
+        figures = {**here(), "cap": self.cap, "running": len(self.carried), "runtimes": list(self.runtimes),
+                   "started_at": self.started_at, "seen_at": time.time()}
+        async with r.pipeline(transaction=False) as pipe:
+            pipe.set(k.alive(self.name), "1", px=int(ALIVE_S * 1000))
+            pipe.hset(k.workers, self.name, json.dumps(figures))
+            # What a broker that lost its data (a restart without persistence) must know
+            # again of the runs under way here.
+            for carried in self.carried.values():
+                if carried.started_at is not None:
+                    pipe.hset(k.run(carried.id), mapping={"state": "running", "worker": self.name})
+                    pipe.sadd(k.worker_runs(self.name), carried.id)
+                    pipe.sadd(k.live, carried.id)
+            await pipe.execute()
+
+    async def _take_runs(self) -> None:
+        from redis.exceptions import ResponseError
+
+        r, k = self.broker.redis, self.broker.keys
+        while not self._stopping.is_set():
+            if len(self.carried) >= self.cap:
+                self._freed.clear()
+                await self._freed.wait()
+                continue
+            try:
+                got = await self.broker.take(self.name)
+                if got is None:
+                    await r.blpop([k.wake], timeout=1)
+                    continue
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):
+                    await self.broker.ensure_groups()
+                    continue
+                raise
+            except (ConnectionError, OSError, Exception) as exc:  # noqa: BLE001 - Redis restarting
+                log.debug("taking a run: %s", exc)
+                await asyncio.sleep(0.5)
+                continue
+            entry_id, run_id = got
+            task = asyncio.create_task(self._carry_out(entry_id, run_id), name=f"tui-sandbox-run-{run_id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    # --- one run ----------------------------------------------------------------------
+
+    async def _carry_out(self, entry_id: str, run_id: str) -> None:
+        r, k = self.broker.redis, self.broker.keys
+        fields = await r.hgetall(k.run(run_id))
+        if not fields.get("request"):          # the broker lost it: nothing to run
+            await r.xack(k.work, WORKERS_GROUP, entry_id)
+            return
+        carried = Carried(run_id, entry_id, request_from_json(fields["request"]),
+                          float(fields.get("queued_at") or time.time()))
+        self.carried[run_id] = carried
+        try:
+            await self._run(carried)
+        except Exception:  # noqa: BLE001 - one run never takes the worker down
+            log.exception("run %s", run_id)
+        finally:
+            self.carried.pop(run_id, None)
+            self._freed.set()
+
+    async def _run(self, carried: Carried) -> None:
+        request = carried.request
+        r, k = self.broker.redis, self.broker.keys
+        try:
+            options = {"interactive": request.interactive}
+            if getattr(request, "expected_output", None) is not None:
+                options["expected_output"] = request.expected_output
+            carried.run = await asyncio.to_thread(self.sandbox.start, request.source, request.language,
+                                                  request.limits, request.stdin, **options)
+        except SandboxError as exc:
+            await self._end(carried, failure=(exc.message, exc.fix))
+            await reliably(lambda: r.xack(k.work, WORKERS_GROUP, carried.entry_id))
+            return
+        # From here the run is this worker's: if it dies now, the run ends as engine_error.
+        carried.started_at = time.time()
+
+        async def mark_started() -> None:
+            async with r.pipeline(transaction=True) as pipe:
+                pipe.hset(k.run(carried.id), mapping={"state": "running", "worker": self.name,
+                                                      "started_at": carried.started_at})
+                pipe.sadd(k.worker_runs(self.name), carried.id)
+                pipe.xack(k.work, WORKERS_GROUP, carried.entry_id)
+                pipe.xdel(k.work, carried.entry_id)
+                await pipe.execute()
+
+        await reliably(mark_started)
+        control = asyncio.create_task(self._follow_control(carried))
+        try:
+            await self._forward_events(carried)
+        finally:
+            control.cancel()
+            await reliably(lambda: r.srem(k.worker_runs(self.name), carried.id))
+
+    async def _forward_events(self, carried: Carried) -> None:
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue = asyncio.Queue()
+        done = object()
+
+        def pump() -> None:
+            try:
+                for event in carried.run.events():
+                    loop.call_soon_threadsafe(events.put_nowait, event)
+            except SandboxError as exc:
+                loop.call_soon_threadsafe(events.put_nowait, exc)
+            except Exception as exc:  # noqa: BLE001 - the engine's connection broke
+                loop.call_soon_threadsafe(events.put_nowait, SandboxError(
+                    f"the engine stopped answering during the run ({exc})", "run it again"))
+            finally:
+                loop.call_soon_threadsafe(events.put_nowait, done)
+
+        threading.Thread(target=pump, daemon=True, name=f"tui-sandbox-run-{carried.id}").start()
+        while (event := await events.get()) is not done:
+            if isinstance(event, SandboxError):
+                await self._end(carried, failure=(event.message, event.fix))
+            elif isinstance(event, Finished):
+                await self._end(carried, result=event.result)
+            else:
+                data = stream_event(carried.id, event).model_dump(mode="json")
+                await reliably(lambda data=data: self.broker.publish(carried.id, data))
+
+    async def _end(self, carried: Carried, result=None, failure: tuple[str, str | None] | None = None) -> None:
+        if result is not None and "worker" in {f.name for f in dataclasses.fields(result)}:
+            result = dataclasses.replace(result, worker=self.name)
+        message = f"{failure[0]} (on worker {self.name})" if failure else ""
+        record = record_of(carried.id, carried.request, queued_at=carried.queued_at, started_at=carried.started_at,
+                           stdin=carried.given_input, result=result, failure_message=message)
+        if result is not None:
+            event = stream_event(carried.id, Finished(result)).model_dump(mode="json")
+        else:
+            event = {"event": "failed", "id": carried.id, "error": message, "fix": failure[1]}
+        row = with_worker(record, self.name).to_dict()
+        await reliably(lambda: self.broker.end(carried.id, row, event))
+
+    async def _follow_control(self, carried: Carried) -> None:
+        """Cancel and typed input, from whichever front the client is on."""
+        r, key, last = self.broker.redis, self.broker.keys.control(carried.id), "0"
+        while True:
+            try:
+                answer = await r.xread({key: last}, block=1000, count=100)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the broker restarts
+                await asyncio.sleep(0.5)
+                continue
+            for _stream, entries in answer or []:
+                for entry_id, fields in entries:
+                    last = entry_id
+                    carried.apply(fields)
+
+
+async def reliably(call) -> None:
+    """call() until the broker takes it: a restart of Redis is waited out, for a while."""
+    deadline = time.monotonic() + RETRY_FOR_S
+    while True:
+        try:
+            await call()
+            return
+        except Exception as exc:  # noqa: BLE001 - ConnectionError and its kin
+            if time.monotonic() > deadline:
+                log.error("the broker did not take a run's event for %d s: %s", RETRY_FOR_S, exc)
+                return
+            await asyncio.sleep(0.25)
