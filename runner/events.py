@@ -92,6 +92,8 @@ class RunResult:
     # it was given none.
     passed: bool | None = None
     first_difference: str | None = None
+    # Which of a cluster's workers ran it (tui-sandbox worker --name); None when it ran here.
+    worker: str | None = None
 
     def to_dict(self) -> dict:
         """The result as data: every field, the verdict by its name and the limits as

@@ -169,6 +169,10 @@ class PostgresHistory:
             except Exception:  # noqa: BLE001 - still down: try again later
                 pass
 
+    def delete(self, run_id: str) -> bool:
+        """Forget one run (Judge0's DELETE /submissions/{token}); False if it was not here."""
+        return bool(self._execute("DELETE FROM runs WHERE id = %s RETURNING id", (run_id,)))
+
     # --- reading -----------------------------------------------------------------------
 
     def get(self, run_id: str) -> RunRecord | None:

@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS runs (
     stdin TEXT NOT NULL DEFAULT '',  -- what the program was given to read (capped)
     compile_failed INTEGER NOT NULL DEFAULT 0,
     passed INTEGER,                  -- against an expected output; NULL when none was given
-    first_difference TEXT
+    first_difference TEXT,
+    worker TEXT                      -- the cluster's worker that ran it; NULL on one host
 );
 CREATE INDEX IF NOT EXISTS runs_by_user ON runs (user, finished_at);
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (finished_at);
@@ -55,7 +56,7 @@ CREATE INDEX IF NOT EXISTS runs_by_time ON runs (finished_at);
 COLUMNS = ("id", "user", "origin", "language", "source", "limits", "verdict", "kill_reason",
            "exit_code", "signal", "output", "error", "truncated", "duration_s", "peak_memory_bytes",
            "cpu_seconds", "runtime", "queued_at", "started_at", "finished_at", "stdin", "compile_failed",
-           "passed", "first_difference")
+           "passed", "first_difference", "worker")
 
 
 def data_dir() -> Path:
@@ -96,6 +97,7 @@ class RunRecord:
     compile_failed: bool = False
     passed: bool | None = None
     first_difference: str | None = None
+    worker: str | None = None
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in COLUMNS}
@@ -258,7 +260,7 @@ def _window(since: float | None, exclude: Iterable[str]) -> tuple[str, list]:
 # Columns added since the first release, with their definitions: an older history file
 # gets them when it is first opened, and keeps every row it had.
 ADDED_COLUMNS = {"stdin": "TEXT NOT NULL DEFAULT ''", "compile_failed": "INTEGER NOT NULL DEFAULT 0",
-                 "passed": "INTEGER", "first_difference": "TEXT"}
+                 "passed": "INTEGER", "first_difference": "TEXT", "worker": "TEXT"}
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:
