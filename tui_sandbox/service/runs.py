@@ -47,7 +47,7 @@ RUN_ID = Path(description="The id POST /run answered with (or the stream's event
 async def run(body: RunBody, request: Request, user: str = Depends(current_user)):
     service = service_of(request)
     job = await service.submit(body.request(user, service.ceilings.default_limits()))
-    if not await _wait_unless_gone(job, request, service):
+    if not await wait_unless_gone(job, request, service):
         return Response(status_code=204)        # nobody is listening any more
     if job.failure is not None:
         return error_response(request.url.path, 503, job.failure.message, job.failure.fix, retry_after(None))
@@ -148,7 +148,7 @@ async def send_input(body: InputBody, request: Request, run_id: str = RUN_ID,
     return Response(status_code=204)
 
 
-async def _wait_unless_gone(job: Job, request: Request, service: SandboxService) -> bool:
+async def wait_unless_gone(job: Job, request: Request, service: SandboxService) -> bool:
     """Wait for the job's end; if the client goes first, cancel the run and say False."""
     async def ended() -> None:
         async for _ in job.events():

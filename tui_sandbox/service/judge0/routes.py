@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ..access import current_user, may_see, service_of
 from ..core import Refused, SandboxService
-from ..runs import _wait_unless_gone
+from ..runs import wait_unless_gone
 from .languages import by_id, languages
 from .request import FieldErrors, read_submission
 from .statuses import all_statuses
@@ -71,7 +71,7 @@ async def create(request: Request) -> Response:
     job = await service.submit(ask.request(user), job_id=str(uuid.uuid4()))
     if not _flag(request, "wait"):
         return JSONResponse({"token": job.id}, 201)
-    if not await _wait_unless_gone(job, request, service):
+    if not await wait_unless_gone(job, request, service):
         return Response(status_code=204)        # nobody is listening any more
     submission = await _find(request, service, job.id)
     return JSONResponse(submission.json(fields, base64_encoded=base64_encoded), 201)
