@@ -72,6 +72,7 @@ class Worker:
                                           spares_in_all=max_running)
         self.runtimes = runtimes
         self.carried: dict[str, Carried] = {}
+        self.busy = 0              # places taken: a run counts from when it is taken, not when it is read
         self._tasks: set[asyncio.Task] = set()
         self._stopping = asyncio.Event()
         self._freed = asyncio.Event()
@@ -143,7 +144,7 @@ class Worker:
 
     async def _beat(self) -> None:
         r, k = self.broker.redis, self.broker.keys
-        figures = {**here(), "cap": self.cap, "running": len(self.carried), "runtimes": list(self.runtimes),
+        figures = {**here(), "cap": self.cap, "running": self.busy, "runtimes": list(self.runtimes),
                    "started_at": self.started_at, "seen_at": time.time()}
         async with r.pipeline(transaction=False) as pipe:
             pipe.set(k.alive(self.name), "1", px=int(ALIVE_S * 1000))
@@ -162,7 +163,7 @@ class Worker:
 
         r, k = self.broker.redis, self.broker.keys
         while not self._stopping.is_set():
-            if len(self.carried) >= self.cap:
+            if self.busy >= self.cap:
                 self._freed.clear()
                 await self._freed.wait()
                 continue
@@ -181,6 +182,7 @@ class Worker:
                 await asyncio.sleep(0.5)
                 continue
             entry_id, run_id = got
+            self.busy += 1
             task = asyncio.create_task(self._carry_out(entry_id, run_id), name=f"tui-sandbox-run-{run_id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -189,19 +191,20 @@ class Worker:
 
     async def _carry_out(self, entry_id: str, run_id: str) -> None:
         r, k = self.broker.redis, self.broker.keys
-        fields = await r.hgetall(k.run(run_id))
-        if not fields.get("request"):          # the broker lost it: nothing to run
-            await r.xack(k.work, WORKERS_GROUP, entry_id)
-            return
-        carried = Carried(run_id, entry_id, request_from_json(fields["request"]),
-                          float(fields.get("queued_at") or time.time()))
-        self.carried[run_id] = carried
         try:
+            fields = await r.hgetall(k.run(run_id))
+            if not fields.get("request"):          # the broker lost it: nothing to run
+                await r.xack(k.work, WORKERS_GROUP, entry_id)
+                return
+            carried = Carried(run_id, entry_id, request_from_json(fields["request"]),
+                              float(fields.get("queued_at") or time.time()))
+            self.carried[run_id] = carried
             await self._run(carried)
         except Exception:  # noqa: BLE001 - one run never takes the worker down
             log.exception("run %s", run_id)
         finally:
             self.carried.pop(run_id, None)
+            self.busy -= 1
             self._freed.set()
 
     async def _run(self, carried: Carried) -> None:
