@@ -28,6 +28,10 @@ class LimitError(SandboxError):
     """A limit value is out of range or cannot be parsed."""
 
 
+class CeilingExceeded(LimitError):
+    """A limit over what the operator lets a request ask for (runner/ceilings.py)."""
+
+
 class LanguageError(SandboxError):
     """An unknown language, or a bad language definition in the user's config."""
 

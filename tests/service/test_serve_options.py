@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui_sandbox.cli import ceiling_defaults
+from tui_sandbox.cli import build_parser
 from tui_sandbox.serve import ServeError, ServeOptions, check_options, is_loopback, parse_tokens
 from tui_sandbox.service.core import Ceilings
 
@@ -36,10 +36,14 @@ def test_only_loopback_goes_without_a_token():
         check_options(ServeOptions(rate="fast"))
 
 
-def test_the_help_texts_ceilings_are_the_services():
+def test_the_help_texts_ceilings_are_the_services(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
     defaults = Ceilings()
-    assert ceiling_defaults() == {"memory": defaults.memory, "cpus": defaults.cpus, "pids": defaults.pids,
-                                  "timeout": defaults.timeout}
+    for text in (f"(default {defaults.memory >> 30}g)", f"(default {defaults.cpus:g})",
+                 f"(default {defaults.pids})", f"(default {defaults.timeout:g})"):
+        assert text in shown
 
 
 def test_defaults_are_lowered_to_the_ceilings_not_refused():

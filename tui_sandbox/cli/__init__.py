@@ -15,11 +15,11 @@ from .history import add_history_parser
 from .mcp import add_mcp_parser
 from .report import add_report_parser
 from .run import add_run_parser
-from .serve import add_serve_parser, ceiling_defaults
+from .serve import add_serve_parser
 from .teacher import add_class_parser
 from .worker import add_worker_parser
 
-__all__ = ["build_parser", "ceiling_defaults", "entry", "main"]
+__all__ = ["build_parser", "entry", "main"]
 
 COMMANDS = ("run", "images", "doctor", "serve", "history", "report", "class", "mcp", "worker")
 

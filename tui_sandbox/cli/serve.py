@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from runner import format_size
+from runner.ceilings import Ceilings
 from runner.errors import LimitError
 
 from .common import EXIT_INTERRUPTED, EXIT_USAGE, positive
@@ -51,22 +52,19 @@ def add_serve_parser(commands) -> None:
 
 def add_ceiling_flags(parser) -> None:
     """The most a run may ask for: the same flags on `serve` and on `mcp`."""
-    ceilings = ceiling_defaults()
+    ceilings = Ceilings()
     parser.add_argument("--max-memory", metavar="SIZE", help=f"the most memory a run may ask for (default "
-                        f"{format_size(ceilings['memory'], 'flag')})")
-    parser.add_argument("--max-cpus", metavar="N", help=f"the most CPUs (default {ceilings['cpus']:g})")
-    parser.add_argument("--max-pids", metavar="N", help=f"the most processes (default {ceilings['pids']})")
+                        f"{format_size(ceilings.memory, 'flag')})")
+    parser.add_argument("--max-cpus", metavar="N", help=f"the most CPUs (default {ceilings.cpus:g})")
+    parser.add_argument("--max-pids", metavar="N", help=f"the most processes (default {ceilings.pids})")
     parser.add_argument("--max-timeout", metavar="SECONDS", help=f"the longest timeout (default "
-                        f"{ceilings['timeout']:g})")
+                        f"{ceilings.timeout:g})")
     parser.add_argument("--no-network-allowed", action="store_true", help="refuse runs that ask for the network")
 
 
 def ceilings_from_args(args):
-    """The Ceilings add_ceiling_flags' flags ask for; raises LimitError. The service's
-    request rules load here, not its server stack."""
+    """The Ceilings add_ceiling_flags' flags ask for; raises LimitError."""
     from runner.units import parse_size
-
-    from ..service.requests import Ceilings
 
     defaults = Ceilings()
     return Ceilings(
@@ -75,12 +73,6 @@ def ceilings_from_args(args):
         pids=positive(args.max_pids, "--max-pids", int, defaults.pids),
         timeout=positive(args.max_timeout, "--max-timeout", float, defaults.timeout),
         network=not args.no_network_allowed)
-
-
-def ceiling_defaults() -> dict:
-    """service.core.Ceilings' defaults, for the help text: `run` must not import the service
-    (a test holds the two equal)."""
-    return {"memory": 1024 ** 3, "cpus": 1.0, "pids": 256, "timeout": 60.0}
 
 
 def cmd_serve(args) -> int:

@@ -13,11 +13,11 @@ import asyncio
 import threading
 
 from runner import Engine, Finished, Limits, RunHandle, RunResult, Sandbox, SandboxError, parse_limits
+from runner.ceilings import Ceilings
 from runner.languages import ALIASES
 from runner.verdicts import figures, headline
 
 from ..remote import RemoteSandbox
-from ..service.requests import Ceilings
 
 
 def limits_for(ceilings: Ceilings, *, memory=None, cpus=None, pids=None, timeout=None, network=None,

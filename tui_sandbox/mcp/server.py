@@ -19,10 +19,10 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from runner import Engine, Sandbox, SandboxError
+from runner.ceilings import Ceilings
 
 from ..history.records import user_name
 from ..remote import RemoteSandbox
-from ..service.requests import Ceilings
 from .runs import answer_text, carry_out, language_table, limits_for
 
 LANGUAGES_URI = "tui-sandbox://languages"

@@ -45,7 +45,7 @@ async def health(request: Request):
                                       f"{HEALTH_TIMEOUT_S:g} s"), {}
     ok = engine.reachable and all(images.values()) and not service.stopping
     report = Health(ok=ok, engine=engine, images=images, queue=QueueHealth(**service.status()),
-                    stopping=service.stopping, ceilings=service.ceilings.as_dict(),
+                    stopping=service.stopping, ceilings=service.ceilings.to_dict(),
                     uptime_s=round(time.time() - service.started_at, 3))
     return JSONResponse(report.model_dump(), status_code=200 if ok else 503,
                         headers=None if ok else retry_after(None))

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from runner import EngineUnavailable, ImageMissing, SandboxError
 
-from ..core import CeilingExceeded, Refused
+from ..core import Refused
 
 log = logging.getLogger("tui_sandbox.service.piston")
 
@@ -48,14 +48,14 @@ def piston_error(exc: Exception) -> PistonError:
     if isinstance(exc, HTTPException):         # no valid token
         return PistonError(exc.status_code, str(exc.detail), headers=exc.headers)
     if isinstance(exc, Refused):
-        # Piston says 400 for a limit over its configured one; it has no 422.
-        status = 400 if isinstance(exc, CeilingExceeded) else exc.status
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))} if exc.retry_after else None
-        return PistonError(status, exc.message, exc.fix, headers)
+        return PistonError(exc.status, exc.message, exc.fix, headers)
     if isinstance(exc, (EngineUnavailable, ImageMissing)):
         return PistonError(503, exc.message, exc.fix)
     if isinstance(exc, SandboxError):
-        return PistonError(400, exc.message, exc.fix)     # a bad language, limit or program
+        # A bad language, limit or program, or a limit over a ceiling: Piston says 400
+        # for a limit over its configured one; it has no 422.
+        return PistonError(400, exc.message, exc.fix)
     # A bug here still answers in Piston's shape, which its clients can read.
     log.error("Piston endpoint failed", exc_info=exc)
     return PistonError(500, f"internal error: {exc!r}")
