@@ -113,7 +113,9 @@ class Postgres:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)      # fast shutdown
+            # pg_ctl's fast shutdown: runuser would not pass a signal on to postgres.
+            subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(self.data), "stop",
+                            "-m", "fast", "-w"], capture_output=True, timeout=30)
             self.proc.wait(20)
         self.proc = None
 
