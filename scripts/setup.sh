@@ -4,7 +4,9 @@
 #   a virtualenv in .venv with the app and its test tools, the runner images built
 #   offline (no registry needed: the base comes from the host's own Debian mirror),
 #   Debian's Chromium, in which the tests open the service's web page, and Node.js
-#   with npm, with which they run a real Piston client from npm.
+#   with npm, with which they run a real Piston client from npm; Debian's redis-server
+#   and PostgreSQL, which the cluster's tests run (as their own processes, never the
+#   system's services).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/docker-engine.sh start
@@ -12,8 +14,10 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v npm >/dev/null || missing+=(nodejs npm)
+command -v redis-server >/dev/null || missing+=(redis-server)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing ${missing[*]} (for the service's browser and Piston-client tests)" >&2
+  echo "installing ${missing[*]} (for the service's browser, Piston-client and cluster tests)" >&2
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
