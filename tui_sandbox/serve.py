@@ -141,6 +141,7 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> int:
     class Server(uvicorn.Server):
         ssh_class = None
         web_class = None
+        forks = None
 
         async def startup(self, sockets=None) -> None:
             await super().startup(sockets)
@@ -152,10 +153,12 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> int:
                     app.state.class_sessions = roster.seated     # for GET /class: both fronts
                     app.state.class_fronts = tuple(front for front in ("ssh", "web")
                                                    if getattr(options, front) is not None)
+                self.forks = await class_fork_server(options)
                 if options.ssh is not None:
-                    self.ssh_class = await start_class_over_ssh(options, app, port, out, roster)
+                    self.ssh_class = await start_class_over_ssh(options, app, port, out, roster, self.forks)
                 if options.web is not None:
-                    self.web_class = await start_class_over_web(options, app, port, out, self.ssh_class, roster)
+                    self.web_class = await start_class_over_web(options, app, port, out, self.ssh_class, roster,
+                                                                self.forks)
 
         async def shutdown(self, sockets=None) -> None:
             # Students' apps first (each cancels its run as it quits), then stop taking
@@ -167,6 +170,8 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> int:
             if self.web_class is not None:
                 self.web_class.close()
                 await self.web_class.wait_closed()
+            if self.forks is not None:
+                await self.forks.close()
             for listener in getattr(self, "servers", []):
                 listener.close()
             await service.stop()
@@ -210,7 +215,20 @@ def class_roster(options: ServeOptions):
     return ClassRoster(min(front.max_sessions for front in fronts))
 
 
-async def start_class_over_ssh(options: ServeOptions, app, port: int, out: TextIO, roster=None):
+async def class_fork_server(options: ServeOptions):
+    """One fork server for the whole class (classroom.forks.ForkServer: every student's app
+    a fork of it, over either front), started and ready; or None without a class, or with
+    --no-fork-server."""
+    fronts = [front for front in (options.ssh, options.web) if front is not None]
+    if not fronts or not all(front.fork_server for front in fronts):
+        return None
+    from .classroom.forks import front_fork_server
+
+    forks, _ = await front_fork_server(True)
+    return forks
+
+
+async def start_class_over_ssh(options: ServeOptions, app, port: int, out: TextIO, roster=None, forks=None):
     """The SSH front: each student's app is a client of this server, over loopback, so
     their runs share its queue, cap, ceilings and history."""
     from dataclasses import replace
@@ -218,10 +236,11 @@ async def start_class_over_ssh(options: ServeOptions, app, port: int, out: TextI
     from .classroom.cli import start_class
 
     env = _class_app_env(options.ssh.app_env, options, app, port)
-    return await start_class(replace(options.ssh, app_env=env), out, roster=roster)
+    return await start_class(replace(options.ssh, app_env=env), out, roster=roster, forks=forks)
 
 
-async def start_class_over_web(options: ServeOptions, app, port: int, out: TextIO, ssh_class=None, roster=None):
+async def start_class_over_web(options: ServeOptions, app, port: int, out: TextIO, ssh_class=None, roster=None,
+                               forks=None):
     """The browser front (classroom.web), its apps clients of this server as the SSH
     front's are, with the SSH front's class code and roster when there is one."""
     from dataclasses import replace
@@ -230,7 +249,8 @@ async def start_class_over_web(options: ServeOptions, app, port: int, out: TextI
 
     env = _class_app_env(options.web.app_env, options, app, port)
     code = ssh_class.class_code if ssh_class is not None else None
-    return await start_web_class(replace(options.web, app_env=env), out, class_code=code, roster=roster)
+    return await start_web_class(replace(options.web, app_env=env), out, class_code=code, roster=roster,
+                                 forks=forks)
 
 
 def _class_app_env(base: dict, options: ServeOptions, app, port: int) -> dict:

@@ -106,21 +106,26 @@ async def sign_in(page, web: str, name: str, code: str = CODE) -> None:
     await page.click("button[type=submit]")
 
 
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+
+
 def apps_of(student: str, server: subprocess.Popen) -> list[int]:
     """The pids of this server's app processes running with TUI_SANDBOX_USER=student (not
-    another class's on the same machine)."""
+    another class's on the same machine): each a fork of the server's fork server."""
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             environ = (entry / "environ").read_bytes().split(b"\0")
-            cmdline = (entry / "cmdline").read_bytes()
-            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            parent = parent_of(int(entry.name))
+            grandparent = parent_of(parent)
         except (OSError, ValueError, IndexError):
             continue
-        if (parent == server.pid and f"TUI_SANDBOX_USER={student}".encode() in environ
-                and b"tui_sandbox" in cmdline):
+        if (grandparent == server.pid and f"TUI_SANDBOX_USER={student}".encode() in environ
+                and cmdline[1:3] == [b"-m", b"tui_sandbox"]):
             pids.append(int(entry.name))
     return pids
 

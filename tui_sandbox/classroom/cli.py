@@ -26,10 +26,12 @@ def reap_dead_owners() -> None:
         api.close()
 
 
-async def start_class(options: ClassOptions, out: TextIO | None = None, roster=None):
+async def start_class(options: ClassOptions, out: TextIO | None = None, roster=None, forks=None):
     """Start the SSH server of a class and print how to reach it: the port, the class code
     (when generated), the host key's fingerprint. roster: the class's (roster.ClassRoster),
-    when the browser front shares its cap. Returns the SSHClassServer: close() it, then
+    when the browser front shares its cap. forks: the class's fork server (forks.ForkServer,
+    serve's, shared with the browser front); else one of its own, unless
+    options.fork_server is off. Returns the SSHClassServer: close() it, then
     await wait_closed(). Raises OSError (port in use) or HostKeyError."""
     from .admission import generate_class_code
     from .ssh import start_ssh_server
@@ -43,7 +45,7 @@ async def start_class(options: ClassOptions, out: TextIO | None = None, roster=N
         host=options.host, port=options.port, class_code=code, data_dir=data_dir,
         app_command=options.app_command, app_env=options.app_env, max_sessions=options.max_sessions,
         idle_timeout_s=options.idle_timeout_s or None, attempts_per_minute=options.attempts_per_minute,
-        reap=reap_dead_owners, roster=roster)
+        reap=reap_dead_owners, roster=roster, forks=forks or options.fork_server)
     print(announcement(server, options, code, generated), file=out, flush=True)
     return server
 

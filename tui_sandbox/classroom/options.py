@@ -45,6 +45,9 @@ class ClassOptions:
     attempts_per_minute: int = DEFAULT_ATTEMPTS_PER_MINUTE       # 0: no limit
     app_command: list[str] = field(default_factory=default_app_command)
     app_env: dict[str, str] = field(default_factory=dict)
+    # Each app a fork of one pre-imported process (forks.py), a third of the memory; off:
+    # plain processes, as before (a debugger or profiler on one app, or to compare).
+    fork_server: bool = True
 
     FLAG = "--ssh"                             # for messages: this front's own flags
     ATTEMPTS_FLAG = "--ssh-attempts"
@@ -81,6 +84,10 @@ def add_ssh_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ssh-attempts", type=int, default=DEFAULT_ATTEMPTS_PER_MINUTE, metavar="N",
                        help=f"connection attempts per minute from one address (default "
                        f"{DEFAULT_ATTEMPTS_PER_MINUTE}; 0: no limit)")
+    group.add_argument("--no-fork-server", action="store_true",
+                       help="start each student's app as a plain process, not as a fork of one pre-imported "
+                       "process (which takes about a third of the memory): for a debugger or a profiler on one "
+                       "app, or to compare")
 
 
 def class_options_from_args(args: argparse.Namespace, *, server_url: str | None = None,
@@ -106,7 +113,8 @@ def _front_options(kind: type[Front], args: argparse.Namespace, *, port: int, ho
     options = kind(
         port=port, host=host, class_code=code, max_sessions=getattr(args, "max_sessions", DEFAULT_MAX_SESSIONS),
         idle_timeout_s=idle * 60 if idle else None, attempts_per_minute=attempts,
-        app_command=default_app_command() + list(app_args or ()), app_env=app_env or {})
+        app_command=default_app_command() + list(app_args or ()), app_env=app_env or {},
+        fork_server=not getattr(args, "no_fork_server", False))
     options.check()
     return options
 

@@ -20,7 +20,10 @@ import signal
 import struct
 import termios
 import tty
-from typing import Mapping
+from typing import TYPE_CHECKING, Awaitable, Mapping
+
+if TYPE_CHECKING:
+    from .forks import ForkedProcess, ForkServer
 
 log = logging.getLogger("tui_sandbox.classroom")
 
@@ -83,20 +86,29 @@ def _take_terminal() -> None:
 class PtyChild:
     """A child process on a PTY. `master` is non-blocking; read it until OSError(EIO)."""
 
-    def __init__(self, process: asyncio.subprocess.Process, master: int) -> None:
+    def __init__(self, process: asyncio.subprocess.Process | ForkedProcess, master: int) -> None:
         self.process = process
         self.master = master
 
     @classmethod
     async def start(cls, argv: list[str], env: Mapping[str, str], cols: int, rows: int,
-                    cwd: str | os.PathLike | None = None) -> PtyChild:
+                    cwd: str | os.PathLike | None = None, forks: ForkServer | None = None) -> PtyChild:
+        """forks: the class's fork server (the app a fork of it), else a plain process."""
         master, slave = os.openpty()
         try:
             set_size(slave, cols, rows)
             tty.setraw(slave)
-            process = await asyncio.create_subprocess_exec(
-                *argv, stdin=slave, stdout=slave, stderr=slave, env=dict(env), cwd=cwd,
-                start_new_session=True, preexec_fn=_take_terminal)
+
+            def plain() -> Awaitable[asyncio.subprocess.Process]:
+                return asyncio.create_subprocess_exec(
+                    *argv, stdin=slave, stdout=slave, stderr=slave, env=dict(env), cwd=cwd,
+                    start_new_session=True, preexec_fn=_take_terminal)
+
+            if forks is None:
+                process = await plain()
+            else:
+                process = await forks.spawn_or(plain, argv, env, os.fspath(cwd or os.getcwd()), [slave] * 3,
+                                               terminal=True)
         except BaseException:
             os.close(master)
             raise

@@ -28,6 +28,7 @@ from typing import Callable
 
 import asyncssh
 
+from .forks import ForkServer
 from .idle import until_idle
 from .pty_session import TERMINAL_RESET, PtyChild
 
@@ -61,6 +62,7 @@ class StudentSession:
     cwd: str | None = None
     idle_timeout_s: float | None = None
     reap: Callable[[], object] | None = None     # removes dead owners' containers (blocking)
+    forks: ForkServer | None = None              # the class's fork server, else a plain process
     started_at: float = field(default_factory=time.monotonic)
     child: PtyChild | None = None
     end: SessionEnd | None = None
@@ -87,7 +89,7 @@ class StudentSession:
     async def run(self) -> SessionEnd:
         cols, rows, px_w, px_h = self.process.term_size
         try:
-            self.child = await PtyChild.start(self.argv, self.env, cols, rows, cwd=self.cwd)
+            self.child = await PtyChild.start(self.argv, self.env, cols, rows, cwd=self.cwd, forks=self.forks)
         except OSError as exc:
             log.error("cannot start the app for %s: %s", self.student, exc)
             self._say(f"tui-sandbox: the app could not start ({exc.strerror or exc}): tell the teacher.")

@@ -24,6 +24,7 @@ from typing import Callable, Mapping
 import asyncssh
 
 from .admission import SHUTTING_DOWN, STUDENTS_DIR, Admission, ClassFront, Refusal
+from .forks import ForkServer, front_fork_server
 from .hostkey import fingerprint, load_or_create_host_key
 from .roster import ClassRoster
 from .session import StudentSession
@@ -61,13 +62,16 @@ class SSHClassServer(ClassFront):
     def __init__(self, *, class_code: str, app_command: list[str], app_env: Mapping[str, str],
                  max_sessions: int, idle_timeout_s: float | None, attempts_per_minute: int,
                  students_dir: Path, reap: Callable[[], object] | None,
-                 roster: ClassRoster | None = None) -> None:
+                 roster: ClassRoster | None = None, forks: ForkServer | None = None,
+                 owns_forks: bool = False) -> None:
         # The class's cap: shared with the browser front when both run (serve.py).
         self.admission = Admission(front="ssh", class_code=class_code, roster=roster, max_sessions=max_sessions,
                                    attempts_per_minute=attempts_per_minute, students_dir=students_dir, app_env=app_env)
         self.app_command = list(app_command)
         self.idle_timeout_s = idle_timeout_s
         self.reap = reap
+        self.forks = forks
+        self.owns_forks = owns_forks
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self.no_session_timeout_s = NO_SESSION_TIMEOUT_S
         self.port = 0
@@ -102,7 +106,7 @@ class SSHClassServer(ClassFront):
             return
         session = StudentSession(process=process, student=student, peer=peer, argv=self.app_command,
                                  env=admitted.env, cwd=str(admitted.folder), idle_timeout_s=self.idle_timeout_s,
-                                 reap=self.reap)
+                                 reap=self.reap, forks=self.forks)
         info = self.admission.enter(admitted.seat, session)
         try:
             await session.run()
@@ -143,6 +147,8 @@ class SSHClassServer(ClassFront):
             await self._acceptor.wait_closed()
         if tasks := self.admission.tasks():
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self.owns_forks and self.forks is not None:
+            await self.forks.close()
 
     async def __aenter__(self) -> SSHClassServer:
         return self
@@ -264,7 +270,7 @@ async def start_ssh_server(*, host: str, port: int, class_code: str, data_dir: P
                            max_sessions: int = 30, idle_timeout_s: float | None = 30 * 60,
                            attempts_per_minute: int = 60,
                            reap: Callable[[], object] | None = None,
-                           roster: ClassRoster | None = None) -> SSHClassServer:
+                           roster: ClassRoster | None = None, forks: ForkServer | bool = True) -> SSHClassServer:
     """Listen for students on host:port (port 0: a free one, see `.port`).
 
     data_dir keeps the host key (made once) and a working directory per student (where
@@ -273,7 +279,9 @@ async def start_ssh_server(*, host: str, port: int, class_code: str, data_dir: P
     pty_session.child_environment) plus app_env and TUI_SANDBOX_USER=<student name>.
     reap, if given, is called (in a thread) after an app had to be killed: it should
     remove the containers of dead owners (runner.docker.cleanup.reap_stale_containers).
-    roster: the class's, when another front shares its cap; else one of max_sessions."""
+    roster: the class's, when another front shares its cap; else one of max_sessions.
+    forks: the class's fork server (forks.ForkServer, shared), True for one of this front's
+    own, False for plain processes (forks.front_fork_server)."""
     data_dir = Path(data_dir)
     key, key_path = load_or_create_host_key(data_dir)
     server = SSHClassServer(class_code=class_code, app_command=app_command, app_env=app_env or {},
@@ -296,6 +304,7 @@ async def start_ssh_server(*, host: str, port: int, class_code: str, data_dir: P
         login_timeout=LOGIN_TIMEOUT_S, keepalive_interval=KEEPALIVE_S, keepalive_count_max=4)
     server._acceptor = acceptor
     server.port = acceptor.get_port()
+    server.forks, server.owns_forks = await front_fork_server(forks)
     return server
 
 

@@ -35,6 +35,7 @@ from aiohttp import WSCloseCode, web
 from textual_serve.server import Server, to_int
 
 from .admission import SHUTTING_DOWN, STUDENTS_DIR, Admission, ClassFront, ClassSession, Refusal, generate_class_code
+from .forks import ForkServer, front_fork_server
 from .idle import until_idle
 from .roster import ClassRoster
 from .web_app import STOP_GRACE_S, TERM_GRACE_S, StudentApp
@@ -60,7 +61,8 @@ class WebClassServer(Server, ClassFront):
     def __init__(self, *, class_code: str, app_command: list[str], app_env: Mapping[str, str],
                  max_sessions: int, idle_timeout_s: float | None, attempts_per_minute: int,
                  students_dir: Path, reap: Callable[[], object] | None = None,
-                 host: str = "127.0.0.1", port: int = 0, roster: ClassRoster | None = None) -> None:
+                 host: str = "127.0.0.1", port: int = 0, roster: ClassRoster | None = None,
+                 forks: ForkServer | None = None, owns_forks: bool = False) -> None:
         # The class's cap: shared with the SSH front when both run (serve.py).
         admission = Admission(front="web", class_code=class_code, roster=roster, max_sessions=max_sessions,
                               attempts_per_minute=attempts_per_minute, students_dir=students_dir, app_env=app_env)
@@ -70,6 +72,8 @@ class WebClassServer(Server, ClassFront):
         self.app_command = list(app_command)
         self.idle_timeout_s = idle_timeout_s
         self.reap = reap
+        self.forks = forks
+        self.owns_forks = owns_forks
         self.key = secrets.token_bytes(32)           # cookies die with the server
         self._runner: web.AppRunner | None = None
 
@@ -129,7 +133,7 @@ class WebClassServer(Server, ClassFront):
         if isinstance(admitted, Refusal):
             await _say_and_close(websocket, admitted.message, _CLOSE_CODE[admitted.reason])
             return websocket
-        app = StudentApp(argv=self.app_command, env=admitted.env, cwd=str(admitted.folder),
+        app = StudentApp(argv=self.app_command, env=admitted.env, cwd=str(admitted.folder), forks=self.forks,
                          write_bytes=websocket.send_bytes, write_str=websocket.send_str, close=websocket.close,
                          download_manager=self.download_manager)
         info = self.admission.enter(admitted.seat, app, websocket)
@@ -210,6 +214,8 @@ class WebClassServer(Server, ClassFront):
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.owns_forks and self.forks is not None:
+            await self.forks.close()
 
     async def __aenter__(self) -> WebClassServer:
         return self
@@ -224,16 +230,18 @@ async def start_web_server(*, host: str, port: int, class_code: str, data_dir: P
                            max_sessions: int = 30, idle_timeout_s: float | None = 30 * 60,
                            attempts_per_minute: int = 60,
                            reap: Callable[[], object] | None = None,
-                           roster: ClassRoster | None = None) -> WebClassServer:
+                           roster: ClassRoster | None = None, forks: ForkServer | bool = True) -> WebClassServer:
     """Listen for students' browsers on host:port (port 0: a free one, see `.port`);
     the students' folders are data_dir/students/NAME, as over SSH. roster: the class's,
-    when the SSH front shares its cap; else one of max_sessions."""
+    when the SSH front shares its cap; else one of max_sessions. forks: as
+    ssh.start_ssh_server's (forks.front_fork_server)."""
     server = WebClassServer(class_code=class_code, app_command=app_command, app_env=app_env or {},
                             max_sessions=max_sessions, idle_timeout_s=idle_timeout_s,
                             attempts_per_minute=attempts_per_minute,
                             students_dir=Path(data_dir) / STUDENTS_DIR, reap=reap, host=host, port=port,
                             roster=roster)
     await server.start()
+    server.forks, server.owns_forks = await front_fork_server(forks)
     return server
 
 
@@ -262,11 +270,12 @@ async def _say_and_close(websocket: web.WebSocketResponse, line: str, code: int 
 
 
 async def start_web_class(options, out=None, class_code: str | None = None,
-                          roster: ClassRoster | None = None) -> WebClassServer:
+                          roster: ClassRoster | None = None, forks: ForkServer | None = None) -> WebClassServer:
     """Start the browser front of a class (options: options.WebOptions) and print how to
     reach it. class_code: the SSH front's, so one class has one code; else options', else
     one is generated and printed. roster: the class's, shared with the SSH front (one cap
-    for both). close() it, then await wait_closed()."""
+    for both). forks: the class's fork server (serve's, shared with the SSH front); else
+    one of its own, unless options.fork_server is off. close() it, then await wait_closed()."""
     import sys
 
     from .cli import reap_dead_owners
@@ -281,7 +290,7 @@ async def start_web_class(options, out=None, class_code: str | None = None,
         host=options.host, port=options.port, class_code=code, data_dir=options.data_dir or default_data_dir(),
         app_command=options.app_command, app_env=options.app_env, max_sessions=options.max_sessions,
         idle_timeout_s=options.idle_timeout_s or None, attempts_per_minute=options.attempts_per_minute,
-        reap=reap_dead_owners, roster=roster)
+        reap=reap_dead_owners, roster=roster, forks=forks or options.fork_server)
     with_ssh = class_code is not None
     shown = f"{code}   (the same as over SSH)" if with_ssh else code
     reach = ("this machine only: give --web-host 0.0.0.0 for students on other machines"

@@ -4,7 +4,8 @@ started as the student's own and stopped for sure.
 textual-serve starts the app through a shell, with the server's whole environment, and
 stops reading its output once the tab has gone; here the app gets its argv without a
 shell, a clean environment (admission.take_seat), the student's folder as its working
-directory and a session of its own (for signals). Closing the tab ends the app:
+directory and a session of its own (for signals), as a fork of the class's fork server
+(forks.py) on pipes made here, or a plain process. Closing the tab ends the app:
 textual-serve sends it a "quit" packet (Textual's WebDriver posts ExitApp: the app cancels
 its run and removes its containers); then, after STOP_GRACE_S, SIGTERM (the WebDriver's
 own clean exit), then SIGKILL. textual-serve alone would wait for ever on an app that does
@@ -20,9 +21,11 @@ import os
 import signal
 import time
 from importlib.metadata import version
-from typing import Mapping
+from typing import Awaitable, Mapping
 
 from textual_serve.app_service import AppService
+
+from .forks import ForkServer
 
 log = logging.getLogger("tui_sandbox.classroom")
 
@@ -35,8 +38,10 @@ class StudentApp(AppService):
     clean environment, the student's folder, a session of its own (for signals); stopped
     for sure; input time kept for the idle timeout."""
 
-    def __init__(self, *, argv: list[str], env: Mapping[str, str], cwd: str, **kwargs) -> None:
+    def __init__(self, *, argv: list[str], env: Mapping[str, str], cwd: str, forks: ForkServer | None = None,
+                 **kwargs) -> None:
         super().__init__(" ".join(argv), **kwargs)
+        self.forks = forks                 # the class's fork server, else a plain process
         self.argv = list(argv)
         self.env = dict(env)
         self.cwd = cwd
@@ -52,10 +57,18 @@ class StudentApp(AppService):
                 "COLUMNS": str(width), "ROWS": str(height)}
 
     async def _open_app_process(self, width: int = 80, height: int = 24):
-        self._process = process = await asyncio.create_subprocess_exec(
-            *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=self._build_environment(width, height), cwd=self.cwd,
-            start_new_session=True)
+        env = self._build_environment(width, height)
+
+        def plain() -> Awaitable[asyncio.subprocess.Process]:
+            return asyncio.create_subprocess_exec(
+                *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, env=env, cwd=self.cwd, start_new_session=True)
+
+        if self.forks is None:
+            process = await plain()
+        else:
+            process = await self.forks.spawn_on_pipes_or(plain, self.argv, env, self.cwd)
+        self._process = process
         assert process.stdin is not None
         self._stdin = process.stdin
         return process
