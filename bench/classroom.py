@@ -11,11 +11,17 @@ under an OK banner.
 
 Printed: sessions connected, runs done, wrong results, the time from the ctrl+r keypress to
 the verdict on the student's screen (median, p90), memory per session (RSS and PSS of each
-app's process tree: PSS is the fairer figure for many Python processes sharing libraries),
-the server's own memory, the total. Then the server is stopped (SIGTERM) and no container
-of the server or of any of its apps may be left.
+app's process tree, from /proc/PID/smaps_rollup: PSS is the fair figure for processes that
+share pages, as forks of one fork server do), the server's own memory and the fork server's,
+the total. Then the server is stopped (SIGTERM) and no container of the server or of any of
+its apps may be left, nor any of its processes.
 
-    .venv/bin/python bench/classroom.py [--students 30] [--runs 3] [--every 5] [--wave 5]
+The class is taught twice by default, one after the other: with the fork server (each app a
+fork of one pre-imported process: serve's default) and without (--no-fork-server: each app
+a process of its own, as before), so the baseline is measured in the same run; a last line
+compares their memory. --modes fork or --modes plain runs one.
+
+    .venv/bin/python bench/classroom.py [--students 30] [--runs 3] [--every 5] [--wave 5] [--modes fork,plain]
 
 Exit status 1 when a student failed to connect or to run, a result was wrong, or a
 container was left."""
@@ -66,12 +72,14 @@ def program(name: str) -> str:
 # --- the server -----------------------------------------------------------------------------
 
 
-def start_server(tmp: Path, max_sessions: int) -> tuple[subprocess.Popen, int, int, list[str]]:
+def start_server(tmp: Path, max_sessions: int,
+                 fork_server: bool = True) -> tuple[subprocess.Popen, int, int, list[str]]:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config")}
     log = open(tmp / "server.log", "wb")   # noqa: SIM115 - the server's stderr, for a failure's report
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "tui-sandbox"), "serve", "--port", "0", "--ssh", "0",
-         "--ssh-host", "127.0.0.1", "--class-code", CODE, "--max-sessions", str(max_sessions)],
+         "--ssh-host", "127.0.0.1", "--class-code", CODE, "--max-sessions", str(max_sessions),
+         *([] if fork_server else ["--no-fork-server"])],
         stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, cwd=ROOT, env=env)
     lines: list[str] = []
     got_two = threading.Event()
@@ -198,18 +206,54 @@ class Cpu:
 class Memory:
     server_rss: int = 0
     server_pss: int | None = None
+    forks_rss: int = 0                 # the fork server (0: none)
+    forks_pss: int | None = None
     sessions: list[tuple[int, int | None]] = field(default_factory=list)   # per app tree: (rss, pss)
+
+    @property
+    def rss(self) -> int:
+        return self.server_rss + self.forks_rss + sum(r for r, _ in self.sessions)
+
+    @property
+    def pss(self) -> int | None:
+        """Everything: the server, the fork server and every app; None if one is unreadable."""
+        parts = [self.server_pss, self.forks_pss if self.forks_rss else 0, *(p for _, p in self.sessions)]
+        return None if any(p is None for p in parts) else sum(parts)
+
+
+def is_fork_server(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")[1:3] == [b"-m", b"tui_sandbox.forkserver"]
+    except OSError:
+        return False
+
+
+def app_roots(server_pid: int, tree: dict[int, list[int]]) -> tuple[list[int], int | None]:
+    """(each student's app, the fork server or None): the apps are the server's children,
+    or its fork server's."""
+    roots, forks = [], None
+    for child in tree.get(server_pid, []):
+        if is_fork_server(child):
+            forks = child
+            roots.extend(tree.get(child, []))
+        else:
+            roots.append(child)
+    return roots, forks
 
 
 def measure(server_pid: int) -> tuple[Memory, set[int]]:
-    """The server's own memory, and each of its children's (each student's app) with its
-    descendants; and every pid seen under the server."""
+    """The server's own memory, the fork server's, and each student's app's with its
+    descendants; and every app pid seen under the server."""
     tree = children()
     memory = Memory()
     memory.server_rss, memory.server_pss = rss_pss(server_pid)
+    roots, forks = app_roots(server_pid, tree)
+    if forks is not None:
+        memory.forks_rss, memory.forks_pss = rss_pss(forks)
     seen: set[int] = set()
-    for child in tree.get(server_pid, []):
-        pids = subtree(child, tree)
+    for root in roots:
+        pids = subtree(root, tree)
         seen.update(pids)
         figures = [rss_pss(p) for p in pids]
         rss = sum(r for r, _ in figures)
@@ -384,7 +428,7 @@ async def _lesson(args, students: list[Student], ssh_port: int, server_pid: int,
         while not stop.is_set():
             now, pids = measure(server_pid)
             seen.update(pids)
-            if now.server_rss + sum(r for r, _ in now.sessions) > peak.server_rss + sum(r for r, _ in peak.sessions):
+            if now.rss > peak.rss:
                 peak = now
             try:
                 await asyncio.wait_for(stop.wait(), 1.0)
@@ -392,7 +436,7 @@ async def _lesson(args, students: list[Student], ssh_port: int, server_pid: int,
                 pass
 
     tree = children()
-    app_pids = [p for child in tree.get(server_pid, []) for p in subtree(child, tree)]
+    app_pids = [p for root in app_roots(server_pid, tree)[0] for p in subtree(root, tree)]
     idle_before, bytes_before = cpu_seconds(app_pids), sum(s.received for s in students)
     await asyncio.sleep(IDLE_WINDOW_S)
     cpu.idle_apps = cpu_seconds(app_pids) - idle_before
@@ -445,13 +489,13 @@ def report(args, students: list[Student], idle: Memory, peak: Memory, login_s: f
         pss = [p for _, p in memory.sessions if p is not None]
         if not rss:
             continue
-        total_rss = memory.server_rss + sum(rss)
-        total_pss = (memory.server_pss or 0) + sum(pss) if pss and memory.server_pss is not None else None
         print(f"memory, {title}: {len(rss)} sessions")
         print(f"  per session: RSS {mib(statistics.median(rss))} median ({mib(max(rss))} max), "
-              f"PSS {mib(statistics.median(pss)) if pss else 'n/a'} median")
-        print(f"  server: RSS {mib(memory.server_rss)}, PSS {mib(memory.server_pss)}")
-        print(f"  total: RSS {mib(total_rss)}, PSS {mib(total_pss)}")
+              f"PSS {mib(statistics.median(pss)) if pss else 'n/a'} median ({mib(max(pss)) if pss else 'n/a'} max)")
+        print(f"  server: RSS {mib(memory.server_rss)}, PSS {mib(memory.server_pss)}"
+              + (f"; fork server: RSS {mib(memory.forks_rss)}, PSS {mib(memory.forks_pss)}" if memory.forks_rss
+                 else "; no fork server"))
+        print(f"  total: RSS {mib(memory.rss)}, PSS {mib(memory.pss)}")
     for s in failed[:5]:
         print(f"FAILED {s.failure[:1500]}")
     for w in wrong[:5]:
@@ -459,28 +503,22 @@ def report(args, students: list[Student], idle: Memory, peak: Memory, login_s: f
     return not failed and not wrong and len(connected) == len(students)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", type=int, default=30)
-    parser.add_argument("--runs", type=int, default=3, help="runs per student")
-    parser.add_argument("--every", type=float, default=5.0, help="seconds between a student's runs (±50 %%)")
-    parser.add_argument("--wave", type=int, default=5, help="students connecting at once")
-    parser.add_argument("--max-sessions", type=int, default=None, help="the server's (default: --students)")
-    parser.add_argument("--login-timeout", type=float, default=120, help="per student: connected, app drawn")
-    parser.add_argument("--run-timeout", type=float, default=90, help="per run: keypress to verdict")
-    args = parser.parse_args()
-    # Everything is bounded: a stuck student fails alone, and the whole lesson has a budget.
-    args.budget = args.login_timeout * (-(-args.students // args.wave)) + args.runs * (
-        args.every * 1.5 + args.run_timeout) + 60
+MODES = {"fork": "with the fork server", "plain": "without the fork server (--no-fork-server)"}
 
-    api = connect()
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
+
+def teach(args, api, mode: str) -> tuple[bool, Memory]:
+    """One class, start to end, in this mode: (all went well, its memory at the peak)."""
+    print(f"== {MODES[mode]} ==")
+    peak = Memory()
     with tempfile.TemporaryDirectory(prefix="tui-sandbox-bench-class-") as tmp:
-        server, _http_port, ssh_port, _lines = start_server(Path(tmp), args.max_sessions or args.students)
+        server, _http_port, ssh_port, _lines = start_server(Path(tmp), args.max_sessions or args.students,
+                                                            fork_server=mode == "fork")
         seen: set[int] = set()
+        forks = None
         ok = False
         students = [Student(f"s{i:02d}") for i in range(1, args.students + 1)]
         try:
+            forks = app_roots(server.pid, children())[1]
             cpu = Cpu()
             idle, peak, login_s = asyncio.run(lesson(args, students, ssh_port, server.pid, seen, cpu))
             ok = report(args, students, idle, peak, login_s)
@@ -504,15 +542,55 @@ def main() -> int:
         left = containers_of(api, {server.pid} | seen)
         print(f"server stopped (status {server.returncode}); containers left of the server or its "
               f"{len(seen)} app processes: {len(left)}")
-        alive = [pid for pid in seen if os.path.exists(f"/proc/{pid}")]
+        alive = [pid for pid in seen | ({forks} if forks else set()) if os.path.exists(f"/proc/{pid}")]
         if alive:
-            print(f"app processes still alive: {alive}")
+            print(f"app processes (or the fork server) still alive: {alive}")
         # uvicorn raises the signal again once it has shut down: -SIGTERM is a clean stop.
         clean = server.returncode in (0, -signal.SIGTERM)
         if not clean:
             print((Path(tmp) / "server.log").read_text()[-2000:])
+    return ok and not left and not alive and clean, peak
+
+
+def compare(peaks: dict[str, Memory]) -> None:
+    """One line: PSS per session and in all, with the fork server and without."""
+    parts = []
+    for mode, memory in peaks.items():
+        pss = [p for _, p in memory.sessions if p is not None]
+        if pss:
+            parts.append(f"{MODES[mode].split(' (')[0]}: {mib(statistics.median(pss))} a session, "
+                         f"{mib(memory.pss)} in all")
+    if len(parts) == 2:
+        print(f"PSS at the peak, {len(next(iter(peaks.values())).sessions)} sessions: " + "; ".join(parts))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=3, help="runs per student")
+    parser.add_argument("--every", type=float, default=5.0, help="seconds between a student's runs (±50 %%)")
+    parser.add_argument("--wave", type=int, default=5, help="students connecting at once")
+    parser.add_argument("--max-sessions", type=int, default=None, help="the server's (default: --students)")
+    parser.add_argument("--login-timeout", type=float, default=120, help="per student: connected, app drawn")
+    parser.add_argument("--run-timeout", type=float, default=90, help="per run: keypress to verdict")
+    parser.add_argument("--modes", default="fork,plain", help="fork, plain, or both (default: fork,plain)")
+    args = parser.parse_args()
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not modes or any(m not in MODES for m in modes):
+        parser.error("--modes: fork, plain, or fork,plain")
+    # Everything is bounded: a stuck student fails alone, and the whole lesson has a budget.
+    args.budget = args.login_timeout * (-(-args.students // args.wave)) + args.runs * (
+        args.every * 1.5 + args.run_timeout) + 60
+
+    api = connect()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
+    ok, peaks = True, {}
+    for mode in modes:
+        went_well, peaks[mode] = teach(args, api, mode)
+        ok = ok and went_well
+    compare(peaks)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    return 0 if ok and not left and not alive and clean else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
