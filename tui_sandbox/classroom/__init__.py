@@ -23,4 +23,8 @@ changed" after a restart.
     roster.py    ClassRoster: who is in the class now, by either front, and the one cap
                  (--max-sessions) both fronts share
     idle.py      the idle timeout, for both fronts
+    forks.py     ForkServer: every app a fork of one pre-imported process (tui_sandbox/forkserver/,
+                 started here as a process of its own), restarted when it dies, a plain process
+                 when it cannot help; ForkedProcess, what the fronts hold of such an app
+    fork_wire.py the messages the classroom and the fork server exchange (plain stdlib)
 """

@@ -4,7 +4,8 @@ The child gets the slave side as stdin, stdout and stderr (Textual reads stdin, 
 stderr and takes its size from stdout), a session of its own with the PTY as its
 controlling terminal (so SIGWINCH and a hang-up reach it), and a slave already in raw mode
 (keys typed before the app has set up its terminal are not echoed back as garbage). The
-master stays here, non-blocking, for the caller to pump.
+master stays here, non-blocking, for the caller to pump. The child is a fork of the class's
+fork server (forks.py), sent the slave, or a plain process.
 """
 
 from __future__ import annotations
