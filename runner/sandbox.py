@@ -145,7 +145,8 @@ class Sandbox(Engine):
                     raise item
                 yield item
         finally:
-            run.cancel()
+            if run.result is None:      # left early, or the consumer was cancelled
+                run.cancel()
             await asyncio.to_thread(thread.join, 60)
 
     def wait_for_cleanup(self, timeout: float = 30) -> bool:

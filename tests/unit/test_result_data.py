@@ -70,3 +70,10 @@ def test_the_history_keeps_output_capped_and_says_so():
     record = RunRecord.of_result(id="r3", user="u", origin="cli", source="", result=long, queued_at=0.0,
                                  started_at=None)
     assert len(record.output) == 64 * 1024 and record.truncated is True
+
+
+def test_the_apis_limits_model_names_every_limit():
+    from tui_sandbox.service.models import LimitsOut
+
+    assert set(LimitsOut.model_fields) == set(LIMITS.to_dict())
+    assert LimitsOut(**LIMITS.to_dict()).model_dump() == LIMITS.to_dict()

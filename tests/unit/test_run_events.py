@@ -114,6 +114,7 @@ async def test_sandbox_stream_gives_the_same_events_to_asyncio():
     assert [e for e in events if isinstance(e, (Output, Stats))] == \
         [e for e in expected if isinstance(e, (Output, Stats))]
     assert events[-1].result.output == "one\ntwo\n" and container.releases == 1
+    assert container.kills == 0       # a run that ended by itself is not killed afterwards
 
 
 async def test_leaving_a_stream_early_cancels_its_run():
