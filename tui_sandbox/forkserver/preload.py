@@ -1,8 +1,8 @@
 """What the fork server imports and builds once, before any fork, and what each child must
 read again from its own environment.
 
-The list is what a real session loads (a diff of sys.modules after opening the app over
-SSH and in a browser, typing, running, and opening the dialogs), not a guess: a module
+The list is what a real session loads (a diff of sys.modules after driving the app: typing,
+running on a server, opening the dialogs), plus both drivers, not a guess: a module
 imported only in a child is a private copy in every child. Built once: tree-sitter's
 languages (Textual caches them per process). Running the app once, headless, here (to fill
 Textual's per-class CSS caches and specialise the bytecode before the forks) was measured:
