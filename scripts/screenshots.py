@@ -87,10 +87,10 @@ async def main() -> None:
         await shoot("experiments", size, sandbox, keys=["f4", "down", "down", "down"])
         # A program that reads its input: answered once, waiting for the second answer.
         await shoot("input", size, sandbox, source=ASK, keys=["ctrl+r", *"Ada", "enter"],
-                    until=lambda app: "WAITING FOR INPUT" in app.banner.plain and "Your age?" in
-                    app.output_view.plain_text)
+                    until=lambda app: "WAITING FOR INPUT" in app.main_screen.banner.plain and "Your age?" in
+                    app.main_screen.output_view.plain_text)
         await shoot("both-ways", size, sandbox, experiment="network.py", keys=["f6"],
-                    until=lambda app: not app.runs.running and len(app._pair) == 2)
+                    until=lambda app: not app.runs.running and len(app.both_ways.sides) == 2)
         await shoot("history", size, sandbox, keys=["f7", "enter"])
     await shoot("projector", (100, 30), sandbox, experiment="memory_bomb.py", run=True, theme="projector")
 

@@ -142,12 +142,12 @@ async def test_bad_and_missing_files_lose_nothing(tmp_path):
     binary.write_bytes(b"\x7fELF\x00\x01\x02")
     app = SandboxApp(file=str(binary))
     async with app.run_test(size=SIZE):
-        assert app.path is None                 # a save can never overwrite it
+        assert app.main_screen.program.path is None                 # a save can never overwrite it
     assert binary.read_bytes() == b"\x7fELF\x00\x01\x02"
     missing = tmp_path / "new.js"
     app = SandboxApp(file=str(missing))
     async with app.run_test(size=SIZE):
-        assert app.path == missing and app.language.name == "javascript"
+        assert app.main_screen.program.path == missing and app.main_screen.program.language.name == "javascript"
         assert app.query_one("#editor").indent_width == 2
 
 
@@ -255,7 +255,7 @@ async def test_c_is_highlighted_compiles_and_runs(sandbox):
     app = SandboxApp(sandbox=sandbox, language="c")
     async with app.run_test(size=SIZE) as pilot:
         editor = app.query_one("#editor")
-        assert app.language.name == "c" and editor.language == "c" and editor.indent_width == 4
+        assert app.main_screen.program.language.name == "c" and editor.language == "c" and editor.indent_width == 4
         editor.load('#include <stdio.h>\nint main(void) { puts("hi from C"); return 3; }\n')
         await run_to_end(pilot, app)
         assert "hi from C" in output(app)
@@ -270,7 +270,7 @@ async def test_ctrl_r_runs_in_the_warm_spare_made_for_the_current_settings(sandb
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.runs._engine_ready, 30)
         engine = app.runs.engine()
-        kind = (app.language, app.limits_panel.limits())
+        kind = (app.main_screen.program.language, app.main_screen.limits_panel.limits())
         await wait_until(pilot, lambda: engine.backend.spares.ids(kind), 30)
         spare = engine.backend.spares.ids(kind)[0]
         # Under cgroup v1 a container's cgroup path names it: the program says where it ran.

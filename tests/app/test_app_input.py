@@ -17,10 +17,10 @@ async def test_typing_answers_input_and_the_typed_line_shows_apart(sandbox):
     async with app.run_test(size=SIZE) as pilot:
         app.editor.load('name = input("Your name? ")\nprint("Hello,", name)\n')
         await pilot.press("ctrl+r")
-        assert app.focused is app.stdin_line and app.stdin_row.display
+        assert app.focused is app.main_screen.output_box.stdin_line and app.main_screen.output_box.stdin_row.display
         await wait_until(pilot, lambda: "Your name?" in output(app))
         await wait_until(pilot, lambda: "WAITING FOR INPUT" in banner(app))
-        assert app.output_box.border_subtitle == "waiting for input"
+        assert app.main_screen.output_box.border_subtitle == "waiting for input"
         await pilot.press(*"Ada", "enter")
         await wait_until(pilot, lambda: not app.runs.running)
         assert app.runs.last_result.verdict is Verdict.OK, banner(app)
@@ -33,7 +33,7 @@ async def test_typing_answers_input_and_the_typed_line_shows_apart(sandbox):
         assert styles["Ada"] != styles["Your name? "]        # the typed text stands apart
         assert styles["Ada"].bold
         # The run is over: the line closes and the editor has the focus again.
-        assert not app.stdin_row.display and app.focused is app.editor
+        assert not app.main_screen.output_box.stdin_row.display and app.focused is app.editor
 
 
 async def test_ctrl_d_is_end_of_file(sandbox):
@@ -106,7 +106,7 @@ async def test_a_prepared_input_is_read_then_end_of_file(sandbox, tmp_path):
         assert len(app.screen_stack) == 1
         assert "prepared, 2 lines" in str(app.query_one("#input-state").content)
         await pilot.press("ctrl+r")
-        assert not app.stdin_row.display             # nothing to type: the input is given
+        assert not app.main_screen.output_box.stdin_row.display             # nothing to type: the input is given
         await wait_until(pilot, lambda: not app.runs.running)
         assert output(app) == "5 words, last five"
         # From a file, read at each run.
@@ -126,7 +126,7 @@ async def test_a_prepared_input_is_read_then_end_of_file(sandbox, tmp_path):
         await pilot.pause()
         await pilot.click("#prepared-live")
         await pilot.pause()
-        assert app.prepared is None and "typed as it runs" in str(app.query_one("#input-state").content)
+        assert app.main_screen.prepared is None and "typed as it runs" in str(app.query_one("#input-state").content)
 
 
 async def test_what_was_typed_is_kept_and_comes_back_with_the_run(sandbox):
@@ -154,7 +154,7 @@ async def test_what_was_typed_is_kept_and_comes_back_with_the_run(sandbox):
         await pilot.press("enter", "enter")          # to the list, and reopen the run
         await wait_until(pilot, lambda: len(app.screen_stack) == 1)
         assert "input(" in app.editor.text
-        assert app.prepared is not None and app.prepared.text == "2\n40\n"
+        assert app.main_screen.prepared is not None and app.main_screen.prepared.text == "2\n40\n"
         assert "prepared, 2 lines" in str(app.query_one("#input-state").content)
         # ctrl+r now runs it again as it ran, with no typing.
         await pilot.press("ctrl+r")

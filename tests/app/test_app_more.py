@@ -34,7 +34,7 @@ async def test_f6_runs_the_network_experiment_both_ways_and_states_the_differenc
         assert isinstance(screen, BothWaysScreen)
         await wait_until(pilot, lambda: not app.runs.running)
         await pilot.pause()
-        (_, off, _), (_, on, _) = app._pair[0], app._pair[1]
+        (_, off, _), (_, on, _) = app.both_ways.sides[0], app.both_ways.sides[1]
         assert not off.limits.network and on.limits.network
         assert "NETWORK: OFF" in off.output and "NETWORK: ON" in on.output
         bodies = [str(body.content) for body in screen.bodies]
@@ -59,12 +59,12 @@ async def test_f6_runs_the_network_experiment_both_ways_and_states_the_differenc
         await pilot.press("escape")
         await pilot.pause()
         assert len(app.screen_stack) == 1
-    assert SandboxApp().both_toggle == "read_only"
+    assert SandboxApp().both_ways.toggle == "read_only"
 
 
 async def test_f6_says_when_the_verdict_changes(sandbox):
     app = SandboxApp(sandbox=sandbox)
-    app.both_toggle = "read_only"
+    app.both_ways.toggle = "read_only"
     async with app.run_test(size=SIZE) as pilot:
         app.editor.load("open('/home/sandbox/x', 'w').write('x')\nprint('wrote it')\n")
         await pilot.press("f6")
@@ -80,7 +80,7 @@ async def test_every_run_is_recorded_and_reopens_from_the_history(sandbox):
     app = SandboxApp(sandbox=sandbox)
     async with app.run_test(size=SIZE) as pilot:
         app.load_experiment(experiment(app, "memory_bomb.py"))
-        app.limits_panel.inputs["memory"].value = "64m"
+        app.main_screen.limits_panel.inputs["memory"].value = "64m"
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: not app.runs.running)
         app.load_experiment(experiment(app, "hello.py"))
@@ -95,7 +95,7 @@ async def test_every_run_is_recorded_and_reopens_from_the_history(sandbox):
         assert oom.limits["memory_bytes"] == 64 << 20 and oom.peak_memory_bytes and oom.duration_s
         assert "holding 8 MiB" in oom.output and oom.kill_reason.startswith("Out of memory")
 
-        app.limits_panel.inputs["memory"].value = "128m"
+        app.main_screen.limits_panel.inputs["memory"].value = "128m"
         await pilot.press("f7")
         await pilot.pause()
         screen = app.screen
@@ -107,9 +107,9 @@ async def test_every_run_is_recorded_and_reopens_from_the_history(sandbox):
         await pilot.press("enter")                       # reopen it
         await pilot.pause()
         assert len(app.screen_stack) == 1
-        assert "hoard" in app.editor.text and app.language.name == "python"
+        assert "hoard" in app.editor.text and app.main_screen.program.language.name == "python"
         assert banner(app).startswith(" OOM ") and "holding 8 MiB" in output(app)
-        assert app.limits_panel.inputs["memory"].value == "64m"       # its limits, for the next run
+        assert app.main_screen.limits_panel.inputs["memory"].value == "64m"       # its limits, for the next run
         assert "reopened from the history" in output(app)
 
         await pilot.press("f7")
@@ -127,13 +127,13 @@ async def test_with_the_history_off_nothing_is_recorded(sandbox):
         app.screen.query_one("#history-record").value = False      # the switch on the history screen
         await pilot.pause()
         await pilot.press("escape")
-        assert app.runs.record_history is False and load_settings()["history"] is False
+        assert app.runs.history.recording is False and load_settings()["history"] is False
         app.editor.load("print('not kept')\n")
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: not app.runs.running)
         assert app.runs.last_result.verdict is Verdict.OK
     assert history().list() == []
-    assert SandboxApp().runs.record_history is False                  # remembered
+    assert SandboxApp().runs.history.recording is False                  # remembered
 
 
 async def test_ctrl_o_opens_a_file_with_its_language(tmp_path, monkeypatch):
@@ -153,8 +153,9 @@ async def test_ctrl_o_opens_a_file_with_its_language(tmp_path, monkeypatch):
         await pilot.press("down", "enter")               # its file
         await pilot.pause()
         assert len(app.screen_stack) == 1
-        assert app.editor.text == "console.log('hi')\n" and app.language.name == "javascript"
-        assert app.path == Path("progs/greet.js") and "progs/greet.js" in str(app.file_label.content)
+        assert app.editor.text == "console.log('hi')\n" and app.main_screen.program.language.name == "javascript"
+        program = app.main_screen.program
+        assert program.path == Path("progs/greet.js") and "progs/greet.js" in str(program.label.content)
         # Typing a path works too; unsaved changes are asked about first.
         app.editor.insert("// changed\n")
         (tmp_path / "other.py").write_text("print(2)\n")
@@ -166,4 +167,4 @@ async def test_ctrl_o_opens_a_file_with_its_language(tmp_path, monkeypatch):
         await pilot.pause()
         await pilot.press("y")
         await pilot.pause()
-        assert app.editor.text == "print(2)\n" and app.language.name == "python"
+        assert app.editor.text == "print(2)\n" and app.main_screen.program.language.name == "python"

@@ -172,12 +172,12 @@ async def test_the_apps_command_writes_the_report_and_shows_it(tmp_path, monkeyp
         await pilot.pause(0.3)
         assert app.screen.query_one("#save-name").value == "REPORT.md"
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "REPORT " in app.banner.plain, 30)      # "REPORT 3/20": progress
+        await wait_until(pilot, lambda: "REPORT " in app.main_screen.banner.plain, 30)      # "REPORT 3/20": progress
         await wait_until(pilot, lambda: isinstance(app.screen, ReportScreen), 120)
         text = (tmp_path / "REPORT.md").read_text()
         assert all(section in text for section in SECTIONS)
         await pilot.press("escape")
-        assert "written to REPORT.md" in app.banner.plain
+        assert "written to REPORT.md" in app.main_screen.banner.plain
 
 
 async def test_quitting_while_the_report_runs_stops_its_containers(tmp_path, monkeypatch, sandbox):
@@ -188,8 +188,8 @@ async def test_quitting_while_the_report_runs_stops_its_containers(tmp_path, mon
     app = SandboxApp(sandbox=sandbox)
     started = time.monotonic()
     async with app.run_test(size=(100, 30)) as pilot:
-        app.write_report(tmp_path / "REPORT.md", from_history=False)
-        await wait_until(pilot, lambda: "REPORT " in app.banner.plain, 30)      # runs are going
+        app.report.start(tmp_path / "REPORT.md", from_history=False)
+        await wait_until(pilot, lambda: "REPORT " in app.main_screen.banner.plain, 30)      # runs are going
         await pilot.press("ctrl+q")
     assert time.monotonic() - started < 40          # the 10 s loops were stopped, not waited for
     assert sandbox.wait_for_cleanup(30)

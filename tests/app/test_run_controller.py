@@ -8,7 +8,8 @@ import threading
 
 from runner import EngineInfo, Finished, Limits, Output, RunResult, Started, Stats, Verdict
 from tui_sandbox.app.app import SandboxApp
-from tui_sandbox.app.run_controller import WARM_DELAY_S, RunController
+from tui_sandbox.app.run_controller import RunController
+from tui_sandbox.app.warming import WARM_DELAY_S
 from tui_sandbox.app.widgets.output import OutputView
 from tui_sandbox.app.widgets.stats import MemoryHistory
 

@@ -38,7 +38,7 @@ class ExperimentCommands(_Listed):
 class AppCommands(_Listed):
     def _commands(self):
         app = self.app
-        recording = app.runs.record_history
+        recording = app.runs.history.recording
         return [
             ("Report: run the experiments and write the report",
              "Runs the seeds' experiments for real (both runtimes when gVisor is there) and writes REPORT.md",

@@ -1,5 +1,6 @@
-"""What the run controller (run_controller.py) posts to the app. Its threads only ever
-block on the engine; the app's handlers, on the UI thread, do all the drawing."""
+"""What the run controller (run_controller.py) and the report's worker (report_worker.py)
+post to the app. Their threads only ever block on the engine; the app's handlers, on the
+UI thread, hand each to what shows it, which does all the drawing."""
 
 from __future__ import annotations
 

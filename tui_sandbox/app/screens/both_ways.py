@@ -1,11 +1,12 @@
 """F6: the program run both ways, a toggle off and on, side by side: each run's verdict,
 kill reason and figures, the first lines of its output and of its errors, and under
-them the difference in one line (compare.py). The app starts the runs; this screen
-shows them as they end. t compares the other toggle (remembered), r runs them again."""
+them the difference in one line (compare.py). `BothWays` is the pair itself, which
+outlives this screen: it starts the runs, takes each side's end, and has the main
+screen show the two. t compares the other toggle (remembered), r runs them again."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,11 +18,82 @@ from textual.widgets import Label, Static
 from runner import Limits, RunResult, SandboxError
 from runner.verdicts import figures, headline
 
-from ...compare import TOGGLES, first_lines
+from ...compare import TOGGLES, Side, Toggle, difference, first_lines
+from ...settings import save_setting, setting
+from ..messages import PairSide
 from ..widgets.verdict import VERDICT_CLASSES, short_limits
+
+if TYPE_CHECKING:
+    from ..app import SandboxApp
 
 OUTPUT_LINES = 8
 ERROR_LINES = 5
+
+
+class BothWays:
+    """F6's pair, apart from its screen: the toggle it flips (remembered), and the two
+    runs' ends as they come in. Closing the screen stops the runs, whose ends still
+    come; the main screen shows the pair either way."""
+
+    def __init__(self, app: SandboxApp) -> None:
+        self.app = app
+        toggle = setting("both_ways", "network", str)
+        self.toggle = toggle if toggle in TOGGLES else "network"
+        self.sides: dict[int, tuple[Limits, RunResult | None, SandboxError | None]] = {}
+
+    def remember(self, toggle: str) -> None:
+        self.toggle = toggle
+        save_setting("both_ways", toggle)
+
+    def start(self, toggle: str) -> int | None:
+        """Start the program twice, the toggle off and on; None if it cannot run now."""
+        main, runs = self.app.main_screen, self.app.runs
+        settings = main.next_run_settings()
+        if settings is None or runs.running:
+            return None
+        source, limits, stdin = settings
+        self.sides = {}
+        main.banner.show_message("BOTH WAYS…", [f"{TOGGLES[toggle].off}, then {TOGGLES[toggle].on}",
+                                                "ctrl+k stops both"])
+        run_id = runs.start_pair(source, main.program.language, TOGGLES[toggle].sides(limits), stdin=stdin)
+        self.app.refresh_bindings()
+        return run_id
+
+    def stop(self) -> None:
+        self.app.runs.cancel()
+
+    def side_ended(self, message: PairSide) -> None:
+        if not self.app.runs.is_current(message.run_id):
+            return
+        self.sides[message.side] = (message.limits, message.result, message.error)
+        screen = next((s for s in self.app.screen_stack if isinstance(s, BothWaysScreen)), None)
+        if screen is not None:
+            screen.show_side(message.run_id, message.side, message.limits, message.result, message.error)
+        if len(self.sides) < 2:
+            return
+        self.app.runs.end()
+        self.app.refresh_bindings()
+        toggle = TOGGLES[self.toggle]
+        (_, off, off_error), (_, on, on_error) = self.sides[0], self.sides[1]
+        line = difference(Side(toggle.off, off, off_error.message if off_error else None),
+                          Side(toggle.on, on, on_error.message if on_error else None))
+        if screen is not None:
+            screen.show_difference(message.run_id, line)
+        self._show_on_main_screen(toggle, line)
+
+    def _show_on_main_screen(self, toggle: Toggle, line: str) -> None:
+        """The two runs in the main screen's panes, one after the other (F7 has each in
+        full); the figures beside are the second's."""
+        main = self.app.main_screen
+        main.banner.show_message("BOTH WAYS", [line])
+        main.output_view.clear()
+        for side, title in enumerate((toggle.column_off, toggle.column_on)):
+            _, result, error = self.sides[side]
+            main.output_view.note(f"— {title.lower()}: " + (headline(result) if result else "not run") + " —")
+            if result is None:
+                main.output_view.write("stderr", (error.message if error else "no result") + "\n")
+            else:
+                main.show_result(result, replay=True, verdict=False, figures=title.lower() if side else None)
 
 
 class BothWaysScreen(ModalScreen[None]):
@@ -31,13 +103,10 @@ class BothWaysScreen(ModalScreen[None]):
         Binding("r,f6", "again", "Again"),
     ]
 
-    def __init__(self, toggle: str, start: Callable[[str], int | None], stop: Callable[[], None],
-                 remember: Callable[[str], None]) -> None:
+    def __init__(self, pair: BothWays) -> None:
         super().__init__()
-        self.toggle = toggle
-        self.start = start            # starts the pair for a toggle: its run id, or None if refused
-        self.stop = stop
-        self.remember = remember
+        self.pair = pair
+        self.toggle = pair.toggle
         self.run_id: int | None = None
         self.ended: set[int] = set()
 
@@ -72,7 +141,7 @@ class BothWaysScreen(ModalScreen[None]):
             self.bodies[side].update("")
         self.difference.update("")
         self.ended = set()
-        self.run_id = self.start(self.toggle)
+        self.run_id = self.pair.start(self.toggle)
         if self.run_id is None:
             self.dismiss(None)
 
@@ -116,7 +185,7 @@ class BothWaysScreen(ModalScreen[None]):
             self.notify("Wait for both runs to end (ctrl+k stops them).", severity="warning")
             return
         self.toggle = "read_only" if self.toggle == "network" else "network"
-        self.remember(self.toggle)
+        self.pair.remember(self.toggle)
         self.begin()
 
     def action_again(self) -> None:
@@ -127,5 +196,5 @@ class BothWaysScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         if self.running:
-            self.stop()          # nothing else shows these runs: they are stopped (and kept)
+            self.pair.stop()     # nothing else shows these runs: they are stopped (and kept)
         self.dismiss(None)
