@@ -53,6 +53,12 @@ class Settings:
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
 
+    def update(self, **changes) -> "Settings":
+        """These choices changed, and written: the settings as they now are."""
+        changed = self.with_(**changes)
+        changed.save()
+        return changed
+
     def save(self, path: Path | None = None) -> None:
         """Write every choice; an unwritable config folder only means it is not remembered."""
         path = path or settings_path()
@@ -93,17 +99,3 @@ class Environment:
 
 def environment() -> Environment:
     return Environment.read()
-
-
-# The app's old calls, kept until it reads one Settings object (issue 15).
-def load_settings() -> dict:
-    return asdict(Settings.load())
-
-
-def setting(key: str, default, kind: type):
-    value = load_settings().get(key, default)
-    return value if isinstance(value, kind) else default
-
-
-def save_setting(key: str, value: str | bool) -> None:
-    Settings.load().with_(**{key: value}).save()

@@ -11,7 +11,7 @@ from tui_sandbox.app.app import SandboxApp
 from tui_sandbox.app.screens.both_ways import BothWaysScreen
 from tui_sandbox.app.screens.history import HistoryScreen
 from tui_sandbox.history.store import History
-from tui_sandbox.settings import load_settings
+from tui_sandbox.settings import Settings
 
 from .pilot import SIZE, banner, output, wait_until
 
@@ -51,7 +51,7 @@ async def test_f6_runs_the_network_experiment_both_ways_and_states_the_differenc
         await pilot.press("t")
         await wait_until(pilot, lambda: not app.runs.running)
         await pilot.pause()
-        assert screen.toggle == "read_only" and load_settings()["both_ways"] == "read_only"
+        assert screen.toggle == "read_only" and Settings.load().both_ways == "read_only"
         assert "READ-ONLY ROOT" in str(screen.heads[1].content)
         # The network experiment does not care about the root filesystem: the runs agree.
         assert str(screen.difference.content).startswith("Difference: No difference: both end OK, with the "
@@ -127,7 +127,7 @@ async def test_with_the_history_off_nothing_is_recorded(sandbox):
         app.screen.query_one("#history-record").value = False      # the switch on the history screen
         await pilot.pause()
         await pilot.press("escape")
-        assert app.runs.history.recording is False and load_settings()["history"] is False
+        assert app.runs.history.recording is False and Settings.load().history is False
         app.editor.load("print('not kept')\n")
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: not app.runs.running)

@@ -21,7 +21,7 @@ from runner import Engine, Limits
 
 from ..experiments import Experiment, load_experiments
 from ..history.store import RunRecord
-from ..settings import load_settings, save_setting, setting
+from ..settings import Settings
 from ..theming import DEFAULT_THEME, load_themes
 from .commands import AppCommands, ExperimentCommands
 from .dialogs import ask_for_a_path, unless_changes_are_kept
@@ -78,7 +78,8 @@ class SandboxApp(App[int]):
         # Themes are registered before the first style pass (see the Textual notes).
         for theme in load_themes():
             self.register_theme(theme)
-        remembered = load_settings().get("theme")
+        self.settings = Settings.load()
+        remembered = self.settings.theme
         self.theme = remembered if remembered in self.available_themes else DEFAULT_THEME
         self._theme_loaded = True
         self.start_file, self.start_language = file, language
@@ -87,7 +88,7 @@ class SandboxApp(App[int]):
         self.languages, self.startup_problem = languages_or_builtin()
         self.experiments = load_experiments()
         # Remembered: whether runs go into the history (F7); F6's toggle is the pair's.
-        self.runs.history.recording = setting("history", True, bool) and not server
+        self.runs.history.recording = self.settings.history and not server
         self.both_ways = BothWays(self)
         self.report = ReportWorker(self, self.runs)
         self._main: MainScreen | None = None
@@ -207,7 +208,7 @@ class SandboxApp(App[int]):
 
     def set_history_recording(self, on: bool) -> None:
         self.runs.history.recording = on
-        save_setting("history", on)
+        self.settings = self.settings.update(history=on)
         self.notify("Your runs are recorded in the history (F7)" if on else
                     "Your runs are no longer recorded", title="History", timeout=3)
 
@@ -255,7 +256,7 @@ class SandboxApp(App[int]):
 
     def watch_theme(self, name: str) -> None:
         if getattr(self, "_theme_loaded", False) and self.is_running:
-            save_setting("theme", name)
+            self.settings = self.settings.update(theme=name)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # With a dialog open, only the limit toggles, kill and quit stay live: ctrl+s inside

@@ -8,7 +8,7 @@ import getpass
 import os
 import time
 
-from runner import Limits, RunResult, Verdict
+from runner import Verdict
 from runner.verdicts import headline
 
 from ..settings import environment
@@ -28,19 +28,9 @@ def user_name() -> str:
         return str(os.getuid())
 
 
-def limits_of(data: dict) -> Limits:
-    """Limits from Limits.to_dict(), as the history stores them."""
-    return Limits.from_dict(data)
-
-
-def result_of(record: RunRecord) -> RunResult | None:
-    """The run's result as the engine gave it; None for a run the engine could not make."""
-    return record.result()
-
-
 def verdict_text(record: RunRecord) -> str:
     """'OK', 'ERROR (exit 1)', 'TIMEOUT', or 'NOT RUN' for an engine failure."""
-    result = result_of(record)
+    result = record.result()
     return headline(result) if result is not None else "NOT RUN"
 
 

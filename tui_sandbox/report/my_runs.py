@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from runner import Engine, EngineInfo, Sandbox, SandboxError, format_size
+from runner import Engine, EngineInfo, Limits, Sandbox, SandboxError, format_size
 
 from ..compare import Side, difference, first_lines
 from .lessons import quote
@@ -18,7 +18,7 @@ from .runs import ERROR_LINES, OUTPUT_LINES, RUNTIME_NAMES
 def history_markdown(records: list, *, user: str, history_path: Path, info: EngineInfo | None,
                      written_at: float | None = None) -> str:
     """The report of the learner's own runs (newest first, as the history gives them)."""
-    from ..history.records import limits_of, result_of, verdict_text, when
+    from ..history.records import verdict_text, when
 
     written_at = written_at or time.time()
     used = ", ".join(sorted({RUNTIME_NAMES.get(r.runtime, r.runtime) for r in records})) or "-"
@@ -33,10 +33,10 @@ def history_markdown(records: list, *, user: str, history_path: Path, info: Engi
         return "\n".join(lines + ["There are no runs in the history yet.", ""])
 
     def entry(record) -> list[str]:
-        result = result_of(record)
+        result = record.result()
         first = next((line.strip() for line in record.source.splitlines() if line.strip()), "")
         out = [f"### {when(record.finished_at)} · {record.language} · {cell(first[:60])}", ""]
-        limits = limits_of(record.limits)
+        limits = Limits.from_dict(record.limits)
         if result is None:
             out += [f"- **Not run**: {record.kill_reason}", f"- **Limits**: {limits_line(limits)}", ""]
         else:
@@ -89,7 +89,7 @@ def history_markdown(records: list, *, user: str, history_path: Path, info: Engi
             if key in seen:
                 continue
             seen.add(key)
-            ra, rb = result_of(a), result_of(b)
+            ra, rb = a.result(), b.result()
             name = changed[0]
 
             def label(record, name=name) -> str:

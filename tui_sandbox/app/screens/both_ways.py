@@ -19,7 +19,6 @@ from runner import Limits, RunResult, SandboxError
 from runner.verdicts import figures, headline
 
 from ...compare import TOGGLES, Side, Toggle, difference, first_lines
-from ...settings import save_setting, setting
 from ..messages import PairSide
 from ..widgets.verdict import VERDICT_CLASSES, short_limits
 
@@ -37,13 +36,13 @@ class BothWays:
 
     def __init__(self, app: SandboxApp) -> None:
         self.app = app
-        toggle = setting("both_ways", "network", str)
+        toggle = app.settings.both_ways
         self.toggle = toggle if toggle in TOGGLES else "network"
         self.sides: dict[int, tuple[Limits, RunResult | None, SandboxError | None]] = {}
 
     def remember(self, toggle: str) -> None:
         self.toggle = toggle
-        save_setting("both_ways", toggle)
+        self.app.settings = self.app.settings.update(both_ways=toggle)
 
     def start(self, toggle: str) -> int | None:
         """Start the program twice, the toggle off and on; None if it cannot run now."""

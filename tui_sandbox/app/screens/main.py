@@ -29,7 +29,7 @@ from runner import (
     Stats,
 )
 
-from ...history.records import limits_of, result_of, when
+from ...history.records import when
 from ...history.store import RunRecord
 from ..program import Program
 from ..widgets.footer import KeyBar
@@ -250,9 +250,9 @@ class MainScreen(Screen):
         """An old run back on screen: its code in the editor, its result in the panes,
         its limits (and its input) for the next run."""
         self.program.load(record.source, record.language)
-        self.limits_panel.set_limits(limits_of(record.limits))
+        self.limits_panel.set_limits(Limits.from_dict(record.limits))
         self.output_view.clear()
-        result = result_of(record)
+        result = record.result()
         if result is None:
             self.banner.failed(SandboxError(record.kill_reason))
         else:
