@@ -60,7 +60,7 @@ class Runtime:
             f"network-on runs refused ({self.network_off_arg})" if refused else "network on allowed"])
 
 
-RUNC = Runtime("runc", "runc (standard)", "the standard OCI runtime: the program runs on the host's kernel")
+RUNC = Runtime("runc", "runc", "the standard OCI runtime: the program runs on the host's kernel")
 KNOWN = {runtime.name: runtime for runtime in (
     RUNC,
     Runtime("runsc", "gVisor (runsc)",

@@ -22,8 +22,9 @@ def add_report_parser(commands) -> None:
                      help="with --from-history: your last N runs (default 20)")
     rep.add_argument("--lang", default="python", choices=["python", "javascript", "all"],
                      help="the experiments' language (default python)")
-    rep.add_argument("--runtime", default="all", choices=["runc", "runsc", "all"],
-                     help="runc, runsc (gVisor) or all the engine has (default)")
+    rep.add_argument("--runtime", metavar="NAME|all",
+                     help="one runtime the engine has, or all of them (default: runc and gVisor, or any "
+                     "runtime with a kernel of its own)")
     rep.add_argument("--jobs", type=int, default=4, metavar="N", help="runs at once (default 4)")
     rep.set_defaults(handler=cmd_report)
 
@@ -40,7 +41,7 @@ def cmd_report(args) -> int:
         text = write_report(None, Path(args.output) if to_file else None, from_history=args.from_history,
                             progress=progress, limit=args.limit, jobs=args.jobs,
                             languages=("python", "javascript") if args.lang == "all" else (args.lang,),
-                            runtimes=None if args.runtime == "all" else (args.runtime,))
+                            runtimes=(args.runtime,) if args.runtime else None)
     except SandboxError as exc:
         print(f"tui-sandbox: {exc}", file=sys.stderr)
         return EXIT_ENGINE

@@ -16,7 +16,6 @@ from .markdown import experiments_markdown
 from .my_runs import history_markdown, history_report
 from .runs import (
     DEFAULT_JOBS,
-    RUNTIME_NAMES,
     SEEDS,
     Case,
     Report,
@@ -29,7 +28,7 @@ from .runs import (
 )
 
 __all__ = [
-    "DEFAULT_JOBS", "RUNTIME_NAMES", "SEEDS", "Case", "NotWritten", "Report", "Stopper", "engine_runtimes",
+    "DEFAULT_JOBS", "SEEDS", "Case", "NotWritten", "Report", "Stopper", "engine_runtimes",
     "experiment_report", "experiments_markdown", "history_markdown", "history_report", "learned", "plan",
     "run_cases", "seed_experiments", "write_report",
 ]

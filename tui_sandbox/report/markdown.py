@@ -8,11 +8,12 @@ import re
 import time
 
 from runner import Limits, RunResult, SandboxError, format_size
+from runner.runtimes import ordered, runtime
 from runner.verdicts import figures, headline
 
 from ..compare import first_lines
 from .lessons import learned
-from .runs import ERROR_LINES, OUTPUT_LINES, RUNTIME_NAMES, Case, Report
+from .runs import ERROR_LINES, OUTPUT_LINES, Case, Report
 
 
 def date(unix_time: float) -> str:
@@ -23,7 +24,7 @@ def limits_line(limits: Limits) -> str:
     return (f"{format_size(limits.memory)} memory (no swap), {limits.cpus:g} CPU, {limits.pids} PIDs, "
             f"{limits.timeout:g} s, network {'on' if limits.network else 'off'}, "
             f"{'read-only root' if limits.read_only else 'writable root'}, "
-            f"{format_size(limits.output)} output, {RUNTIME_NAMES.get(limits.runtime, limits.runtime)}")
+            f"{format_size(limits.output)} output, {runtime(limits.runtime).label}")
 
 
 def fence(text: str, language: str = "text") -> str:
@@ -84,15 +85,14 @@ def experiments_markdown(report: Report) -> str:
     ran = [c for c in cases if c.result is not None]
     unexpected = [c for c in ran if not c.as_expected]
     refused = [c for c in cases if c.result is None]
-    runtimes = sorted({c.limits.runtime for c in cases}, key=lambda r: list(RUNTIME_NAMES).index(r)
-                      if r in RUNTIME_NAMES else 9)
+    runtimes = ordered({c.limits.runtime for c in cases})
     lines = [
         "# What the sandbox did: an experiment report", "",
         f"Written by `tui-sandbox report` on {date(report.written_at)}, from {len(ran)} real runs, each in a "
         "fresh container that was removed afterwards. Everything below is what those runs did.", "",
         "| | |", "| --- | --- |",
         f"| Engine | {cell(info.name)}, {info.cpus} CPUs, cgroup v{info.cgroup_version} |",
-        f"| Runtimes | {', '.join(RUNTIME_NAMES.get(r, r) for r in runtimes)} |",
+        f"| Runtimes | {', '.join(runtime(r).label for r in runtimes)} |",
     ]
     if report.seccomp:
         lines.append(f"| System calls | {cell(report.seccomp)} (under runc; gVisor has its own kernel) |")

@@ -8,11 +8,12 @@ import time
 from pathlib import Path
 
 from runner import Engine, EngineInfo, Limits, Sandbox, SandboxError, format_size
+from runner.runtimes import runtime
 
 from ..compare import Side, difference, first_lines
 from .lessons import quote
 from .markdown import cell, date, fence, limits_line, verdict_line
-from .runs import ERROR_LINES, OUTPUT_LINES, RUNTIME_NAMES
+from .runs import ERROR_LINES, OUTPUT_LINES
 
 
 def history_markdown(records: list, *, user: str, history_path: Path, info: EngineInfo | None,
@@ -21,7 +22,7 @@ def history_markdown(records: list, *, user: str, history_path: Path, info: Engi
     from ..history.records import verdict_text, when
 
     written_at = written_at or time.time()
-    used = ", ".join(sorted({RUNTIME_NAMES.get(r.runtime, r.runtime) for r in records})) or "-"
+    used = ", ".join(sorted({runtime(r.runtime).label for r in records})) or "-"
     lines = ["# What the sandbox did: my runs", "",
              f"Written by `tui-sandbox report --from-history` on {date(written_at)}, from the last "
              f"{len(records)} runs of {user} kept in `{history_path}`. Everything below is what those runs did.", "",
@@ -98,7 +99,7 @@ def history_markdown(records: list, *, user: str, history_path: Path, info: Engi
                     return f"with the network {'on' if value else 'off'}"
                 if name == "read_only":
                     return "with a read-only root" if value else "with a writable root"
-                return f"under {RUNTIME_NAMES.get(value, value)}"
+                return f"under {runtime(value).label}"
 
             first = next((line.strip() for line in a.source.splitlines() if line.strip()), "")
             lines.append(f"- {quote(first[:50])}: "

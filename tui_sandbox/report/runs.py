@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from runner import Engine, EngineInfo, Finished, Limits, RunResult, Sandbox, SandboxError, Verdict
+from runner.runtimes import ordered, runtime
 
 from ..experiments import Experiment, load_experiments
 
 # The seeds' experiments, in the seeds' order (file names without their extension).
 SEEDS = ("hello", "infinite_loop", "memory_bomb", "network", "read_passwd", "overwrite_self", "write_files",
          "fork_bomb")
-RUNTIME_NAMES = {"runc": "runc", "runsc": "gVisor (runsc)"}
 LANGUAGE_NAMES = {"python": "Python", "javascript": "JavaScript", "bash": "Bash", "c": "C"}
 OUTPUT_LINES = 15
 ERROR_LINES = 10
@@ -106,7 +106,7 @@ class Case:
 
     @property
     def runtime(self) -> str:
-        return RUNTIME_NAMES.get(self.limits.runtime, self.limits.runtime)
+        return runtime(self.limits.runtime).label
 
     @property
     def title(self) -> str:
@@ -159,8 +159,8 @@ def plan(experiments: Iterable[Experiment], runtimes: Iterable[str], base: Limit
     base = base or Limits()
     cases = []
     for experiment in experiments:
-        for runtime in runtimes:
-            limits = base.with_(runtime=runtime)
+        for name in runtimes:
+            limits = base.with_(runtime=name)
             cases.append(Case(experiment, limits, source=experiment.source()))
             if experiment.toggle_limit:
                 flipped = limits.with_(**{experiment.toggle_limit: not getattr(limits, experiment.toggle_limit)})
@@ -221,10 +221,13 @@ def _run_one(sandbox: Engine, case: Case, stopper: Stopper) -> RunResult:
 
 
 def engine_runtimes(info: EngineInfo, wanted: Iterable[str] | None = None) -> list[str]:
-    """runc, and gVisor when the engine has it (or just those asked for)."""
-    have = [name for name in RUNTIME_NAMES if name in info.runtimes]
+    """What the report compares by default: runc, and every registered runtime with a
+    kernel of its own (gVisor; a VM-class runtime) — the host's kernel against a
+    sandbox's. Or just those asked for ("all": every registered runtime)."""
     if wanted is None:
-        return have
+        return [name for name in ordered(info.runtimes) if name == "runc" or runtime(name).own_kernel]
+    if tuple(wanted) == ("all",):
+        return ordered(info.runtimes)
     return [name for name in wanted if name in info.runtimes]
 
 
