@@ -129,6 +129,33 @@ async def test_a_prepared_input_is_read_then_end_of_file(sandbox, tmp_path):
         assert app.main_screen.prepared is None and "typed as it runs" in str(app.query_one("#input-state").content)
 
 
+async def test_a_prepared_input_can_carry_the_expected_output_and_each_run_says_if_it_passed(sandbox):
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        app.editor.load("a, b = map(int, input().split())\nprint(a + b)\nprint('done')\n")
+        await pilot.press("f8")
+        await pilot.pause()
+        app.screen.query_one("#prepared-text").load_text("2 3")
+        app.screen.query_one("#prepared-expected").load_text("5\ndone\n")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "prepared, 1 line, output checked" in str(app.query_one("#input-state").content)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: not app.runs.running)
+        assert app.runs.last_result.passed is True
+        assert "PASSED: the output is as expected" in banner(app)
+        # A wrong answer: the run is still OK, and the banner names the first different line.
+        app.editor.load("a, b = map(int, input().split())\nprint(a * b)\nprint('done')\n")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: not app.runs.running)
+        result = app.runs.last_result
+        assert (result.verdict, result.passed) == (Verdict.OK, False)
+        assert f"FAILED: {result.first_difference}" in banner(app) and "line 1" in result.first_difference
+        # Kept in the history with the result.
+        record = app.runs.history.store().get(app.runs.history.recorded[-1])
+        assert record.result().passed is False
+
+
 async def test_what_was_typed_is_kept_and_comes_back_with_the_run(sandbox):
     from tui_sandbox.app.screens.history import HistoryScreen
     from tui_sandbox.history.store import History

@@ -179,7 +179,9 @@ class SandboxApp(App[int]):
         # Without a prepared input (F8), the program's input stays open: the learner types.
         interactive = stdin is None
         self._main.show_run_starting(limits, interactive=interactive)
-        self.runs.start(source, self._main.program.language, limits, stdin=stdin, interactive=interactive)
+        expected = self._main.prepared.expected if self._main.prepared else None
+        self.runs.start(source, self._main.program.language, limits, stdin=stdin, interactive=interactive,
+                        expected_output=expected)
 
     def action_kill(self) -> None:
         if not self.runs.running:

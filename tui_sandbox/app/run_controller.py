@@ -95,11 +95,13 @@ class RunController:
         return self.run_id
 
     def start(self, source: str, language: Language, limits: Limits, *, stdin: str | bytes | None = None,
-              interactive: bool = False) -> int:
+              interactive: bool = False, expected_output: str | None = None) -> int:
         """Begin a run and start it in a thread worker; returns its id. Interactive, the
-        program's standard input stays open for what the learner types (self.input)."""
+        program's standard input stays open for what the learner types (self.input). With
+        an expected output, the result says whether the program gave it."""
         run_id = self.begin(limits)
-        self.app.run_worker(partial(self._follow, run_id, source, language, limits, stdin, interactive),
+        self.app.run_worker(partial(self._follow, run_id, source, language, limits, stdin, interactive,
+                                    expected_output),
                             name=f"run {run_id}", group=RUN_GROUP, thread=True, exit_on_error=False)
         return run_id
 
@@ -118,13 +120,15 @@ class RunController:
         self.app.post_message(RunEvent(run_id, event))
 
     def _launch(self, source: str, language: Language, limits: Limits, stdin: str | bytes | None,
-                interactive: bool) -> RunHandle:
+                interactive: bool, expected_output: str | None = None) -> RunHandle:
         """Start one engine run and make it live (cancellable). Raises SandboxError."""
+        # Only what the run needs is asked for: a smaller engine may know no more.
+        options = {"expected_output": expected_output} if expected_output is not None else {}
         try:
             if interactive or stdin is not None:
-                run = self.engine().start(source, language, limits, stdin, interactive=interactive)
+                run = self.engine().start(source, language, limits, stdin, interactive=interactive, **options)
             else:
-                run = self.engine().start(source, language, limits)
+                run = self.engine().start(source, language, limits, **options)
         except SandboxError:
             raise
         except Exception as exc:  # noqa: BLE001 - shown, never a crash
@@ -145,12 +149,13 @@ class RunController:
         self.input.detach(run)
 
     def _follow(self, run_id: int, source: str, language: Language, limits: Limits,
-                stdin: str | bytes | None = None, interactive: bool = False) -> None:
+                stdin: str | bytes | None = None, interactive: bool = False,
+                expected_output: str | None = None) -> None:
         """The run's worker: start it, post each event, record it when it ends. Every
         failure becomes RunFailed (and is recorded too)."""
         queued_at = time.time()
         try:
-            run = self._launch(source, language, limits, stdin, interactive)
+            run = self._launch(source, language, limits, stdin, interactive, expected_output)
         except SandboxError as exc:
             self.history.record_failure(source, language, limits, exc, queued_at, stdin=stdin)
             self.app.post_message(RunFailed(run_id, exc))

@@ -1,6 +1,7 @@
 """F8: a prepared standard input for the next runs, typed in a box or read from a file
 (read again at each run), instead of typing to the program as it runs. The run gets it
-all, then end of file: for programs that read a lot."""
+all, then end of file: for programs that read a lot. It may carry the output the program
+should give: each run then says whether it did (passed), or its first different line."""
 
 from __future__ import annotations
 
@@ -26,12 +27,14 @@ MAX_INPUT_BYTES = 8 * 1024 * 1024
 class PreparedInput:
     text: str | None = None         # typed in the box
     path: str | None = None         # or a file, read at each run
+    expected: str | None = None     # what the program should print (compared as Judge0 does)
 
     def describe(self) -> str:
+        checked = ", output checked" if self.expected is not None else ""
         if self.path:
-            return f"file {Path(self.path).name}"
+            return f"file {Path(self.path).name}{checked}"
         lines = len((self.text or "").splitlines())
-        return f"prepared, {lines} line{'s' if lines != 1 else ''}"
+        return f"prepared, {lines} line{'s' if lines != 1 else ''}{checked}"
 
     def data(self) -> str | bytes:
         """What the program reads: text, or bytes for a file that is not UTF-8 (the engine
@@ -69,6 +72,9 @@ class PreparedInputScreen(ModalScreen[PreparedInput | None | bool]):
                             placeholder="type or paste the program's input here, a line for each line it reads")
         self.file = Input(current.path or "", placeholder="its path (read again at each run)",
                           id="prepared-file", compact=True)
+        self.expected = TextArea(current.expected or "", id="prepared-expected", soft_wrap=False,
+                                 show_line_numbers=False,
+                                 placeholder="optional: the output it should give; each run then says passed or not")
         with Vertical(id="prepared-dialog"):
             yield Label("Input for the next runs: the program reads it all, then end of file.",
                         id="prepared-title")
@@ -76,6 +82,8 @@ class PreparedInputScreen(ModalScreen[PreparedInput | None | bool]):
             with Horizontal(id="prepared-file-row"):
                 yield Label("Or a file: ", classes="prepared-caption")
                 yield self.file
+            yield Label("Expected output (optional):", classes="prepared-caption")
+            yield self.expected
             with Horizontal(id="prepared-buttons"):
                 yield Button("Use it (ctrl+s)", id="prepared-use", variant="primary")
                 yield Button("Type as it runs", id="prepared-live")
@@ -86,16 +94,17 @@ class PreparedInputScreen(ModalScreen[PreparedInput | None | bool]):
 
     def action_use(self) -> None:
         path = self.file.value.strip()
+        expected = self.expected.text if self.expected.text.strip() else None
         if path:
             if not Path(path).expanduser().is_file():
                 self.notify(f"{path} is not a file", severity="error")
                 return
-            self.dismiss(PreparedInput(path=path))
+            self.dismiss(PreparedInput(path=path, expected=expected))
             return
         text = self.box.text
         if text and not text.endswith("\n"):
             text += "\n"        # a last line with its newline, as a file of lines has
-        self.dismiss(PreparedInput(text=text))
+        self.dismiss(PreparedInput(text=text, expected=expected))
 
     @on(Input.Submitted, "#prepared-file")
     def file_given(self) -> None:

@@ -48,8 +48,11 @@ class VerdictBanner(Static):
         self._show("-waiting", "WAITING FOR INPUT", [how, f"(its {limits.timeout:g} s timeout still holds)"])
 
     def result(self, result: RunResult) -> None:
-        self._show(f"-{result.verdict.value}", headline(result),
-                   [figures(result), result.kill_reason, short_limits(result.limits)])
+        lines = [figures(result), result.kill_reason]
+        if result.passed is not None:       # an expected output was given (F8)
+            lines.append("PASSED: the output is as expected" if result.passed
+                         else f"FAILED: {result.first_difference}")
+        self._show(f"-{result.verdict.value}", headline(result), [*lines, short_limits(result.limits)])
 
     def failed(self, error: SandboxError) -> None:
         lines = [error.message]
