@@ -29,3 +29,13 @@ def output(app: SandboxApp) -> str:
 
 def banner(app: SandboxApp) -> str:
     return app.query_one(VerdictBanner).plain
+
+
+async def palette(pilot, words: str) -> None:
+    """Choose a command from the palette (ctrl+p) by typing its words, as a person would."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*words)
+    await pilot.pause(0.5)
+    await pilot.press("enter")
+    await pilot.pause(0.3)

@@ -15,7 +15,7 @@ from runner.docker.cleanup import LABEL, OWNER_LABEL, owner_label
 from tui_sandbox.app.app import SandboxApp
 from tui_sandbox.app.widgets.output import OutputView
 
-from .pilot import EXPERIMENTS, SIZE, banner, output, wait_until
+from .pilot import EXPERIMENTS, SIZE, banner, output, palette, wait_until
 
 
 def experiment(tmp_path: Path, name: str) -> str:
@@ -242,12 +242,7 @@ async def test_quitting_with_unsaved_changes_asks_first():
 async def test_experiments_are_in_the_command_palette():
     app = SandboxApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"fork bomb")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        await palette(pilot, "fork bomb")
         assert "os.fork()" in app.query_one("#editor").text
 
 

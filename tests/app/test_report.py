@@ -15,7 +15,7 @@ from tui_sandbox.experiments import load_experiments
 from tui_sandbox.history.store import History, RunRecord
 from tui_sandbox.report import SEEDS, Case, Report, experiments_markdown, plan, seed_experiments
 
-from .pilot import wait_until
+from .pilot import palette, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [str(ROOT / ".venv" / "bin" / "tui-sandbox")]
@@ -164,12 +164,7 @@ async def test_the_apps_command_writes_the_report_and_shows_it(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     app = SandboxApp(sandbox=sandbox)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"run the experiments")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        await palette(pilot, "run the experiments")
         assert app.screen.query_one("#save-name").value == "REPORT.md"
         await pilot.press("enter")
         await wait_until(pilot, lambda: "REPORT " in app.main_screen.banner.plain, 30)      # "REPORT 3/20": progress

@@ -165,6 +165,14 @@ def running(sandbox, pid: int) -> list[dict]:
 LONG_PROGRAM = "import time\rwhile True: print('tick', flush=True); time.sleep(0.2)"
 
 
+async def start_long_run(student) -> None:
+    """The student types a program that prints for ever, runs it, and sees it print."""
+    await student.type_slowly("\r" + LONG_PROGRAM)
+    await student.wait_for(LONG_PROGRAM[-16:])
+    student.type(b"\x12")
+    await student.wait_for("│tick")          # in the output box, not the editor
+
+
 async def test_a_class_of_three(start_class, sandbox):
     """Three students at once, each with their own app, output and verdict; a resize; a
     fourth told the class is full; ctrl-c is a key; a crashed app touches no one else; a
@@ -232,10 +240,7 @@ async def test_a_class_of_three(start_class, sandbox):
 
         # cyd's app crashes in the middle of a run: cyd is told, the terminal is reset,
         # the run's container is removed; ada and bob never notice.
-        await cyd.type_slowly("\r" + LONG_PROGRAM)
-        await cyd.wait_for(LONG_PROGRAM[-16:])
-        cyd.type(b"\x12")
-        await cyd.wait_for("│tick")          # in the output box, not the editor
+        await start_long_run(cyd)
         cyd_pid = pids["cyd"]
         assert running(sandbox, cyd_pid)
         os.kill(cyd_pid, signal.SIGKILL)
@@ -250,10 +255,7 @@ async def test_a_class_of_three(start_class, sandbox):
 
         # bob's connection drops in the middle of a long run: his app quits cleanly
         # (no forced kill), and his run's container is gone within a few seconds.
-        await bob.type_slowly("\r" + LONG_PROGRAM)
-        await bob.wait_for(LONG_PROGRAM[-16:])
-        bob.type(b"\x12")
-        await bob.wait_for("│tick")          # in the output box, not the editor
+        await start_long_run(bob)
         bob_pid = pids["bob"]
         assert running(sandbox, bob_pid)
         bob_info = session_of(server, "bob")
