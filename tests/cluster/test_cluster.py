@@ -93,3 +93,17 @@ def test_one_fair_queue_for_two_fronts(cluster, tmp_path):
     started = {name: history[r["id"]]["started_at"] for name, r in ended.items()}
     # bob asked after ada's three, through another front: he is served before ada's last.
     assert started["bob"] < max(started[f"ada{i}"] for i in range(3)), started
+
+
+def test_a_worker_takes_only_runs_of_a_runtime_it_offers(cluster):
+    cluster.worker("plain", 2, "--runtime", "runc")
+    cluster.worker("gvisor", 2, "--runtime", "runsc")
+    _front, client = cluster.front(None, "--per-user", "10")
+    asked = [("runsc" if i % 2 else "runc", i) for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda a: run(client, f"print({a[1]})", user=f"u{a[1] % 2}", runtime=a[0]), asked))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers if a.status_code != 200]
+    for (runtime, i), answer in zip(asked, answers, strict=True):
+        body = answer.json()
+        assert (body["output"], body["runtime"]) == (f"{i}\n", runtime), body
+        assert body["worker"] == ("gvisor" if runtime == "runsc" else "plain"), body

@@ -59,7 +59,7 @@ def test_a_run_a_dead_worker_took_and_never_started_is_run_by_another(cluster):
             await broker.redis.hset(broker.keys.workers, "ghost", json.dumps({"cap": 1, "running": 1, "host": "x"}))
             got = await wait_async(lambda: broker.take("ghost"))
             await broker.close()
-            return got[1]
+            return got.run_id
 
         taken = asyncio.run(take_as_a_ghost())
         cluster.worker("w2", 1)
@@ -177,3 +177,25 @@ def test_a_wrong_password_is_one_line(tmp_path):
 def test_a_history_url_with_no_database_is_one_line(redis_server, postgres):
     line = one_line("serve", "--port", "0", "--broker", redis_server.url, "--history", postgres.url("nosuchdb"))
     assert "does not exist" in line and "createdb nosuchdb" in line
+
+
+def test_a_front_stopped_with_sigterm_hands_its_runs_over(cluster):
+    """SIGTERM on a front cancels nothing: its clients get their results (within its
+    grace), and the runs are readable from another front."""
+    cluster.worker("w1", 1)
+    stopped, first = cluster.front()
+    _other, second = cluster.front()
+    with ThreadPoolExecutor(2) as pool:
+        running = pool.submit(run, first, SLEEP.format(1.5), "ada")
+        wait_for(lambda: first.get("/health").json()["queue"]["running"] == 1, 20, "the run did not start")
+        waiting = pool.submit(run, first, "print('next')", "bob")
+        wait_for(lambda: first.get("/health").json()["queue"]["queued"] == 1, 10, "the second did not queue")
+        stopped.proc.send_signal(signal.SIGTERM)
+        answers = [running.result(30), waiting.result(30)]
+    assert [(a.status_code, a.json()["verdict"]) for a in answers] == [(200, "ok"), (200, "ok")], answers
+    assert [a.json()["output"] for a in answers] == ["begun\ndone\n", "next\n"]
+    # It exits by itself, as uvicorn does on SIGTERM (the signal raised again once it is done).
+    assert stopped.proc.wait(30) in (0, -signal.SIGTERM)
+    for answer in answers:
+        again = second.get(f"/runs/{answer.json()['id']}").json()
+        assert (again["verdict"], again["worker"]) == ("ok", "w1"), again

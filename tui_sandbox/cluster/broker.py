@@ -15,7 +15,8 @@
     <prefix>:workers             HASH    worker name -> its figures (JSON)
     <prefix>:alive:<name>        STRING  a worker's heartbeat, expiring: gone when it lapses
     <prefix>:worker-runs:<name>  SET     the runs a worker has started
-    <prefix>:wake                LIST    a nudge for an idle worker: a run was queued
+    <prefix>:wake:<runtime>      LIST    a nudge for an idle worker offering that runtime: a run
+                                         that needs it was queued
 
 The queue's moves are Lua scripts, so that two fronts and any number of workers never
 see it half-changed. redis-py loads only here and in the modules that use it.
@@ -38,6 +39,15 @@ HEARTBEAT_S = 1.0
 ALIVE_S = 4.0                  # a worker not heard of for this long is gone
 KEEP_ENDED_S = 3600            # an ended run's events stay readable (GET /runs/{id}) this long
 INSTALL = "pip install 'tui-sandbox[cluster]'"
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A run a worker has taken: its entry in the work stream, and what the front asked."""
+    entry_id: str
+    run_id: str
+    request: str           # JSON, request_from_json's; empty if the broker lost the run
+    queued_at: str
 
 
 class BrokerError(Exception):
@@ -103,10 +113,13 @@ def _first_line(exc: BaseException) -> str:
 class Keys:
     prefix: str = PREFIX
 
-    def __getattr__(self, name: str) -> str:            # lines, waiting, live, work, results, workers, wake
+    def __getattr__(self, name: str) -> str:            # lines, waiting, live, work, results, workers
         if name.startswith("_"):
             raise AttributeError(name)
         return f"{self.prefix}:{name}"
+
+    def wake(self, runtime: str) -> str:
+        return f"{self.prefix}:wake:{runtime}"
 
     def line(self, user: str) -> str:
         return f"{self.prefix}:line:{user}"
@@ -149,15 +162,15 @@ def request_from_json(text: str) -> RunRequest:
 
 ADMIT = """
 local lines, waiting, live, wake = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local prefix, user, id, per_user, total, request, queued_at, front =
-  ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8]
+local prefix, user, id, per_user, total, request, queued_at, front, runtime =
+  ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local line = prefix .. ':line:' .. user
 local mine = redis.call('LLEN', line)
 if mine >= per_user then return {-1, mine} end
 local all = tonumber(redis.call('GET', waiting) or '0')
 if all >= total then return {-2, all} end
 redis.call('HSET', prefix .. ':run:' .. id, 'request', request, 'user', user, 'state', 'queued',
-           'queued_at', queued_at, 'front', front)
+           'queued_at', queued_at, 'front', front, 'runtime', runtime)
 if mine == 0 then redis.call('RPUSH', lines, user) end
 redis.call('RPUSH', line, id)
 redis.call('INCR', waiting)
@@ -167,31 +180,51 @@ redis.call('LTRIM', wake, 0, 63)
 return {0, all + 1}
 """
 
-# The next run in the fair queue's order, handed to the work stream and read from it by
-# this worker in one step: the stream's pending list then says which worker holds it.
+# The next run in the fair queue's order that this worker can run (its runtime is one the
+# worker offers: a line whose next run needs another is left for a worker that has it),
+# handed to the work stream and read from it by this worker in one step: the stream's
+# pending list then says which worker holds it. It answers the run's request with it.
 TAKE = """
 local lines, waiting, work = KEYS[1], KEYS[2], KEYS[3]
-local prefix, group, worker = ARGV[1], ARGV[2], ARGV[3]
-while true do
-  local user = redis.call('LPOP', lines)
-  if not user then break end
+local prefix, group, worker, offered = ARGV[1], ARGV[2], ARGV[3], ',' .. ARGV[4] .. ','
+local function runnable(runtime)
+  return offered == ',,' or not runtime or runtime == ''
+    or string.find(offered, ',' .. runtime .. ',', 1, true) ~= nil
+end
+local taken = false
+for _, user in ipairs(redis.call('LRANGE', lines, 0, -1)) do
   local line = prefix .. ':line:' .. user
-  local id = redis.call('LPOP', line)
-  if redis.call('LLEN', line) > 0 then redis.call('RPUSH', lines, user) end
-  if id then
-    redis.call('DECR', waiting)
-    local run = prefix .. ':run:' .. id
-    if redis.call('EXISTS', run) == 1 then
-      redis.call('HSET', run, 'state', 'taken', 'worker', worker)
-      redis.call('XADD', work, '*', 'id', id)
+  while not taken do
+    local id = redis.call('LINDEX', line, 0)
+    if not id then
+      redis.call('LREM', lines, 1, user)
       break
     end
+    local run = prefix .. ':run:' .. id
+    local found = redis.call('HMGET', run, 'request', 'runtime')
+    if not found[1] then
+      redis.call('LPOP', line)                      -- lost with the broker's data: skipped
+      redis.call('DECR', waiting)
+    elseif not runnable(found[2]) then
+      break                                         -- this line waits for a worker that has it
+    else
+      redis.call('LPOP', line)
+      redis.call('DECR', waiting)
+      redis.call('LREM', lines, 1, user)
+      if redis.call('LLEN', line) > 0 then redis.call('RPUSH', lines, user) end
+      redis.call('HSET', run, 'state', 'taken', 'worker', worker)
+      redis.call('XADD', work, '*', 'id', id)
+      taken = true
+    end
   end
+  if taken then break end
 end
 local got = redis.call('XREADGROUP', 'GROUP', group, worker, 'COUNT', 1, 'STREAMS', work, '>')
 if not got then return nil end
 local entry = got[1][2][1]
-return {entry[1], entry[2][2]}
+local id = entry[2][2]
+local run = redis.call('HMGET', prefix .. ':run:' .. id, 'request', 'queued_at')
+return {entry[1], id, run[1] or '', run[2] or ''}
 """
 
 # A waiting run taken out of the line (cancelled): 1 if it was still waiting.
@@ -209,9 +242,10 @@ return 1
 # A run a dead worker had taken and not started goes back to the head of its user's
 # line, and that user to the head of the round: it has waited its turn already.
 REQUEUE = """
-local lines, waiting, wake = KEYS[1], KEYS[2], KEYS[3]
+local lines, waiting = KEYS[1], KEYS[2]
 local prefix, user, id = ARGV[1], ARGV[2], ARGV[3]
 local line = prefix .. ':line:' .. user
+local wake = prefix .. ':wake:' .. (redis.call('HGET', prefix .. ':run:' .. id, 'runtime') or 'runc')
 if redis.call('LLEN', line) == 0 then redis.call('LPUSH', lines, user) end
 redis.call('LPUSH', line, id)
 redis.call('INCR', waiting)
@@ -252,15 +286,17 @@ class Broker:
         """(0, waiting in all), (-1, this user's waiting) or (-2, waiting in all)."""
         k = self.keys
         code, count = await self._admit(
-            keys=[k.lines, k.waiting, k.live, k.wake],
-            args=[k.prefix, request.user, run_id, per_user, total, request_to_json(request), queued_at, front])
+            keys=[k.lines, k.waiting, k.live, k.wake(request.limits.runtime)],
+            args=[k.prefix, request.user, run_id, per_user, total, request_to_json(request), queued_at, front,
+                  request.limits.runtime])
         return int(code), int(count)
 
-    async def take(self, worker: str) -> tuple[str, str] | None:
-        """(work entry id, run id) of the next run for worker, or None."""
+    async def take(self, worker: str, runtimes: tuple[str, ...] = ()) -> Taken | None:
+        """The next run for worker, one of whose runtimes it needs (any, if none are given), or None."""
         k = self.keys
-        got = await self._take(keys=[k.lines, k.waiting, k.work], args=[k.prefix, WORKERS_GROUP, worker])
-        return (got[0], got[1]) if got else None
+        got = await self._take(keys=[k.lines, k.waiting, k.work],
+                               args=[k.prefix, WORKERS_GROUP, worker, ",".join(runtimes)])
+        return Taken(*got) if got else None
 
     async def withdraw(self, run_id: str, user: str) -> bool:
         k = self.keys
@@ -268,7 +304,7 @@ class Broker:
 
     async def requeue(self, run_id: str, user: str) -> None:
         k = self.keys
-        await self._requeue(keys=[k.lines, k.waiting, k.wake], args=[k.prefix, user, run_id])
+        await self._requeue(keys=[k.lines, k.waiting], args=[k.prefix, user, run_id])
 
     async def waiting_lines(self) -> list[tuple[str, list[str]]]:
         """Each waiting user's run ids, in the round's order."""
@@ -291,15 +327,21 @@ class Broker:
         return {name: {**json.loads(known[name]), "name": name, "up": beat is not None}
                 for name, beat in zip(names, alive, strict=True)}
 
-    async def publish(self, run_id: str, event: dict) -> None:
-        """One of a run's events, for every front that follows it."""
-        await self.redis.xadd(self.keys.events(run_id), {"e": json.dumps(event)})
+    async def publish(self, run_id: str, *events: dict) -> None:
+        """Some of a run's events, in order, for every front that follows it: those that
+        came together go in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                pipe.xadd(self.keys.events(run_id), {"e": json.dumps(event)})
+            await pipe.execute()
 
-    async def end(self, run_id: str, record: dict, event: dict) -> None:
-        """A run has ended: its history row (for the fronts' writer), then its last event.
-        Its keys expire a while later."""
+    async def end(self, run_id: str, record: dict, event: dict, before: tuple[dict, ...] = ()) -> None:
+        """A run has ended: the events that came just before its end, its history row (for
+        the fronts' writer), then its last event. Its keys expire a while later."""
         k = self.keys
         async with self.redis.pipeline(transaction=True) as pipe:
+            for earlier in before:
+                pipe.xadd(k.events(run_id), {"e": json.dumps(earlier)})
             pipe.xadd(k.results, {"record": json.dumps(record)})
             pipe.xadd(k.events(run_id), {"e": json.dumps(event)})
             pipe.hset(k.run(run_id), mapping={"state": "ended"})

@@ -35,6 +35,7 @@ from .results import HistoryWriter
 log = logging.getLogger("tui_sandbox.cluster")
 
 REFRESH_S = 0.25
+HAND_OVER_S = 8.0      # on SIGTERM, how long a front waits for its clients' runs (uvicorn then gives 10 s more)
 
 
 class ClusterQueue:
@@ -75,7 +76,10 @@ class ClusterService:
         self._rate: RateLimit | None = None
         self._tasks: set[asyncio.Task] = set()
         self._loops: list[asyncio.Task] = []
+        self._refreshing: asyncio.Task | None = None
         self._stopping = False
+        self._accepted: set[str] = set()     # the runs asked for at this front
+        self._handed_over = False
         self.started_at = time.time()
 
     # --- life ------------------------------------------------------------------------
@@ -95,10 +99,17 @@ class ClusterService:
             writer = HistoryWriter(self.broker, self.history, self.name)
             self._loops.append(asyncio.create_task(writer.run(), name="tui-sandbox-history-writer"))
 
-    async def stop(self) -> None:
-        """Take no more runs. What runs goes on on its worker: another front, or this one
-        back, follows it; its row reaches the history all the same."""
+    async def stop(self, grace_s: float = HAND_OVER_S) -> None:
+        """SIGTERM: take no more runs, and hand over those under way rather than cancel
+        them (a killed front's runs finish too, and a stopped one is no harsher). For up
+        to grace_s the runs this front accepted go on being followed, so the clients
+        waiting here get their results; any still going then carry on on their workers,
+        reach the history, and are read from another front (GET /runs/{id})."""
         self._stopping = True
+        mine = [job for job in self.jobs.values() if job.id in self._accepted and not job.done]
+        if mine:
+            await asyncio.wait([asyncio.ensure_future(job.wait_quietly()) for job in mine], timeout=grace_s)
+        self._handed_over = True
         for task in self._loops:
             task.cancel()
         for job in list(self.jobs.values()):
@@ -143,13 +154,15 @@ class ClusterService:
             error.retry_after = 5
             raise error
         self.jobs[job.id] = job
+        self._accepted.add(job.id)
         forget_old_jobs(self.jobs)
-        await self._refresh()
+        self._accepted &= self.jobs.keys()
+        self._refresh_soon()             # its place in line, told without holding up its run
         return job
 
     def cancel(self, job: Job) -> None:
-        if job.done or not isinstance(job, ClusterJob):
-            return
+        if job.done or not isinstance(job, ClusterJob) or self._handed_over:
+            return                     # handed over: the connection closing with the front is no cancel
         self._spawn(self._cancel(job))
 
     def get(self, job_id: str) -> Job | None:
@@ -184,10 +197,22 @@ class ClusterService:
                          "run it again")
         self._spawn(self._end_here(job, failure=failure))
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _refresh_soon(self) -> None:
+        """One refresh for however many runs were asked for meanwhile."""
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = self._spawn(self._refresh_quietly())
+
+    async def _refresh_quietly(self) -> None:
+        try:
+            await self._refresh()
+        except Exception as exc:  # noqa: BLE001 - the broker restarts: the watch reads again
+            log.debug("refresh: %s", exc)
 
     async def _watch(self) -> None:
         beat = 0

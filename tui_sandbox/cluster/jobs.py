@@ -91,6 +91,11 @@ class ClusterJob(Job):
                     if event is not None:
                         self.emit(event)
 
+    async def wait_quietly(self) -> None:
+        """Until the run has ended, however it ended."""
+        async for _ in self.events():
+            pass
+
     def forget(self) -> None:
         for task in self._tasks:
             task.cancel()

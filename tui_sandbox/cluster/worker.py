@@ -26,7 +26,7 @@ from runner import Finished, Sandbox, SandboxError
 from ..service.outcomes import record_of
 from ..service.requests import RunRequest
 from ..service.views import stream_event
-from .broker import ALIVE_S, HEARTBEAT_S, WORKERS_GROUP, Broker, BrokerError, request_from_json
+from .broker import ALIVE_S, HEARTBEAT_S, WORKERS_GROUP, Broker, BrokerError, Taken, request_from_json
 from .reaper import here, is_predecessor, reap_gone_workers, settle
 from .records import with_worker
 
@@ -168,9 +168,11 @@ class Worker:
                 await self._freed.wait()
                 continue
             try:
-                got = await self.broker.take(self.name)
+                got = await self.broker.take(self.name, self.runtimes)
                 if got is None:
-                    await r.blpop([k.wake], timeout=1)
+                    # Blocked until a run this worker can run is queued: it returns as soon
+                    # as one is (the timeout only bounds a nudge lost to a broker restart).
+                    await r.blpop([k.wake(runtime) for runtime in self.runtimes], timeout=1)
                     continue
             except ResponseError as exc:
                 if "NOGROUP" in str(exc):
@@ -181,23 +183,22 @@ class Worker:
                 log.debug("taking a run: %s", exc)
                 await asyncio.sleep(0.5)
                 continue
-            entry_id, run_id = got
             self.busy += 1
-            task = asyncio.create_task(self._carry_out(entry_id, run_id), name=f"tui-sandbox-run-{run_id}")
+            task = asyncio.create_task(self._carry_out(got), name=f"tui-sandbox-run-{got.run_id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
     # --- one run ----------------------------------------------------------------------
 
-    async def _carry_out(self, entry_id: str, run_id: str) -> None:
+    async def _carry_out(self, taken: Taken) -> None:
         r, k = self.broker.redis, self.broker.keys
+        run_id = taken.run_id
         try:
-            fields = await r.hgetall(k.run(run_id))
-            if not fields.get("request"):          # the broker lost it: nothing to run
-                await r.xack(k.work, WORKERS_GROUP, entry_id)
+            if not taken.request:                  # the broker lost it: nothing to run
+                await r.xack(k.work, WORKERS_GROUP, taken.entry_id)
                 return
-            carried = Carried(run_id, entry_id, request_from_json(fields["request"]),
-                              float(fields.get("queued_at") or time.time()))
+            carried = Carried(run_id, taken.entry_id, request_from_json(taken.request),
+                              float(taken.queued_at or time.time()))
             self.carried[run_id] = carried
             await self._run(carried)
         except Exception:  # noqa: BLE001 - one run never takes the worker down
@@ -210,6 +211,9 @@ class Worker:
     async def _run(self, carried: Carried) -> None:
         request = carried.request
         r, k = self.broker.redis, self.broker.keys
+        # A spare for the next run of this kind, as the embedded service keeps (within
+        # the sandbox's cap of spares): the next such run skips Docker's create and start.
+        self.sandbox.warm(request.language, request.limits)
         try:
             options = {"interactive": request.interactive}
             if getattr(request, "expected_output", None) is not None:
@@ -258,16 +262,30 @@ class Worker:
                 loop.call_soon_threadsafe(events.put_nowait, done)
 
         threading.Thread(target=pump, daemon=True, name=f"tui-sandbox-run-{carried.id}").start()
-        while (event := await events.get()) is not done:
-            if isinstance(event, SandboxError):
-                await self._end(carried, failure=(event.message, event.fix))
-            elif isinstance(event, Finished):
-                await self._end(carried, result=event.result)
-            else:
-                data = stream_event(carried.id, event).model_dump(mode="json")
-                await reliably(lambda data=data: self.broker.publish(carried.id, data))
+        ended = False
+        while not ended:
+            # Whatever has come meanwhile goes in one round trip (started and stats, the
+            # last output and the end): fewer trips, the same order.
+            batch = [await events.get()]
+            while not events.empty():
+                batch.append(events.get_nowait())
+            sent: list[dict] = []
+            for event in batch:
+                if event is done:
+                    ended = True
+                elif isinstance(event, SandboxError):
+                    await self._end(carried, failure=(event.message, event.fix), before=tuple(sent))
+                    sent = []
+                elif isinstance(event, Finished):
+                    await self._end(carried, result=event.result, before=tuple(sent))
+                    sent = []
+                else:
+                    sent.append(stream_event(carried.id, event).model_dump(mode="json"))
+            if sent:
+                await reliably(lambda sent=sent: self.broker.publish(carried.id, *sent))
 
-    async def _end(self, carried: Carried, result=None, failure: tuple[str, str | None] | None = None) -> None:
+    async def _end(self, carried: Carried, result=None, failure: tuple[str, str | None] | None = None,
+                   before: tuple[dict, ...] = ()) -> None:
         if result is not None and "worker" in {f.name for f in dataclasses.fields(result)}:
             result = dataclasses.replace(result, worker=self.name)
         message = f"{failure[0]} (on worker {self.name})" if failure else ""
@@ -278,7 +296,7 @@ class Worker:
         else:
             event = {"event": "failed", "id": carried.id, "error": message, "fix": failure[1]}
         row = with_worker(record, self.name).to_dict()
-        await reliably(lambda: self.broker.end(carried.id, row, event))
+        await reliably(lambda: self.broker.end(carried.id, row, event, before))
 
     async def _follow_control(self, carried: Carried) -> None:
         """Cancel and typed input, from whichever front the client is on."""
