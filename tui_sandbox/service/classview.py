@@ -20,7 +20,7 @@ from runner import Started, Stats
 
 from ..history.store import UserTally
 from .core import Job, Refused, SandboxService
-from .models import ClassConnected, ClassRunning, ClassStudent, ClassTotals, ClassView, QueueHealth
+from .models import ClassConnected, ClassRunning, ClassStudent, ClassTotals, ClassView, ClassWorker, QueueHealth
 
 
 class Session(Protocol):
@@ -122,7 +122,16 @@ async def class_view(service: SandboxService, sessions: Sessions | None, since: 
     return ClassView(connected=connected, students=students, queue=status,
                      totals=ClassTotals(runs=sum(totals.values()) + len(live), timeouts=totals.get("timeout", 0),
                                         oom_kills=totals.get("oom", 0), by_verdict=totals),
-                     ssh="ssh" in fronts, web="web" in fronts, since=since, now=now)
+                     ssh="ssh" in fronts, web="web" in fronts, since=since, now=now,
+                     workers=_workers(service))
+
+
+def _workers(service: SandboxService) -> list[ClassWorker]:
+    """A cluster's front (cluster.front.ClusterService) knows its workers; one host has none."""
+    known = getattr(service, "workers", None) or {}
+    return [ClassWorker(name=name, running=int(w.get("running", 0)), cap=int(w.get("cap", 0)), up=bool(w.get("up")),
+                        host=w.get("host"), runtimes=list(w.get("runtimes") or ()))
+            for name, w in sorted(known.items())]
 
 
 def _from_jobs(service: SandboxService, since: float) -> tuple[dict[str, int], list[UserTally]]:

@@ -344,6 +344,16 @@ class ClassTotals(BaseModel):
     by_verdict: dict[str, int] = Field(description="The ended runs, by verdict (engine_error included).")
 
 
+class ClassWorker(BaseModel):
+    """One worker of a cluster (serve --broker), as its heartbeat last said."""
+    name: str
+    running: int = Field(description="Programs it runs now (taken ones count).")
+    cap: int = Field(description="Its --max-running.")
+    up: bool = Field(description="Its heartbeat is fresh; false once it is gone (stopped, killed, unreachable).")
+    host: str | None = None
+    runtimes: list[str] = Field(default_factory=list)
+
+
 class ClassView(BaseModel):
     """The class, live: who is connected, who runs what, the queue, and what has happened."""
     connected: list[ClassConnected] = Field(description="Every session in the class now, over SSH and in "
@@ -356,3 +366,5 @@ class ClassView(BaseModel):
     web: bool = Field(False, description="A class in the browser runs with this server (serve --web).")
     since: float = Field(description="The window's start (Unix time): ended runs count from here.")
     now: float = Field(description="The server's clock (Unix time) when this was taken.")
+    workers: list[ClassWorker] = Field(default_factory=list, description="Every worker of the cluster, by "
+                                       "name (empty on one host: serve without --broker).")

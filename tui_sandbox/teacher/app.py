@@ -6,8 +6,9 @@
     │ bob      web  -                  -  OK          1   0   0          │
     └ the selected student in full; an error line when the server fails ─┘
 
-`c` (or delete) cancels the selected student's run, after a yes; `t` switches to the
-projector theme and back; `q` quits. A server that goes away, or a token that is not
+`c` (or delete) cancels the selected student's run, after a yes; `p` shows the class a
+program (push.py); `enter` shows the selected student's program and last result, large
+(peek.py); `t` switches to the projector theme and back; `q` quits. A server that goes away, or a token that is not
 the teacher's, is a line on the screen, never a traceback: the view keeps polling and
 comes back when the server does. It needs no Docker: only the server's HTTP API.
 """
@@ -42,7 +43,10 @@ from .client import (
     running_text,
     totals_text,
     verdict_word,
+    workers_text,
 )
+from .peek import PeekScreen
+from .push import PushScreen
 
 POLL_S = 1.0
 PROJECTOR = "projector"
@@ -85,7 +89,7 @@ class ConfirmCancel(ModalScreen[bool]):
 class ClassApp(App):
     TITLE = "tui-sandbox class"
     CSS = """
-    #summary { height: 3; padding: 0 1; background: $panel; }
+    #summary { height: auto; min-height: 3; padding: 0 1; background: $panel; }
     #students { height: 1fr; }
     #detail { height: 2; padding: 0 1; background: $panel; }
     #message { height: auto; max-height: 3; padding: 0 1; color: $error; display: none; }
@@ -94,6 +98,8 @@ class ClassApp(App):
     BINDINGS = [
         Binding("c", "cancel_run", "Cancel run"),
         Binding("delete", "cancel_run", "Cancel run", show=False),
+        Binding("enter", "peek", "Show"),
+        Binding("p", "push", "Push demo"),
         Binding("t", "projector", "Projector"),
         Binding("r", "poll", "Refresh", show=False),
         Binding("q", "quit", "Quit"),
@@ -190,7 +196,7 @@ class ClassApp(App):
         connected = view.get("connected") or []
         since = time.strftime("%H:%M", time.localtime(view["since"]))
         summary = Text.assemble(("Queue ", "bold"), queue_text(view), "   ", ("Runs ", "bold"), totals_text(view),
-                                "\n", ("Ended ", "bold"), f"since {since}: {ended_text(view)}",
+                                "\n", ("Ended ", "bold"), f"since {since}: {ended_text(view)}", *workers_part(view),
                                 no_wrap=True, overflow="ellipsis")
         if has_class(view):
             who = ", ".join(dict.fromkeys(c["user"] for c in connected)) or "nobody yet"   # once each
@@ -308,6 +314,21 @@ class ClassApp(App):
         self.notify(f"Cancelled {user}'s run")
         self.action_poll()
 
+    @on(DataTable.RowSelected)
+    def action_peek(self) -> None:
+        user = self.selected_user()
+        if user is None:
+            self.notify("No student selected", severity="warning")
+        else:
+            self.push_screen(PeekScreen(self.client, user))
+
+    def action_push(self) -> None:
+        def pushed(push: dict | None) -> None:
+            if push is not None:
+                self.notify(f"Shared {push['title']!r} with the class: their apps offer it (F9)")
+
+        self.push_screen(PushScreen(self.client), pushed)
+
     def action_projector(self) -> None:
         if self.theme == PROJECTOR:
             self.theme = self._theme_before_projector
@@ -316,6 +337,11 @@ class ClassApp(App):
             self.theme = PROJECTOR
         if self.view is not None:
             self.show(self.view)      # the cells' colours come from the theme
+
+
+def workers_part(view: dict) -> tuple:
+    """A cluster's workers, a line of the summary; nothing on one host."""
+    return ("\n", ("Workers ", "bold"), workers_text(view)) if workers_text(view) else ()
 
 
 def run_teacher_app(url: str, token: str | None = None, theme: str | None = None) -> int:

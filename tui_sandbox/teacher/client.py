@@ -6,6 +6,9 @@ and the live app (app.py) both stand on it.
         view = client.snapshot()        # GET /class's JSON, as a dict
         client.cancel(run_id)           # DELETE /runs/{id}
 
+The live app's AsyncClassClient also pushes a demo (POST /class/demo) and peeks at one
+student (GET /class/students/{user}).
+
 Every failure is a ClassError with a message and a fix for a person: the server gone,
 a token missing or not the teacher's, a server without the class view.
 """
@@ -71,7 +74,7 @@ def _answer(url: str, response: httpx.Response, ok: tuple[int, ...] = (200,)) ->
     if status == 401:
         message, fix = "this server needs the teacher's token", (
             "give it: tui-sandbox class --token TOKEN (or $TUI_SANDBOX_TOKEN), the token of the user named teacher")
-    elif status == 403 and response.request.url.path == "/class":
+    elif status == 403 and response.request.url.path.startswith("/class"):
         fix = fix or "use the token of the user named teacher"
     elif status == 404 and response.request.url.path == "/class":
         message, fix = f"the server at {url} has no class view", "update tui-sandbox on the server"
@@ -123,8 +126,20 @@ class AsyncClassClient:
             raise _unreachable(self.url, exc) from None
 
     async def cancel(self, run_id: str) -> dict:
+        return await self._ask("DELETE", f"/runs/{run_id}", ok=(202,))
+
+    async def push(self, code: str, language: str, title: str | None = None, limits: dict | None = None) -> dict:
+        """Show the class a program: every student's app offers it (POST /class/demo)."""
+        return await self._ask("POST", "/class/demo", ok=(201,),
+                               json={"code": code, "language": language, "title": title, "limits": limits})
+
+    async def peek(self, user: str) -> dict:
+        """One student's current program and last run (GET /class/students/{user})."""
+        return await self._ask("GET", f"/class/students/{user}")
+
+    async def _ask(self, method: str, path: str, ok: tuple[int, ...] = (200,), **kwargs) -> dict:
         try:
-            return _answer(self.url, await self._http.delete(f"/runs/{run_id}"), ok=(202,))
+            return _answer(self.url, await self._http.request(method, path, **kwargs), ok=ok)
         except httpx.HTTPError as exc:
             raise _unreachable(self.url, exc) from None
 
@@ -195,6 +210,12 @@ def queue_text(view: dict) -> str:
     return f"{queue['running']}/{queue['cap']} running · {queue['queued']} queued"
 
 
+def workers_text(view: dict) -> str:
+    """'w1 1/2 running, w2 gone': a cluster's workers; empty on one host."""
+    return ", ".join(f"{w['name']} {w['running']}/{w['cap']} running" if w["up"] else f"{w['name']} gone"
+                     for w in view.get("workers") or ())
+
+
 def totals_text(view: dict) -> str:
     totals = view["totals"]
     return f"{totals['runs']} · timeouts {totals['timeouts']} · OOM kills {totals['oom_kills']}"
@@ -216,6 +237,8 @@ def describe(view: dict) -> str:
     lines = [f"queue: {queue_text(view)}",
              f"runs: {totals_text(view)}",
              f"ended since {clock(view['since'])}: {ended_text(view)}"]
+    if workers_text(view):
+        lines.append(f"workers: {workers_text(view)}")
     if has_class(view):
         lines.append(f"connected: {connected_text(view)}" + (": " + ", ".join(
             f"{c['user']} ({c.get('front', 'ssh')}, {c['address']}, since {clock(c['since'])})"
