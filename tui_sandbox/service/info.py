@@ -1,5 +1,5 @@
 """What the server is and has, over HTTP: the languages it runs, its health (engine,
-images, queue, ceilings) and, for the teacher, the class live."""
+images, queue, ceilings) and, for the teacher, the class live (and its demo: demo.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from runner import SandboxError
 from runner.languages import ALIASES
 
+from . import demo
 from .access import current_user, is_teacher, service_of
 from .classview import class_view, refuse_unless_teacher
 from .core import SandboxService
@@ -22,6 +23,7 @@ from .models import ClassView, EngineHealth, ErrorBody, Health, LanguageOut, Que
 HEALTH_TIMEOUT_S = 5.0
 
 router = APIRouter()
+router.include_router(demo.router)
 
 
 @router.get("/languages", response_model=list[LanguageOut], responses=error_responses(401),

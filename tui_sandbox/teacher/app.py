@@ -317,17 +317,11 @@ class ClassApp(App):
     @on(DataTable.RowSelected)
     def action_peek(self) -> None:
         user = self.selected_user()
-        if user is None:
-            self.notify("No student selected", severity="warning")
-        else:
+        if user is not None:
             self.push_screen(PeekScreen(self.client, user))
 
     def action_push(self) -> None:
-        def pushed(push: dict | None) -> None:
-            if push is not None:
-                self.notify(f"Shared {push['title']!r} with the class: their apps offer it (F9)")
-
-        self.push_screen(PushScreen(self.client), pushed)
+        self.push_screen(PushScreen(self.client))
 
     def action_projector(self) -> None:
         if self.theme == PROJECTOR:
