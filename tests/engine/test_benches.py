@@ -40,3 +40,13 @@ def test_classroom_bench_gets_every_result_right_and_leaves_nothing(sandbox):
     assert "sessions connected 2" in out and "failed 0" in out
     assert "runs done 2 of 2" in out and "wrong results 0" in out
     assert "containers left of the server or its 2 app processes: 0" in out
+
+
+def test_cluster_bench_measures_every_path_and_leaves_nothing(sandbox):
+    out = bench("cluster.py", "--sequential", "2", "--runs", "6", "--clients", "3", "--broker-runs", "20")
+    for row in ("bare docker run --rm", "POST /run, embedded serve", "POST /run, front+broker+worker",
+                "cluster / embedded", "1 worker(s) of cap", "2 worker(s) of cap", "the broker's ceiling"):
+        assert row in out, row
+    assert out.count("wrong results 0, refused 0, in the history 6/6") == 2
+    assert out.count("each worker's cap held") == 2
+    assert "left afterwards: 0 containers, in the broker {'waiting': 0, 'live': 0, 'pending': 0}" in out
