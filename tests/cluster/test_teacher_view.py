@@ -24,6 +24,8 @@ def test_the_teacher_sees_every_worker_up_or_gone(cluster):
     seen = workers_of(client)
     assert (seen["w1"]["cap"], seen["w1"]["up"], seen["w2"]["cap"], seen["w2"]["up"]) == (2, True, 3, True)
     assert run(client, "print('x')").json()["verdict"] == "ok"
+    # A worker's figures are its heartbeat's (each second): the run's end shows by the next.
+    wait_for(lambda: all(w["running"] == 0 for w in workers_of(client).values()), 10, "both idle again")
 
     once = subprocess.run([sys.executable, "-m", "tui_sandbox", "class", "--once", "--server",
                            str(client.base_url).rstrip("/")], cwd=ROOT, capture_output=True, text=True, timeout=60)
