@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from runner import BUILTIN, for_filename
+from runner.languages import BUILTIN, for_filename
 
 from .client import AsyncClassClient, ClassError
 
