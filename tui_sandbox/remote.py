@@ -42,6 +42,7 @@ TIMEOUT = httpx.Timeout(10.0, read=None)   # a run's stream is read for as long 
 class RemoteSandbox(Engine):
     def __init__(self, url: str, user: str | None = None, token: str | None = None) -> None:
         self.url = url.rstrip("/")
+        self.user = user
         headers = {"Accept": "application/json"}
         if user:
             headers["X-Sandbox-User"] = user
@@ -87,6 +88,16 @@ class RemoteSandbox(Engine):
         """The server's GET /languages: each language's name, aliases, extensions, and
         whether it is compiled."""
         return self._request("GET", "/languages").json()
+
+    def demos(self) -> list[dict]:
+        """What the teacher has pushed to the class (GET /class/demo), oldest first; each
+        with its id, title, code, language and limits (Limits.to_dict())."""
+        return self._request("GET", "/class/demo").json()["pushes"]
+
+    def report_program(self, code: str, language: str) -> None:
+        """Tell the teacher's peek what the editor holds now (PUT /class/students/{me}/program)."""
+        self._request("PUT", f"/class/students/{self.user}/program", ok=(204,),
+                      json={"code": code, "language": language})
 
     def warm(self, language: str | Language, limits: Limits | None = None) -> None:
         """The server keeps its own spares, within its cap: nothing to ask of it."""

@@ -24,6 +24,7 @@ from ..history.store import RunRecord
 from ..settings import Settings
 from ..theming import DEFAULT_THEME, load_themes
 from .commands import AppCommands, ExperimentCommands
+from .demo import DemoFeed, SharedProgram
 from .dialogs import ask_for_a_path, unless_changes_are_kept
 from .messages import (
     EngineFailed,
@@ -68,6 +69,7 @@ class SandboxApp(App[int]):
         Binding("f6", "both_ways", "Both", priority=True, id="both-ways"),
         Binding("f7", "history", "History", priority=True, id="history"),
         Binding("f8", "prepared_input", "Input", priority=True, id="input"),
+        Binding("f9", "load_demo", "Demo", show=False, priority=True, id="demo"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
     ]
 
@@ -91,6 +93,7 @@ class SandboxApp(App[int]):
         self.runs.history.recording = self.settings.history and not server
         self.both_ways = BothWays(self)
         self.report = ReportWorker(self, self.runs)
+        self.demo = DemoFeed(self, on_server=bool(server))
         self._main: MainScreen | None = None
 
     def get_default_screen(self) -> Screen:
@@ -105,6 +108,7 @@ class SandboxApp(App[int]):
 
     def on_mount(self) -> None:
         self._main.start()
+        self.demo.start()
 
     @property
     def main_screen(self) -> MainScreen:
@@ -136,11 +140,16 @@ class SandboxApp(App[int]):
         else:
             ask_for_a_path(self, SaveAsScreen(program.language.file), program.save)
 
+    def action_load_demo(self) -> None:
+        self.demo.load_latest()
+
     def action_experiments(self) -> None:
         self.push_screen(ExperimentsScreen(self.experiments),
                          lambda experiment: self.load_experiment(experiment) if experiment else None)
 
     def load_experiment(self, experiment: Experiment) -> None:
+        if isinstance(experiment, SharedProgram):       # the teacher's: with its limits
+            return self.demo.load(experiment)
         unless_changes_are_kept(self, "Replace them with the experiment?",
                                 lambda: self._main.show_experiment(experiment))
 

@@ -7,8 +7,6 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from ..experiments import load_experiments
-
 
 class _Listed(Provider):
     """A provider of a fixed list of (name, help, callback)."""
@@ -30,7 +28,7 @@ class _Listed(Provider):
 
 class ExperimentCommands(_Listed):
     def _commands(self):
-        for experiment in load_experiments():
+        for experiment in self.app.experiments:        # the teacher's pushes among them
             yield (f"Experiment: {experiment.label}", experiment.expect,
                    partial(self.app.load_experiment, experiment))
 
