@@ -280,9 +280,7 @@ async def test_ctrl_r_runs_in_the_warm_spare_made_for_the_current_settings(sandb
     assert our_containers(sandbox) == []
 
 
-async def test_the_key_bar_follows_the_run_and_is_rebuilt_only_when_it_changes(sandbox):
-    from textual.widgets._footer import FooterKey
-
+async def test_the_key_bar_follows_the_run_and_is_repainted_only_when_it_changes(sandbox):
     from tui_sandbox.app.widgets.footer import KeyBar
 
     app = SandboxApp(sandbox=sandbox)
@@ -290,18 +288,34 @@ async def test_the_key_bar_follows_the_run_and_is_rebuilt_only_when_it_changes(s
         bar = app.query_one(KeyBar)
 
         def keys() -> list[str]:
-            return [key.description for key in bar.query(FooterKey)]
+            return [key.description for key in bar.keys]
 
         await wait_until(pilot, lambda: "Run" in keys())
-        built = list(bar.query(FooterKey))
-        for _ in range(5):                      # nothing the bar shows changes: no rebuild
+        repaints = bar.repaints
+        for _ in range(5):                      # nothing the bar shows changes: no repaint
             app.refresh_bindings()
             app.set_focus(app.editor)
             await pilot.pause()
-        assert list(bar.query(FooterKey)) == built
+        assert bar.repaints == repaints
+        assert not bar.children                 # one widget: a change of keys mounts nothing
         app.editor.load("import time\ntime.sleep(1.5)\n")
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: "Kill" in keys())
         assert "Run" not in keys()
         await wait_until(pilot, lambda: not app.runs.running)
         await wait_until(pilot, lambda: "Run" in keys() and "Kill" not in keys())
+        assert not bar.children
+
+
+async def test_a_click_on_the_key_bar_presses_its_key(sandbox):
+    from tui_sandbox.app.widgets.footer import KeyBar
+
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        bar = app.query_one(KeyBar)
+        await wait_until(pilot, lambda: any(key.action == "toggle_network" for key in bar.keys))
+        start, _end = next(span for span, key in zip(bar._spans, bar.keys, strict=True)
+                           if key.action == "toggle_network")
+        network = app.query_one("#limit-network").value
+        await pilot.click(KeyBar, offset=(start + 1, 0))
+        await wait_until(pilot, lambda: app.query_one("#limit-network").value != network)

@@ -96,7 +96,7 @@ class MainScreen(Screen):
             with Vertical(id="side"):
                 yield self.limits_panel
                 yield self.stats_panel
-        yield KeyBar(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def start(self) -> None:
         """Once the widgets are mounted: the command line's program, and the engine."""
