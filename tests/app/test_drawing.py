@@ -1,0 +1,73 @@
+"""What the app draws per run, counted: the figures, the output, the banner and the key
+bar each redraw only what changed, at the rate a person reads it, in place where it fits
+(issue 16: a class of thirty on one host pays every redraw thirty times)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from textual.app import App, ComposeResult
+
+from runner import Limits, Stats
+from tui_sandbox.app.widgets import stats as stats_module
+from tui_sandbox.app.widgets.stats import StatsPanel
+
+SIZE = (100, 30)
+
+
+def count_refreshes(widget, counter: Counter, name: str) -> None:
+    """Count this widget's refreshes, and those that ask for a layout pass."""
+    refresh = widget.refresh
+
+    def counted(*regions, repaint=True, layout=False, recompose=False):
+        counter[name] += 1
+        if layout:
+            counter[f"{name} layout"] += 1
+        return refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    widget.refresh = counted
+
+
+class PanelApp(App):
+    CSS_PATH = "../../tui_sandbox/app/app.tcss"
+
+    def compose(self) -> ComposeResult:
+        yield StatsPanel(id="stats")
+
+
+def sample(elapsed: float, memory: int = 8 << 20, cpu: float = 12.5) -> Stats:
+    return Stats(elapsed_s=elapsed, cpu_percent=cpu, memory_bytes=memory, pids=3)
+
+
+async def test_a_sample_that_changes_nothing_on_screen_redraws_nothing():
+    app = PanelApp()
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(StatsPanel)
+        panel.start(Limits())
+        panel.update_stats(sample(0.21))
+        await pilot.pause(stats_module.MIN_REDRAW_S + 0.1)
+        counter: Counter = Counter()
+        for which, label in panel.figures.items():
+            count_refreshes(label, counter, which)
+        panel.update_stats(sample(0.24))             # the same figures, to a tenth of a second
+        await pilot.pause(stats_module.MIN_REDRAW_S + 0.1)
+        assert counter == Counter()
+
+
+async def test_a_burst_of_samples_is_drawn_at_reading_rate_in_place_and_the_newest_wins():
+    app = PanelApp()
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(StatsPanel)
+        panel.start(Limits())
+        counter: Counter = Counter()
+        for which, label in panel.figures.items():
+            count_refreshes(label, counter, which)
+        for i in range(10):                         # ten samples within a tenth of a second
+            panel.update_stats(sample(0.1 + 0.01 * i, memory=(i + 1) << 20))
+            await asyncio.sleep(0.01)
+        await pilot.pause(stats_module.MIN_REDRAW_S + 0.2)
+        assert counter["time"] == 2                 # the first at once, the newest when its time came
+        assert not any(name.endswith("layout") for name in counter)
+        assert "0.2/" in str(panel.figures["time"].content)       # the newest sample's 0.19 s
+        assert len(panel.history.points) == 10      # the memory history keeps every sample
