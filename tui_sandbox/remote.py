@@ -37,6 +37,8 @@ from runner import (
 from runner.units import MiB
 
 TIMEOUT = httpx.Timeout(10.0, read=None)   # a run's stream is read for as long as it runs
+# The demo's calls come every few seconds from a worker that quitting waits for: never long.
+DEMO_TIMEOUT = httpx.Timeout(5.0)
 
 
 class RemoteSandbox(Engine):
@@ -92,11 +94,11 @@ class RemoteSandbox(Engine):
     def demos(self) -> list[dict]:
         """What the teacher has pushed to the class (GET /class/demo), oldest first; each
         with its id, title, code, language and limits (Limits.to_dict())."""
-        return self._request("GET", "/class/demo").json()["pushes"]
+        return self._request("GET", "/class/demo", timeout=DEMO_TIMEOUT).json()["pushes"]
 
     def report_program(self, code: str, language: str) -> None:
         """Tell the teacher's peek what the editor holds now (PUT /class/students/{me}/program)."""
-        self._request("PUT", f"/class/students/{self.user}/program", ok=(204,),
+        self._request("PUT", f"/class/students/{self.user}/program", ok=(204,), timeout=DEMO_TIMEOUT,
                       json={"code": code, "language": language})
 
     def warm(self, language: str | Language, limits: Limits | None = None) -> None:
