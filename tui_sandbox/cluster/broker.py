@@ -255,6 +255,24 @@ return 1
 """
 
 
+# A worker's runs under way, told again to a broker that may have lost its data (a
+# restart without persistence): one that has ended meanwhile is left ended, so a
+# heartbeat that crosses a run's end never brings it back to life.
+REMEMBER = """
+local prefix, worker = ARGV[1], ARGV[2]
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local run = prefix .. ':run:' .. id
+  if redis.call('HGET', run, 'state') ~= 'ended' then
+    redis.call('HSET', run, 'state', 'running', 'worker', worker)
+    redis.call('SADD', prefix .. ':worker-runs:' .. worker, id)
+    redis.call('SADD', prefix .. ':live', id)
+  end
+end
+return 1
+"""
+
+
 class Broker:
     """The cluster's Redis, as the fronts and workers use it."""
 
@@ -266,6 +284,7 @@ class Broker:
         self._take = self.redis.register_script(TAKE)
         self._withdraw = self.redis.register_script(WITHDRAW)
         self._requeue = self.redis.register_script(REQUEUE)
+        self._remember = self.redis.register_script(REMEMBER)
 
     async def check(self) -> None:
         await check(self.redis, self.url)
@@ -305,6 +324,11 @@ class Broker:
     async def requeue(self, run_id: str, user: str) -> None:
         k = self.keys
         await self._requeue(keys=[k.lines, k.waiting], args=[k.prefix, user, run_id])
+
+    async def remember(self, worker: str, run_ids: list[str]) -> None:
+        """The runs under way on worker, known again to a broker that lost them."""
+        if run_ids:
+            await self._remember(keys=[], args=[self.keys.prefix, worker, *run_ids])
 
     async def waiting_lines(self) -> list[tuple[str, list[str]]]:
         """Each waiting user's run ids, in the round's order."""

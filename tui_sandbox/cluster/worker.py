@@ -149,14 +149,10 @@ class Worker:
         async with r.pipeline(transaction=False) as pipe:
             pipe.set(k.alive(self.name), "1", px=int(ALIVE_S * 1000))
             pipe.hset(k.workers, self.name, json.dumps(figures))
-            # What a broker that lost its data (a restart without persistence) must know
-            # again of the runs under way here.
-            for carried in self.carried.values():
-                if carried.started_at is not None:
-                    pipe.hset(k.run(carried.id), mapping={"state": "running", "worker": self.name})
-                    pipe.sadd(k.worker_runs(self.name), carried.id)
-                    pipe.sadd(k.live, carried.id)
             await pipe.execute()
+        # What a broker that lost its data (a restart without persistence) must know
+        # again of the runs under way here.
+        await self.broker.remember(self.name, [c.id for c in self.carried.values() if c.started_at is not None])
 
     async def _take_runs(self) -> None:
         from redis.exceptions import ResponseError
