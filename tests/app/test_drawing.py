@@ -9,9 +9,11 @@ from collections import Counter
 
 from textual.app import App, ComposeResult
 
-from runner import Limits, Stats
+from runner import Limits, RunResult, Stats, Verdict
 from tui_sandbox.app.widgets import stats as stats_module
+from tui_sandbox.app.widgets.output import OutputView
 from tui_sandbox.app.widgets.stats import StatsPanel
+from tui_sandbox.app.widgets.verdict import VerdictBanner
 
 SIZE = (100, 30)
 
@@ -71,3 +73,53 @@ async def test_a_burst_of_samples_is_drawn_at_reading_rate_in_place_and_the_newe
         assert not any(name.endswith("layout") for name in counter)
         assert "0.2/" in str(panel.figures["time"].content)       # the newest sample's 0.19 s
         assert len(panel.history.points) == 10      # the memory history keeps every sample
+
+
+class BannerApp(App):
+    CSS_PATH = "../../tui_sandbox/app/app.tcss"
+
+    def compose(self) -> ComposeResult:
+        yield VerdictBanner(id="verdict")
+        yield OutputView(id="output")
+
+
+def ok_result(limits: Limits) -> RunResult:
+    return RunResult(verdict=Verdict.OK, exit_code=0, signal=None, duration_s=0.05, output="hi\n", error="",
+                     truncated=False, peak_memory_bytes=3 << 20, cpu_seconds=0.01, limits=limits,
+                     language="python", runtime="runc", kill_reason="The program ended by itself with exit code 0.")
+
+
+async def test_a_run_changes_the_banner_in_place_and_the_same_words_are_not_drawn_again():
+    app = BannerApp()
+    async with app.run_test(size=SIZE) as pilot:
+        banner = app.query_one(VerdictBanner)
+        limits = Limits()
+        banner.result(ok_result(limits))           # a run has ended before: the banner has its rows
+        await pilot.pause()
+        counter: Counter = Counter()
+        count_refreshes(banner, counter, "banner")
+        banner.running(limits)
+        await pilot.pause()
+        drawn = counter["banner"]
+        banner.running(limits)                      # the Started event: the same words
+        await pilot.pause()
+        assert counter["banner"] == drawn
+        banner.result(ok_result(limits))
+        await pilot.pause()
+        assert counter["banner"] > drawn and counter["banner layout"] == 0     # in place, both times
+
+
+async def test_output_is_appended_with_no_layout_pass_until_the_scrollbar_appears():
+    app = BannerApp()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(OutputView)
+        counter: Counter = Counter()
+        count_refreshes(view, counter, "output")
+        view.write("stdout", "one line\n")
+        view.write("stdout", "and another\n")
+        await pilot.pause()
+        assert counter["output"] >= 1 and counter["output layout"] == 0
+        view.write("stdout", "many\n" * 200)        # now it scrolls: the scrollbar takes a column
+        await pilot.pause()
+        assert view.show_vertical_scrollbar and counter["output layout"] >= 1
+        assert view.is_vertical_scroll_end

@@ -11,7 +11,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Switch, TextArea
 
 from runner import (
@@ -58,6 +60,12 @@ class MainScreen(Screen):
     order the editor happens to bind some of the same keys; and only those that apply."""
 
     app: SandboxApp
+    # Textual repaints the whole screen on every focus change, and a run makes two (the
+    # input line takes the focus, then the editor has it back): measured, a third of the
+    # rows an app draws per run. What a focus change shows is redrawn without it: the
+    # widgets that gain and lose the focus, and those styled by :focus-within, restyle
+    # and repaint themselves.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
@@ -189,9 +197,11 @@ class MainScreen(Screen):
         """The input line closes, and the focus goes back to the editor."""
         self._waiting = False
         had_focus = self.app.focused is None or self.app.focused is self.output_box.stdin_line
-        self.output_box.end()
         if had_focus and len(self.app.screen_stack) == 1:
-            self.editor.focus()
+            # At once, before the input line is disabled: else its blur moves the focus
+            # to the next widget first, one more focus change (and restyle) a run.
+            self.set_focus(self.editor)
+        self.output_box.end()
         self.app.refresh_bindings()
 
     def show_event(self, event) -> None:
@@ -199,7 +209,7 @@ class MainScreen(Screen):
         runs = self.app.runs
         match event:
             case Queued(message=text):
-                self.banner.show_message("QUEUED…", [text, "the server runs a few at a time, in turn"])
+                self.banner.queued(text)
             case Started(container_id=container_id):
                 self.stats_panel.border_title = f"Container {container_id[:12]}"
                 if runs.running:

@@ -67,7 +67,7 @@ class OutputView(ScrollView, can_focus=True):
         self._row_starts = None
         self.dropped = 0
         self._traceback = None
-        self.virtual_size = Size(0, 0)
+        self._set_virtual_size(Size(0, 0))
         self.scroll_to(0, 0, animate=False)
         self.refresh()
 
@@ -187,7 +187,16 @@ class OutputView(ScrollView, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         self._rows()
-        self.virtual_size = Size(self._rows_width, self._rows_total)
+        self._set_virtual_size(Size(self._rows_width, self._rows_total))
+
+    def _set_virtual_size(self, size: Size) -> None:
+        # Setting virtual_size asks for a layout pass of the whole screen, on every batch
+        # of output. The view's own size does not change with its content: only the
+        # scrollbar's showing (or going) does, and _scroll_update asks for that layout.
+        if size != self.virtual_size:
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)
+            self.refresh()
 
     def on_resize(self) -> None:
         self._update_virtual_size()

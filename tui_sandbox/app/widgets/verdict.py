@@ -1,16 +1,23 @@
 """The verdict banner: what happened to the last run, in one big word and the engine's
-own sentence, with the limits it ran under. Engine failures show here too, with the fix."""
+own sentence, with the limits it ran under. Engine failures show here too, with the fix.
+
+A run changes the banner several times (running, each phase, the verdict): a change that
+takes as many rows as the banner has is painted in place, with no layout pass of the
+whole screen, and one that says what the banner says already is not drawn at all."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.css.scalar import Unit
+from textual.visual import visualize
 from textual.widgets import Static
 
 from runner import Limits, RunResult, SandboxError, Verdict
 from runner.units import format_size
 from runner.verdicts import figures, headline
 
-VERDICT_CLASSES = [f"-{verdict.value}" for verdict in Verdict] + ["-running", "-waiting", "-idle", "-failed"]
+VERDICT_CLASSES = [f"-{verdict.value}" for verdict in Verdict] + ["-queued", "-running", "-waiting", "-idle",
+                                                                   "-failed"]
 
 
 def short_limits(limits: Limits) -> str:
@@ -21,22 +28,44 @@ def short_limits(limits: Limits) -> str:
 
 class VerdictBanner(Static):
     plain = ""     # what the banner says, as text: for tests and screen readers of logs
+    shown_class = ""
 
     def _show(self, css_class: str, title: str, lines: list[str]) -> None:
-        self.remove_class(*VERDICT_CLASSES)
-        self.add_class(css_class)
         text = Text()
         text.append(f" {title} ", style="bold reverse")
         for i, line in enumerate(lines):
             text.append(("  " if i == 0 else "\n") + line)
+        if css_class == self.shown_class and text.plain == self.plain:
+            return
+        if css_class != self.shown_class:
+            self.remove_class(*VERDICT_CLASSES)
+            self.add_class(css_class)
+            self.shown_class = css_class
         self.plain = text.plain
-        self.update(text)
+        self.update(text, layout=not self._fits(text))
+
+    def _fits(self, text: Text) -> bool:
+        """The text takes the rows the banner has now (at its width, up to its max-height)."""
+        width, height = self.content_size
+        if not self.is_mounted or not width or not height:
+            return False
+        rows = visualize(self, text, markup=False).get_height(self.styles, width)
+        least, most = self.styles.min_height, self.styles.max_height
+        if least is not None and least.unit == Unit.CELLS:
+            rows = max(rows, int(least.value))
+        if most is not None and most.unit == Unit.CELLS:
+            rows = min(rows, int(most.value))
+        return rows == height
 
     def show_message(self, title: str, lines: list[str]) -> None:
         self._show("-idle", title, lines)
 
     def idle(self, message: str) -> None:
         self._show("-idle", "READY", [message])
+
+    def queued(self, message: str) -> None:
+        """The server has the run in its queue (its place in line)."""
+        self._show("-queued", "QUEUED…", [message, "the server runs a few at a time, in turn"])
 
     def running(self, limits: Limits, phase: str = "running") -> None:
         self._show("-running", phase.upper() + "…", ["ctrl+k kills it", short_limits(limits)])
