@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """A classroom under load: `tui-sandbox serve --ssh` with simulated students over real SSH.
 
-Each student is an asyncssh client with a PTY (80x24) and a pyte screen, as in
-tests/classroom/test_ssh.py. Students connect in small waves (so that logins and the apps'
-start-up do not time out); each types one short program once, then, once the whole class is
-in, re-runs it with ctrl+r `--runs` times, every `--every` seconds (with jitter). The program
-prints the student's name, 6 * 7 and the time in ms, so a result is correct only if it shows
-this student's name, 42, and a time after the keypress (its own run, not an earlier one),
-under an OK banner.
+Each student is an asyncssh client with a PTY (100x30, --size) and a pyte screen, as in
+tests/classroom/test_ssh.py. With --web-half, every second student comes in by the browser
+front instead (serve --web): signed in with the class code, then on the page's websocket,
+speaking what the page's script speaks (textual-serve's stdin and resize messages) and
+feeding what the app draws to the same pyte screen. Not a Chromium per student: fifteen on
+two cores would measure Chromium; the app's side, what is measured, is the same. Students
+connect in small waves (so that logins and the apps' start-up do not time out); each types
+one short program once, then, once the whole class is in, re-runs it with ctrl+r `--runs`
+times, every `--every` seconds (with jitter). The program prints the student's name, 6 * 7
+and the time in ms, so a result is correct only if it shows this student's name, 42, and a
+time after the keypress (its own run, not an earlier one), under an OK banner.
 
 Printed: sessions connected, runs done, wrong results, the time from the ctrl+r keypress to
-the verdict on the student's screen (median, p90), memory per session (RSS and PSS of each
-app's process tree, from /proc/PID/smaps_rollup: PSS is the fair figure for processes that
-share pages, as forks of one fork server do), the server's own memory and the fork server's,
-the total. Then the server is stopped (SIGTERM) and no container of the server or of any of
-its apps may be left, nor any of its processes.
+the verdict on the student's screen (median, p90), the apps' CPU seconds per run, memory
+per session (RSS and PSS of each app's process tree, from /proc/PID/smaps_rollup: PSS is
+the fair figure for processes that share pages, as forks of one fork server do), the
+server's own memory and the fork server's, the total. Then the server is stopped (SIGTERM)
+and no container of the server or of any of its apps may be left, nor any of its processes.
 
 The class is taught twice by default, one after the other: with the fork server (each app a
 fork of one pre-imported process: serve's default) and without (--no-fork-server: each app
@@ -22,6 +26,7 @@ a process of its own, as before), so the baseline is measured in the same run; a
 compares their memory. --modes fork or --modes plain runs one.
 
     .venv/bin/python bench/classroom.py [--students 30] [--runs 3] [--every 5] [--wave 5] [--modes fork,plain]
+                                        [--size 100x30] [--web-half]
 
 Exit status 1 when a student failed to connect or to run, a result was wrong, or a
 container was left."""
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
@@ -43,6 +49,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import asyncssh
 import pyte
 
@@ -56,7 +63,7 @@ from runner.docker.backend import connect  # noqa: E402
 from runner.docker.cleanup import LABEL, OWNER_LABEL  # noqa: E402
 
 CODE = "bench-class-7"
-SIZE = (80, 24)
+SIZE = (100, 30)        # the students' terminal, columns x rows (--size)
 MIB = 1024 * 1024
 IDLE_WINDOW_S = 5.0
 SETTLE_S = 3.0
@@ -72,37 +79,41 @@ def program(name: str) -> str:
 # --- the server -----------------------------------------------------------------------------
 
 
-def start_server(tmp: Path, max_sessions: int,
-                 fork_server: bool = True) -> tuple[subprocess.Popen, int, int, list[str]]:
+def start_server(tmp: Path, max_sessions: int, fork_server: bool = True,
+                 web: bool = False) -> tuple[subprocess.Popen, int, int, int | None, list[str]]:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config")}
     log = open(tmp / "server.log", "wb")   # noqa: SIM115 - the server's stderr, for a failure's report
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "tui-sandbox"), "serve", "--port", "0", "--ssh", "0",
          "--ssh-host", "127.0.0.1", "--class-code", CODE, "--max-sessions", str(max_sessions),
-         *([] if fork_server else ["--no-fork-server"])],
+         *([] if fork_server else ["--no-fork-server"]), *(["--web", "0"] if web else [])],
         stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, cwd=ROOT, env=env)
     lines: list[str] = []
     got_two = threading.Event()
 
+    def announced() -> bool:      # the browser front comes last, its line ending with its cap
+        return len(lines) >= 2 and (not web or ("browser on" in "".join(lines) and " at once" in lines[-1]))
+
     def drain() -> None:          # keep reading, so the pipe never fills
         for raw in server.stdout:
             lines.append(raw.decode(errors="replace"))
-            if len(lines) >= 2:
+            if announced():
                 got_two.set()
         got_two.set()
 
     threading.Thread(target=drain, daemon=True).start()
-    if not got_two.wait(60) or len(lines) < 2:
+    if not got_two.wait(60) or not announced():
         server.kill()
         server.wait()
         raise SystemExit(f"the server did not start: {lines} {(tmp / 'server.log').read_text()[-2000:]}")
     http = re.search(r"http://127\.0\.0\.1:(\d+)", lines[0])
     ssh = re.search(r"on port (\d+)", lines[1])
-    if not (http and ssh):
+    browser = re.search(r"browser on http://127\.0\.0\.1:(\d+)/", "".join(lines))
+    if not (http and ssh) or (web and not browser):
         server.kill()
         server.wait()
         raise SystemExit(f"cannot read the server's ports: {lines}")
-    return server, int(http.group(1)), int(ssh.group(1)), lines
+    return server, int(http.group(1)), int(ssh.group(1)), int(browser.group(1)) if browser else None, lines
 
 
 def containers_of(api, pids: set[int]) -> list[dict]:
@@ -280,6 +291,7 @@ class Student:
         self.wrong: list[str] = []
         self.failure: str | None = None
         self.ready = False            # the app is up and the program typed
+        self.port: int | None = None   # its front's, when not the SSH front's
         self.received = 0             # bytes from the app
 
     async def connect(self, port: int) -> None:
@@ -294,10 +306,10 @@ class Student:
                 data = await stream.read(65536)
                 if not data:
                     return
-                self.received += len(data)
                 if screen:
-                    self.stream.feed(data)
-                    self.changed.set()
+                    self._screen_bytes(data)
+                else:
+                    self.received += len(data)
 
         await asyncio.gather(pump(self.process.stdout, True), pump(self.process.stderr, False),
                              return_exceptions=True)
@@ -325,12 +337,18 @@ class Student:
     def type(self, data: bytes) -> None:
         self.process.stdin.write(data)
 
+    def _screen_bytes(self, data: bytes) -> None:
+        self.received += len(data)
+        self.stream.feed(data)
+        self.changed.set()
+
     async def type_slowly(self, text: str) -> None:
         for start in range(0, len(text), 8):
             self.type(text[start:start + 8].encode())
             await asyncio.sleep(0.01)
 
     async def log_in(self, port: int, timeout: float) -> None:
+        """port: the SSH front's (a WebStudent's: the browser front's)."""
         await asyncio.wait_for(self.connect(port), timeout)
         await self.wait_until(lambda t: all(w in t for w in ("tui-sandbox", "Run", "Limits")), timeout,
                               "the app")
@@ -388,6 +406,41 @@ class Student:
             self.conn.close()
 
 
+class WebStudent(Student):
+    """A student in the browser: the sign-in form, then the page's websocket, as its script
+    uses it (["stdin", text], ["resize", {...}]), the app's bytes on the same pyte screen."""
+
+    async def connect(self, port: int) -> None:
+        base = f"http://127.0.0.1:{port}"
+        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        async with self.session.post(f"{base}/signin", data={"name": self.name, "code": CODE},
+                                     allow_redirects=False) as response:
+            if response.status != 303:
+                raise ConnectionError(f"{self.name}: sign-in answered {response.status}")
+        self.ws = await self.session.ws_connect(f"{base}/ws?width={SIZE[0]}&height={SIZE[1]}",
+                                                headers={"Origin": base})
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for message in self.ws:
+            if message.type == aiohttp.WSMsgType.BINARY:
+                self._screen_bytes(message.data)
+            elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR):
+                break
+        self.changed.set()
+
+    def type(self, data: bytes) -> None:
+        asyncio.ensure_future(self.ws.send_str(json.dumps(["stdin", data.decode()])))
+
+    def close(self) -> None:
+        if getattr(self, "ws", None) is not None:
+            self.closing = asyncio.ensure_future(self._close())
+
+    async def _close(self) -> None:
+        await self.ws.close()
+        await self.session.close()
+
+
 # --- the class ------------------------------------------------------------------------------------
 
 
@@ -399,6 +452,7 @@ async def lesson(args, students: list[Student], ssh_port: int, server_pid: int,
         for s in students:
             s.close()
         await asyncio.gather(*[asyncio.wait_for(s.conn.wait_closed(), 10) for s in students if s.conn],
+                             *[asyncio.wait_for(s.closing, 10) for s in students if getattr(s, "closing", None)],
                              return_exceptions=True)
 
 
@@ -410,7 +464,7 @@ async def _lesson(args, students: list[Student], ssh_port: int, server_pid: int,
 
         async def enter(s: Student) -> None:
             try:
-                await s.log_in(ssh_port, args.login_timeout)
+                await s.log_in(s.port or ssh_port, args.login_timeout)
             except Exception as exc:  # noqa: BLE001 - one student's failure is theirs alone
                 s.failure = f"login: {type(exc).__name__}: {exc}"
 
@@ -484,6 +538,12 @@ def report(args, students: list[Student], idle: Memory, peak: Memory, login_s: f
     if latencies:
         print(f"keypress to verdict on screen: {statistics.median(latencies) * 1000:.0f} ms median, "
               f"{percentile(latencies, 0.9) * 1000:.0f} ms p90, {max(latencies) * 1000:.0f} ms max")
+    if args.web_half:
+        for front, kind in (("over SSH", Student), ("in the browser", WebStudent)):
+            these = [t for s in students if type(s) is kind for t in s.latencies]
+            if these:
+                print(f"  {front}: {statistics.median(these) * 1000:.0f} ms median, "
+                      f"{percentile(these, 0.9) * 1000:.0f} ms p90 ({len(these)} runs)")
     for title, memory in (("all in, before any run", idle), ("at the peak, during the runs", peak)):
         rss = [r for r, _ in memory.sessions]
         pss = [p for _, p in memory.sessions if p is not None]
@@ -511,20 +571,26 @@ def teach(args, api, mode: str) -> tuple[bool, Memory]:
     print(f"== {MODES[mode]} ==")
     peak = Memory()
     with tempfile.TemporaryDirectory(prefix="tui-sandbox-bench-class-") as tmp:
-        server, _http_port, ssh_port, _lines = start_server(Path(tmp), args.max_sessions or args.students,
-                                                            fork_server=mode == "fork")
+        server, _http_port, ssh_port, web_port, _lines = start_server(
+            Path(tmp), args.max_sessions or args.students, fork_server=mode == "fork", web=args.web_half)
         seen: set[int] = set()
         forks = None
         ok = False
-        students = [Student(f"s{i:02d}") for i in range(1, args.students + 1)]
+        students = [(WebStudent if args.web_half and i % 2 == 0 else Student)(f"s{i:02d}")
+                    for i in range(1, args.students + 1)]
+        for s in students:
+            if isinstance(s, WebStudent):
+                s.port = web_port
         try:
             forks = app_roots(server.pid, children())[1]
             cpu = Cpu()
             idle, peak, login_s = asyncio.run(lesson(args, students, ssh_port, server.pid, seen, cpu))
             ok = report(args, students, idle, peak, login_s)
+            runs = sum(len(s.latencies) + len(s.wrong) for s in students)
             print(f"CPU during the runs ({cpu.wall:.1f} s, {os.cpu_count()} CPUs): machine "
                   f"{cpu.busy * 100:.0f} % busy; CPU seconds: apps {cpu.apps:.1f}, server {cpu.server:.1f}, "
                   f"dockerd+containerd {cpu.engine:.1f}, this benchmark's clients {cpu.bench:.1f}; "
+                  f"the apps' CPU seconds per run: {cpu.apps / max(1, runs):.3f}; "
                   f"the {args.students} apps idle: {cpu.idle_apps:.2f} CPU s and "
                   f"{cpu.idle_bytes / 1024:.0f} KiB sent in {IDLE_WINDOW_S:g} s")
         except asyncio.TimeoutError:
@@ -574,7 +640,16 @@ def main() -> int:
     parser.add_argument("--login-timeout", type=float, default=120, help="per student: connected, app drawn")
     parser.add_argument("--run-timeout", type=float, default=90, help="per run: keypress to verdict")
     parser.add_argument("--modes", default="fork,plain", help="fork, plain, or both (default: fork,plain)")
+    parser.add_argument("--size", default="100x30", help="the students' terminal, COLSxROWS (default 100x30)")
+    parser.add_argument("--web-half", action="store_true",
+                        help="every second student in the browser front (serve --web), the others over SSH")
     args = parser.parse_args()
+    global SIZE
+    try:
+        SIZE = tuple(int(n) for n in args.size.lower().split("x"))
+        assert len(SIZE) == 2
+    except (ValueError, AssertionError):
+        parser.error("--size: COLSxROWS, e.g. 100x30")
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not modes or any(m not in MODES for m in modes):
         parser.error("--modes: fork, plain, or fork,plain")
