@@ -123,3 +123,32 @@ async def test_output_is_appended_with_no_layout_pass_until_the_scrollbar_appear
         await pilot.pause()
         assert view.show_vertical_scrollbar and counter["output layout"] >= 1
         assert view.is_vertical_scroll_end
+
+
+async def test_a_run_repaints_no_whole_screen_and_its_focus_changes_twice(sandbox):
+    from tui_sandbox.app.app import SandboxApp
+
+    from .pilot import banner, wait_until
+
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.runs._engine_ready)
+        app.editor.load("print(6 * 7)\n")
+        await pilot.pause()
+        screen = app.screen
+        counter: Counter = Counter()
+        count_refreshes(screen, counter, "screen")
+        focused = []
+        watch = screen._watch_focused
+
+        def seen() -> None:
+            focused.append(screen.focused)
+            watch()
+
+        screen._watch_focused = seen
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: not app.runs.running)
+        await pilot.pause()
+        assert banner(app).startswith(" OK ")
+        assert counter["screen"] == 0           # what changed repainted itself, not the screen
+        assert [getattr(w, "id", None) for w in focused] == ["stdin", "editor"]
