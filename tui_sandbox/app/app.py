@@ -25,7 +25,7 @@ from ..settings import Settings
 from ..theming import DEFAULT_THEME, load_themes
 from .commands import AppCommands, ExperimentCommands
 from .demo import DemoFeed, SharedProgram
-from .dialogs import ask_for_a_path, unless_changes_are_kept
+from .dialogs import ask_for_a_path, ask_for_input, unless_changes_are_kept
 from .messages import (
     EngineFailed,
     EngineReady,
@@ -45,7 +45,6 @@ from .screens.experiments import ExperimentsScreen
 from .screens.history import HistoryScreen
 from .screens.main import MainScreen
 from .screens.open_file import OpenFileScreen
-from .screens.prepared_input import PreparedInput, PreparedInputScreen
 from .screens.save import SaveAsScreen
 from .widgets.editor import CodeEditor
 
@@ -164,15 +163,7 @@ class SandboxApp(App[int]):
         self.notify(f"Root filesystem {'read-only' if on else 'WRITABLE'} for the next run", timeout=2)
 
     def action_prepared_input(self) -> None:
-        def chosen(answer: PreparedInput | None | bool) -> None:
-            if answer is None:
-                return
-            prepared = answer if isinstance(answer, PreparedInput) else None
-            self._main.prepare_input(prepared)
-            self.notify("The next runs read " + ("the prepared input, then end of file" if prepared
-                                                 else "what you type as they run"), timeout=3)
-
-        self.push_screen(PreparedInputScreen(self._main.prepared), chosen)
+        ask_for_input(self, self._main)
 
     def refuse_if_running(self) -> bool:
         if self.runs.running:
@@ -224,9 +215,7 @@ class SandboxApp(App[int]):
                     "Your runs are no longer recorded", title="History", timeout=3)
 
     def reopen(self, record: RunRecord) -> None:
-        if self.runs.running:
-            self.notify("A run is going: wait for it, or ctrl+k kills it.", severity="warning")
-        else:
+        if not self.refuse_if_running():
             self._main.reopen(record)
 
     def action_report(self) -> None:

@@ -1,5 +1,6 @@
-"""Two questions the app asks before it acts: where to write (and whether to replace a
-file there), and whether unsaved changes in the editor may go."""
+"""The questions the app asks before it acts: where to write (and whether to replace a
+file there), whether unsaved changes in the editor may go, and what the next runs read
+(F8)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from runner import SourceError
 
 from ..source_file import confine
 from .screens.confirm import ConfirmScreen
+from .screens.prepared_input import PreparedInput, PreparedInputScreen
 
 if TYPE_CHECKING:
     from .app import SandboxApp
+    from .screens.main import MainScreen
     from .screens.save import SaveAsScreen
 
 
@@ -43,3 +46,16 @@ def unless_changes_are_kept(app: SandboxApp, question: str, then: Callable[[], N
                         lambda yes: then() if yes else None)
     else:
         then()
+
+
+def ask_for_input(app: SandboxApp, main: MainScreen) -> None:
+    """F8: a prepared input (and expected output) for the next runs, or back to typing."""
+    def chosen(answer: PreparedInput | None | bool) -> None:
+        if answer is None:
+            return
+        prepared = answer if isinstance(answer, PreparedInput) else None
+        main.prepare_input(prepared)
+        app.notify("The next runs read " + ("the prepared input, then end of file" if prepared
+                                            else "what you type as they run"), timeout=3)
+
+    app.push_screen(PreparedInputScreen(main.prepared), chosen)

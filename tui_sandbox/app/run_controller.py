@@ -123,12 +123,11 @@ class RunController:
                 interactive: bool, expected_output: str | None = None) -> RunHandle:
         """Start one engine run and make it live (cancellable). Raises SandboxError."""
         # Only what the run needs is asked for: a smaller engine may know no more.
-        options = {"expected_output": expected_output} if expected_output is not None else {}
+        options = {"stdin": stdin, "interactive": interactive} if interactive or stdin is not None else {}
+        if expected_output is not None:
+            options["expected_output"] = expected_output
         try:
-            if interactive or stdin is not None:
-                run = self.engine().start(source, language, limits, stdin, interactive=interactive, **options)
-            else:
-                run = self.engine().start(source, language, limits, **options)
+            run = self.engine().start(source, language, limits, **options)
         except SandboxError:
             raise
         except Exception as exc:  # noqa: BLE001 - shown, never a crash
@@ -211,8 +210,7 @@ class RunController:
     def end(self, result: RunResult | None = None) -> None:
         """The app has shown the current run's end: its result, or None when it failed."""
         self.running = False
-        if result is not None:
-            self.last_result = result
+        self.last_result = result or self.last_result
         self.warming.again()
 
     def cancel(self) -> bool:
