@@ -113,7 +113,7 @@ def board_of(request: Request) -> DemoBoard:
     return state.demo_board
 
 
-TEACHER_ONLY = {**error_responses(401, 422),
+TEACHER_ONLY = {**error_responses(400, 401, 413, 422),
                 403: {"model": ErrorBody, "description": "The token is not the teacher's."}}
 
 
@@ -147,7 +147,8 @@ def _refuse_unless_self(request: Request, student: str, user: str) -> None:
 
 
 @router.put("/class/students/{student}/program", status_code=204, responses={
-                **error_responses(401, 422), 403: {"model": ErrorBody, "description": "Not this student's own."}},
+                **error_responses(400, 401, 413, 422),
+                403: {"model": ErrorBody, "description": "Not this student's own."}},
             summary="A student's app says what its editor holds now",
             description="The teacher's peek (GET /class/students/{user}) shows it when it is newer than their "
             "last run. With tokens, only as the student themself.")

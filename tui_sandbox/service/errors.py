@@ -130,10 +130,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route takes at this path. (Starlette's Allow names only the
-    first route's: GET and POST /runs are two routes.)"""
+    first route's: GET and POST /runs are two routes.) Where a route names the path as it
+    is (/judge0/submissions/batch), one that would take it as a parameter's value
+    (/judge0/submissions/{token}, token "batch") is not this resource's."""
+    def takes(route, method: str) -> bool:
+        return route.matches({**request.scope, "method": method})[0] is Match.FULL
+
+    def leaves(routes):       # FastAPI keeps an included router's routes inside it
+        for route in routes:
+            inner = getattr(getattr(route, "original_router", None), "routes", None)
+            yield from leaves(inner) if inner is not None else (route,)
+    routes = [route for route in leaves(request.app.router.routes)
+              if any(takes(route, method) for method in ("GET", "POST", "PUT", "PATCH", "DELETE"))]
+    literal = [route for route in routes if not getattr(route, "param_convertors", None)]
+    routes = literal or routes
     return [method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-            if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
-                   for route in request.app.router.routes)]
+            if any(takes(route, method) for route in routes)]
 
 
 def error_responses(*statuses: int, media: str | None = None) -> dict:

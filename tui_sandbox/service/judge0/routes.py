@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ..access import current_user, may_see, service_of
 from ..core import Refused, SandboxService
+from ..errors import error_responses
 from ..runs import wait_unless_gone
 from .languages import by_id, languages
 from .request import FieldErrors, read_submission
@@ -186,6 +187,13 @@ async def _visible(request: Request, service: SandboxService, token: str, user: 
     return submission
 
 
+# Every answer but a 200 (or a created submission's 201) is an error, in Judge0's shape or
+# ours: a bad body or batch (400), no token (401), no such submission or language (404),
+# too large (413), a field we cannot honour (422), the rate or the queue (429, 503).
+JUDGE0_ERRORS = {201: {"description": "Created (wait=false)."},
+                 **{status: {"description": entry["description"] + " (in Judge0's shape, or ours)"}
+                    for status, entry in error_responses(400, 401, 404, 413, 422, 429, 503).items()}}
+
 # Where Judge0's paths are served; GET /languages at the root is ours.
 ROUTES = (
     ("/submissions/batch", create_batch, "POST", "Judge0: queue up to 20 submissions"),
@@ -205,6 +213,7 @@ for _path, _endpoint, _method, _summary in ROUTES:
         if _prefix == "" and _path.startswith("/languages"):
             continue
         router.add_api_route(_prefix + _path, _endpoint, methods=[_method], summary=_summary, response_model=None,
+                             responses=JUDGE0_ERRORS,
                              include_in_schema=_prefix == PREFIX,
                              name=f"judge0_{_endpoint.__name__}{'_root' if not _prefix else ''}")
 del _path, _endpoint, _method, _summary, _prefix
