@@ -48,7 +48,8 @@ def test_the_teacher_pushes_students_read_and_only_the_teacher_pushes_or_peeks(s
         assert [p["id"] for p in answer.json()["pushes"]] == [1, 2], answer.text
     # What is wrong with a push is a 422, never stored.
     for bad in ({"code": "x", "language": "cobol"}, {"code": "x", "limits": {"memory": "lots"}},
-                {"code": "x", "limits": {"swap": "1g"}}, {"code": ""}):
+                {"code": "x", "limits": {"swap": "1g"}}, {"code": ""},
+                {"code": "x", "limits": {"memory": "8g"}}):         # over the server's ceiling
         refused = client.post("/class/demo", json=bad, headers=bearer("T-1"))
         assert refused.status_code == 422 and refused.json()["error"], (bad, refused.text)
     assert len(client.get("/class/demo", headers=bearer("A-1")).json()["pushes"]) == 2

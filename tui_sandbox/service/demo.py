@@ -125,12 +125,16 @@ TEACHER_ONLY = {**error_responses(400, 401, 413, 422),
 async def push_demo(body: DemoBody, request: Request, user: str = Depends(current_user)) -> DemoPush:
     if not is_teacher(request):
         raise refuse_unless_teacher()
-    language = service_of(request).sandbox.language(body.language).name     # an unknown one: 422
+    service = service_of(request)
+    language = service.sandbox.language(body.language).name     # an unknown one: 422
     limits = {name: value for name, value in (body.limits or {}).items() if value is not None}
     unknown = sorted(set(limits) - set(LIMIT_NAMES))
     if unknown:
         raise LimitError(f"limits: no limit named {', '.join(unknown)}", f"use {', '.join(LIMIT_NAMES)}")
-    checked = parse_limits(None, **limits).validate()
+    # As a run that names none of its limits would get them, and within the ceilings, so
+    # the class is never offered a program the server would then refuse to run.
+    checked = parse_limits(service.ceilings.default_limits(), **limits).validate()
+    service.ceilings.check(checked)
     return board_of(request).push(body.code, language, checked.to_dict(), body.title or f"a {language} program")
 
 
