@@ -111,7 +111,7 @@ def reap_stale_containers(api) -> list[str]:
         owner = (container.get("Labels") or {}).get(OWNER_LABEL, "")
         host, _, rest = owner.partition(":")
         pid, _, ticks = rest.partition(":")
-        if host != here or (pid.isdigit() and _alive(int(pid), ticks)):
+        if host != here or (pid.isascii() and pid.isdigit() and _alive(int(pid), ticks)):
             continue
         try:
             api.remove_container(container["Id"], v=True, force=True)

@@ -211,6 +211,11 @@ def test_the_judge0_paths_at_the_root_and_our_languages_kept(server):
     ours = server.client.get("/languages").json()
     assert {"name", "aliases"} <= set(ours[0])        # ours, not Judge0's, at the root
     assert {one["id"] for one in server.client.get("/judge0/languages").json()} == {46, 50, 63, 71}
+    assert server.client.get("/judge0/languages/71").json()["id"] == 71
+    # Digits that int() refuses ("³" is a digit to str.isdigit): a 404 that says so, not a 500.
+    for odd in ("³", "٣", "99"):
+        answer = server.client.get(f"/judge0/languages/{odd}")
+        assert answer.status_code == 404 and "doesn't exist" in answer.json()["error"], (odd, answer.text)
 
 
 def test_x_auth_token_is_a_token_and_the_sdk_sends_it(serve):

@@ -24,7 +24,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         announced = dict(scope.get("headers") or []).get(b"content-length")
-        if announced is not None and announced.isdigit() and int(announced) > self.max_bytes:
+        if announced is not None and announced.isascii() and announced.isdigit() and int(announced) > self.max_bytes:
             await self._refuse(scope, receive, send)
             return
         chunks, size = [], 0

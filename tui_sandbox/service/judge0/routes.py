@@ -35,7 +35,7 @@ async def get_language(request: Request) -> JSONResponse:
     current_user(request)
     listed = await languages(request, service_of(request))
     raw = request.path_params["language_id"]
-    language = by_id(listed, int(raw)) if raw.isdigit() else None
+    language = by_id(listed, int(raw)) if raw.isascii() and raw.isdigit() else None  # not "³"
     if language is None:
         raise HTTPException(404, f"language with id {raw} doesn't exist here")
     return JSONResponse(language.details())

@@ -46,7 +46,7 @@ async def read_json(request: Request) -> dict:
     """The body as a JSON object, whatever content type it came with (npm piston-client
     sends none, node-fetch then says text/plain)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise _too_large(int(declared))
     raw = bytearray()
     async for chunk in request.stream():
