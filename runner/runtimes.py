@@ -35,6 +35,9 @@ class Runtime:
     host_pids_extra: int = 0
     # The runtime lets the init set the message-queue limit; else the engine sets it.
     init_sets_msgqueue: bool = True
+    # The init can tell when the program blocks reading its input: it reads the program's
+    # /proc/PID/task/*/syscall, which gVisor does not implement.
+    sees_input_wait: bool = True
     # Registered with this argument, the runtime has no networking: network-on runs are refused.
     network_off_arg: str | None = None
 
@@ -67,7 +70,7 @@ KNOWN = {runtime.name: runtime for runtime in (
             "gVisor: the program's system calls go to gVisor's own kernel in user space, not the host's",
             own_kernel=True, seccomp_loaded=False, guest_sees_cgroup=False,
             # gVisor's own host threads count in the host's pids cgroup, the guest's do not.
-            guest_process_limit=True, host_pids_extra=512, init_sets_msgqueue=False,
+            guest_process_limit=True, host_pids_extra=512, init_sets_msgqueue=False, sees_input_wait=False,
             network_off_arg="--network=none"),
     Runtime("crun", "crun", "an OCI runtime in C, like runc: the program runs on the host's kernel"),
 )}

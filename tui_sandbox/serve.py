@@ -261,7 +261,9 @@ def _class_app_env(base: dict, options: ServeOptions, app, port: int) -> dict:
 
     from .service.access import CLASSROOM
 
-    env = {**base, "TUI_SANDBOX_SERVER": f"http://{_loopback_of(options.host)}:{port}"}
+    # A steady cursor: a blinking one repaints every idle app twice a second.
+    env = {"TUI_SANDBOX_CURSOR_BLINK": "off", **base,
+           "TUI_SANDBOX_SERVER": f"http://{_loopback_of(options.host)}:{port}"}
     tokens = getattr(app.state, "tokens", None)
     if tokens:
         token = secrets.token_urlsafe(24)

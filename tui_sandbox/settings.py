@@ -82,9 +82,16 @@ class Environment:
     user: str | None = None          # TUI_SANDBOX_USER: whose app this is (a class's student)
     files_dir: str | None = None     # TUI_SANDBOX_FILES_DIR: the only folder files open from and save to
     class_code: str | None = None    # TUI_SANDBOX_CLASS_CODE: what students type to join a class
+    cursor_blink: str | None = None  # TUI_SANDBOX_CURSOR_BLINK: "off" for a steady cursor
 
     NAMES = {"server": "TUI_SANDBOX_SERVER", "token": "TUI_SANDBOX_TOKEN", "user": "TUI_SANDBOX_USER",
-             "files_dir": "TUI_SANDBOX_FILES_DIR", "class_code": "TUI_SANDBOX_CLASS_CODE"}
+             "files_dir": "TUI_SANDBOX_FILES_DIR", "class_code": "TUI_SANDBOX_CLASS_CODE",
+             "cursor_blink": "TUI_SANDBOX_CURSOR_BLINK"}
+
+    @property
+    def blinks(self) -> bool:
+        """Whether the text cursor blinks (it does unless told "off", "0", "no" or "false")."""
+        return (self.cursor_blink or "").strip().lower() not in ("off", "0", "no", "false")
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> "Environment":

@@ -16,11 +16,14 @@ async def test_typing_answers_input_and_the_typed_line_shows_apart(sandbox):
     app = SandboxApp(sandbox=sandbox)
     async with app.run_test(size=SIZE) as pilot:
         app.editor.load('name = input("Your name? ")\nprint("Hello,", name)\n')
+        box = app.main_screen.output_box
+        assert box.stdin_line.disabled and box.stdin_row.display      # there, closed, between runs
         await pilot.press("ctrl+r")
-        assert app.focused is app.main_screen.output_box.stdin_line and app.main_screen.output_box.stdin_row.display
         await wait_until(pilot, lambda: "Your name?" in output(app))
         await wait_until(pilot, lambda: "WAITING FOR INPUT" in banner(app))
-        assert app.main_screen.output_box.border_subtitle == "waiting for input"
+        # It reads: the input line opens and takes the focus.
+        assert app.focused is box.stdin_line and not box.stdin_line.disabled
+        assert box.border_subtitle == "waiting for input"
         await pilot.press(*"Ada", "enter")
         await wait_until(pilot, lambda: not app.runs.running)
         assert app.runs.last_result.verdict is Verdict.OK, banner(app)
@@ -33,7 +36,34 @@ async def test_typing_answers_input_and_the_typed_line_shows_apart(sandbox):
         assert styles["Ada"] != styles["Your name? "]        # the typed text stands apart
         assert styles["Ada"].bold
         # The run is over: the line closes and the editor has the focus again.
-        assert not app.main_screen.output_box.stdin_row.display and app.focused is app.editor
+        assert box.stdin_line.disabled and app.focused is app.editor
+
+
+async def test_a_run_that_reads_nothing_leaves_the_focus_in_the_editor(sandbox):
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        app.editor.load("import time\ntime.sleep(1)\nprint('done')\n")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "RUNNING" in banner(app))
+        await pilot.pause(0.6)        # two samples of the init: not reading
+        assert app.focused is app.editor and app.main_screen.output_box.stdin_line.disabled
+        await wait_until(pilot, lambda: not app.runs.running)
+        assert output(app) == "done" and app.focused is app.editor
+
+
+async def test_keys_typed_before_the_program_reads_are_its_input(sandbox):
+    # Typed ahead, as at a terminal: straight after ctrl+r, before the init has seen the
+    # program read. They go to the program, not into the editor.
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        source = "import time\ntime.sleep(0.5)\nprint('got', input())\n"
+        app.editor.load(source)
+        await pilot.press("ctrl+r", *"ahead", "enter")
+        assert app.focused is app.main_screen.output_box.stdin_line
+        await wait_until(pilot, lambda: not app.runs.running)
+        assert app.runs.last_result.verdict is Verdict.OK, banner(app)
+        assert app.editor.text == source
+        assert output(app).splitlines() == ["ahead", "got ahead"]
 
 
 async def test_ctrl_d_is_end_of_file(sandbox):
@@ -41,6 +71,7 @@ async def test_ctrl_d_is_end_of_file(sandbox):
     async with app.run_test(size=SIZE) as pilot:
         app.editor.load("import sys\nlines = sys.stdin.read().splitlines()\nprint('got', lines)\n")
         await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "WAITING FOR INPUT" in banner(app))
         await pilot.press(*"one", "enter", *"two")
         await pilot.press("ctrl+d")               # what is on the line goes, then end of file
         await wait_until(pilot, lambda: not app.runs.running)
@@ -106,9 +137,10 @@ async def test_a_prepared_input_is_read_then_end_of_file(sandbox, tmp_path):
         assert len(app.screen_stack) == 1
         assert "prepared, 2 lines" in str(app.query_one("#input-state").content)
         await pilot.press("ctrl+r")
-        assert not app.main_screen.output_box.stdin_row.display             # nothing to type: the input is given
         await wait_until(pilot, lambda: not app.runs.running)
         assert output(app) == "5 words, last five"
+        # Nothing to type: the input is given, and the line never opened.
+        assert app.main_screen.output_box.stdin_line.disabled and app.focused is app.editor
         # From a file, read at each run.
         data = tmp_path / "numbers.txt"
         data.write_text("\n".join(str(n) for n in range(1000)) + "\n")

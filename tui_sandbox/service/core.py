@@ -226,7 +226,8 @@ class SandboxService:
         self.jobs[job.id] = job
         self._forget_old_jobs()
         self.sandbox.warm(self.sandbox.language(request.language), request.limits)
-        self._announce_places()
+        # The scheduler tells the runs left waiting their places: a run that starts at
+        # once hears no "queued" (it would only flash by, one more frame a run).
         self._wake.set()
         return job
 

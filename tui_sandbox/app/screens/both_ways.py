@@ -20,7 +20,8 @@ from runner.verdicts import figures, headline
 
 from ...compare import TOGGLES, Side, Toggle, difference, first_lines
 from ..messages import PairSide
-from ..widgets.verdict import VERDICT_CLASSES, short_limits
+from ..widgets.tinted import Tinted
+from ..widgets.verdict import short_limits
 
 if TYPE_CHECKING:
     from ..app import SandboxApp
@@ -112,7 +113,7 @@ class BothWaysScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         self.title_label = Label("", id="both-title")
         self.heads = [Label("", classes="both-head"), Label("", classes="both-head")]
-        self.verdicts = [Static("", classes="both-verdict"), Static("", classes="both-verdict")]
+        self.verdicts = [Tinted("", classes="both-verdict"), Tinted("", classes="both-verdict")]
         self.bodies = [Static("", classes="both-body"), Static("", classes="both-body")]
         self.difference = Static("", id="both-difference")
         with Vertical(id="both-dialog"):
@@ -134,8 +135,7 @@ class BothWaysScreen(ModalScreen[None]):
         self.title_label.update(f"Both ways: the same program {toggle.off}, then {toggle.on}")
         for side, title in enumerate((toggle.column_off, toggle.column_on)):
             self.heads[side].update(title)
-            self.verdicts[side].remove_class(*VERDICT_CLASSES)
-            self.verdicts[side].add_class("-running")
+            self.verdicts[side].tint("running")
             self.verdicts[side].update(Text(" RUNNING… ", style="bold reverse"))
             self.bodies[side].update("")
         self.difference.update("")
@@ -154,16 +154,15 @@ class BothWaysScreen(ModalScreen[None]):
             return
         self.ended.add(side)
         verdict, body = self.verdicts[side], Text()
-        verdict.remove_class(*VERDICT_CLASSES)
         if result is None:
-            verdict.add_class("-failed")
+            verdict.tint("failed")
             verdict.update(Text(" NOT RUN ", style="bold reverse"))
             body.append((error.message if error else "no result") + "\n")
             if error is not None and error.fix:
                 body.append(f"fix: {error.fix}\n", style="italic")
             body.append(short_limits(limits), style="dim")
         else:
-            verdict.add_class(f"-{result.verdict.value}")
+            verdict.tint(result.verdict.value)
             line = Text(f" {headline(result)} ", style="bold reverse")
             line.append(f" {figures(result)}\n{result.kill_reason}")
             verdict.update(line)

@@ -30,9 +30,11 @@ from runner import (
     Started,
     Stats,
 )
+from runner.runtimes import runtime
 
 from ...history.records import when
 from ...history.store import RunRecord
+from ...settings import environment
 from ..program import Program
 from ..widgets.footer import KeyBar
 from ..widgets.limits import LimitsPanel
@@ -60,11 +62,9 @@ class MainScreen(Screen):
     order the editor happens to bind some of the same keys; and only those that apply."""
 
     app: SandboxApp
-    # Textual repaints the whole screen on every focus change, and a run makes two (the
-    # input line takes the focus, then the editor has it back): measured, a third of the
-    # rows an app draws per run. What a focus change shows is redrawn without it: the
-    # widgets that gain and lose the focus, and those styled by :focus-within, restyle
-    # and repaint themselves.
+    # Textual repaints the whole screen on every focus change (a run that reads its input
+    # makes two). What a focus change shows is redrawn without it: the widgets that gain and
+    # lose the focus, and those styled by :focus-within, restyle and repaint themselves.
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     @property
@@ -88,6 +88,7 @@ class MainScreen(Screen):
         self.editor = self.program.editor
         self.banner = VerdictBanner(id="verdict")
         self.output_box = OutputBox(id="output-box")
+        self.editor.type_ahead = self.output_box.type_ahead
         self.output_view = self.output_box.view
         self.limits_panel = LimitsPanel(app.start_limits, id="limits")
         self.stats_panel = StatsPanel(id="stats")
@@ -109,6 +110,7 @@ class MainScreen(Screen):
     def start(self) -> None:
         """Once the widgets are mounted: the command line's program, and the engine."""
         self.banner.idle(READY_HINT)
+        self.editor.cursor_blink = self.output_box.stdin_line.cursor_blink = environment().blinks  # (serve.py)
         self.program.open_at_start(self.app.start_file, self.app.start_language)
         self.editor.focus()
         if self.app.startup_problem is not None:
@@ -185,16 +187,15 @@ class MainScreen(Screen):
     # --- a run ---------------------------------------------------------------------------
 
     def show_run_starting(self, limits: Limits, interactive: bool = False) -> None:
-        """Get the screen ready for a new run under these limits. Interactive, the input
-        line opens under the output and takes the focus: the program may ask."""
-        self.output_box.start(interactive)
+        """The screen ready for a run under these limits (interactive: typed input)."""
+        self.output_box.start(interactive, seen_reading=runtime(limits.runtime).sees_input_wait)
         self.banner.running(limits)
         self.stats_panel.start(limits)
         self._waiting = False
         self.app.refresh_bindings()       # kill shows in the footer while a run goes
 
     def show_run_ended(self) -> None:
-        """The input line closes, and the focus goes back to the editor."""
+        """The input line closes; the focus it had goes back to the editor."""
         self._waiting = False
         had_focus = self.app.focused is None or self.app.focused is self.output_box.stdin_line
         if had_focus and len(self.app.screen_stack) == 1:
@@ -211,7 +212,7 @@ class MainScreen(Screen):
             case Queued(message=text):
                 self.banner.queued(text)
             case Started(container_id=container_id):
-                self.stats_panel.border_title = f"Container {container_id[:12]}"
+                self.stats_panel.show_container(container_id)
                 if runs.running:
                     self.banner.running(runs.limits or Limits())
             case Phase(name=name):
@@ -233,7 +234,7 @@ class MainScreen(Screen):
         self.app.runs.end()
         self.show_run_ended()
         self.banner.failed(error)
-        self.stats_panel.border_title = "Container"
+        self.stats_panel.show_whose("")
         self.notify(str(error), title="Cannot run", severity="error", timeout=10)
 
     def show_result(self, result: RunResult, *, replay: bool = False, verdict: bool = True,
@@ -252,7 +253,7 @@ class MainScreen(Screen):
             self.banner.result(result)
         if figures is not None:
             self.stats_panel.finish(result)
-            self.stats_panel.border_title = f"Container · {figures}"
+            self.stats_panel.show_whose(figures)
         if result.truncated:
             self.output_view.note(CUT_NOTE)
 
@@ -293,14 +294,14 @@ class MainScreen(Screen):
         self.editor.focus()
 
     def show_waiting(self, waiting: bool) -> None:
-        """The program is blocked reading its input (or no longer): say so where the
-        learner looks, the banner and the output's frame."""
+        """The program is blocked reading its input (or no longer): banner and frame say so."""
         if waiting == self._waiting or not self.app.runs.running:
             return
         self._waiting = waiting
         limits = self.app.runs.limits or Limits()
         if waiting:
-            self.banner.waiting(limits, closed=self.output_box.stdin_line.disabled)
+            self.output_box.open_input()
+            self.banner.waiting(limits, closed=self.output_box.input_closed)
         else:
             self.banner.running(limits)
         self.output_box.show_waiting(waiting)

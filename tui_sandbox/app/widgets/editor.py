@@ -3,6 +3,7 @@ its text differs from what is on disk."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual import events
@@ -29,6 +30,10 @@ def _c_grammar():
 
 
 class CodeEditor(TextArea):
+    # While a run that takes typed input goes, a key typed here may be the program's
+    # input: this says whether it was taken as such (the output box's type_ahead).
+    type_ahead: Callable[[events.Key], Awaitable[bool]] | None = None
+
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
         super().__init__(text, id=id, soft_wrap=False, tab_behavior="indent", show_line_numbers=True,
                          theme="css", highlight_cursor_line=True)
@@ -41,6 +46,10 @@ class CodeEditor(TextArea):
     async def _on_key(self, event: events.Key) -> None:
         """Enter keeps the line's indentation, one level deeper after a block opener, as
         every code editor a learner has used does."""
+        if self.type_ahead is not None and await self.type_ahead(event):
+            event.stop()
+            event.prevent_default()
+            return
         if event.key != "enter" or self.read_only:
             await super()._on_key(event)
             return

@@ -70,6 +70,7 @@ class StatsPanel(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Container"
+        self.container_id = ""                   # the current or last run's, short
         self.limits: Limits | None = None
         self._shown: dict[str, str] = {}         # each figure's text on screen
         self._drawn_at = 0.0                      # when the live figures last changed
@@ -77,9 +78,13 @@ class StatsPanel(Vertical):
         self._timer = None
 
     def compose(self) -> ComposeResult:
-        self.figures = {"cpu": Label("CPU   -", id="stat-cpu"), "memory": Label("Mem   -", id="stat-memory"),
+        # Whose figures these are, in a row of its own rather than the border's title: a
+        # new title repaints the whole panel, and a run changes it three times.
+        self.figures = {"whose": Label("", id="stat-whose"),
+                        "cpu": Label("CPU   -", id="stat-cpu"), "memory": Label("Mem   -", id="stat-memory"),
                         "pids": Label("PIDs  -", id="stat-pids"), "time": Label("Time  -", id="stat-time")}
         self.history = MemoryHistory(id="stat-spark")
+        yield self.figures["whose"]
         yield self.figures["cpu"]
         yield self.figures["memory"]
         yield self.history
@@ -91,12 +96,22 @@ class StatsPanel(Vertical):
             self._shown[which] = text
             self.figures[which].update(text, layout=False)     # one row of fixed width (app.tcss)
 
+    def show_whose(self, text: str) -> None:
+        """Whose figures: 'running', 'last run', 'from the history'; with the container's
+        short id when there is one."""
+        self._set("whose", f"{text} · {self.container_id}" if text and self.container_id else text)
+
+    def show_container(self, container_id: str) -> None:
+        self.container_id = container_id[:12]
+        self.show_whose("running")
+
     def start(self, limits: Limits) -> None:
         self._pending = None
         self._drawn_at = 0.0
         self.limits = limits
+        self.container_id = ""
         self.history.reset(limits.memory)
-        self.border_title = "Container · running"
+        self.show_whose("starting")
         self._set("cpu", f"CPU   -  (limit {limits.cpus * 100:g}%)")
         self._set("memory", f"Mem   {meter(0, 1)} 0/{format_size(limits.memory, 'short')}")
         self._set("pids", f"PIDs  {meter(0, 1)} -/{limits.pids}")
@@ -142,7 +157,6 @@ class StatsPanel(Vertical):
         self._pending = None        # the run's own figures win over any sample held back
         limits = result.limits
         self.limits = limits
-        self.border_title = "Container · last run"
         if result.cpu_seconds is not None:
             self._set("cpu", f"CPU   {result.cpu_seconds:.2f} s used")
         peak = result.peak_memory_bytes

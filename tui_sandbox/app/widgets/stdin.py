@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
 
-HINT = "type to the program · enter sends the line · ctrl+d ends its input"
+HINT = "input · enter sends a line · ctrl+d ends it"
 
 
 class StdinLine(Input):
@@ -29,7 +29,8 @@ class StdinLine(Input):
             return self.line
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(placeholder=HINT, id=id, compact=True)
+        # Not select_on_focus: a key typed ahead is on the line as it takes the focus.
+        super().__init__(placeholder=HINT, id=id, compact=True, select_on_focus=False)
 
     def action_end_input(self) -> None:
         pending, self.value = self.value, ""

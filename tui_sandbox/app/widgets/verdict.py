@@ -10,14 +10,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual.css.scalar import Unit
 from textual.visual import visualize
-from textual.widgets import Static
 
-from runner import Limits, RunResult, SandboxError, Verdict
+from runner import Limits, RunResult, SandboxError
 from runner.units import format_size
 from runner.verdicts import figures, headline
 
-VERDICT_CLASSES = [f"-{verdict.value}" for verdict in Verdict] + ["-queued", "-running", "-waiting", "-idle",
-                                                                   "-failed"]
+from .tinted import Tinted
 
 
 def short_limits(limits: Limits) -> str:
@@ -26,21 +24,19 @@ def short_limits(limits: Limits) -> str:
             f"{'read-only' if limits.read_only else 'writable'} · {limits.runtime}")
 
 
-class VerdictBanner(Static):
+class VerdictBanner(Tinted):
     plain = ""     # what the banner says, as text: for tests and screen readers of logs
-    shown_class = ""
 
-    def _show(self, css_class: str, title: str, lines: list[str]) -> None:
+    def _show(self, kind: str, title: str, lines: list[str]) -> None:
         text = Text()
         text.append(f" {title} ", style="bold reverse")
         for i, line in enumerate(lines):
             text.append(("  " if i == 0 else "\n") + line)
-        if css_class == self.shown_class and text.plain == self.plain:
+        if kind == self.kind and text.plain == self.plain:
             return
-        if css_class != self.shown_class:
-            self.remove_class(*VERDICT_CLASSES)
-            self.add_class(css_class)
-            self.shown_class = css_class
+        # A message (READY, an experiment) may take fewer rows than a run's banner keeps.
+        self.set_class(kind == "idle", "-idle")
+        self.tint(kind)
         self.plain = text.plain
         self.update(text, layout=not self._fits(text))
 
@@ -58,33 +54,33 @@ class VerdictBanner(Static):
         return rows == height
 
     def show_message(self, title: str, lines: list[str]) -> None:
-        self._show("-idle", title, lines)
+        self._show("idle", title, lines)
 
     def idle(self, message: str) -> None:
-        self._show("-idle", "READY", [message])
+        self._show("idle", "READY", [message])
 
     def queued(self, message: str) -> None:
         """The server has the run in its queue (its place in line)."""
-        self._show("-queued", "QUEUED…", [message, "the server runs a few at a time, in turn"])
+        self._show("queued", "QUEUED…", [message, "the server runs a few at a time, in turn"])
 
     def running(self, limits: Limits, phase: str = "running") -> None:
-        self._show("-running", phase.upper() + "…", ["ctrl+k kills it", short_limits(limits)])
+        self._show("running", phase.upper() + "…", ["ctrl+k kills it", short_limits(limits)])
 
     def waiting(self, limits: Limits, closed: bool = False) -> None:
         """The program is blocked reading its standard input: it waits for the learner."""
         how = ("its input is closed: it gets end of file" if closed
                else "type in the line under the output: enter sends it, ctrl+d ends the input")
-        self._show("-waiting", "WAITING FOR INPUT", [how, f"(its {limits.timeout:g} s timeout still holds)"])
+        self._show("waiting", "WAITING FOR INPUT", [how, f"(its {limits.timeout:g} s timeout still holds)"])
 
     def result(self, result: RunResult) -> None:
         lines = [figures(result), result.kill_reason]
         if result.passed is not None:       # an expected output was given (F8)
             lines.append("PASSED: the output is as expected" if result.passed
                          else f"FAILED: {result.first_difference}")
-        self._show(f"-{result.verdict.value}", headline(result), [*lines, short_limits(result.limits)])
+        self._show(result.verdict.value, headline(result), [*lines, short_limits(result.limits)])
 
     def failed(self, error: SandboxError) -> None:
         lines = [error.message]
         if error.fix:
             lines.append(f"fix: {error.fix}")
-        self._show("-failed", "CANNOT RUN", lines)
+        self._show("failed", "CANNOT RUN", lines)
