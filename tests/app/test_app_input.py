@@ -4,6 +4,7 @@ the program runs. Real containers."""
 from __future__ import annotations
 
 import pytest
+from textual import events
 
 from runner import Limits, Verdict
 from tui_sandbox.app.app import SandboxApp
@@ -58,7 +59,12 @@ async def test_keys_typed_before_the_program_reads_are_its_input(sandbox):
     async with app.run_test(size=SIZE) as pilot:
         source = "import time\ntime.sleep(0.5)\nprint('got', input())\n"
         app.editor.load(source)
-        await pilot.press("ctrl+r", *"ahead", "enter")
+        await pilot.press("ctrl+r")
+        # All at once, as a terminal delivers a fast typist's keys: the first opens the
+        # input line, the rest arrive at the editor before the focus has moved.
+        for key in [*"ahead", "enter"]:
+            app.editor.post_message(events.Key(key, key if len(key) == 1 else None))
+        await pilot.pause()
         assert app.focused is app.main_screen.output_box.stdin_line
         await wait_until(pilot, lambda: not app.runs.running)
         assert app.runs.last_result.verdict is Verdict.OK, banner(app)

@@ -25,6 +25,7 @@ class OutputBox(Vertical):
     interactive = False       # a run goes that reads what is typed (not a prepared input)
     input_open = False        # the input line has opened for it
     input_closed = False      # ctrl+d ended its input
+    _taking_focus = False     # the line has opened, and the focus is on its way to it
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -65,14 +66,21 @@ class OutputBox(Vertical):
             return
         self.input_open = True
         self.stdin_line.disabled = False
+        # The focus moves when Textual gets to it: keys typed before that still come to
+        # the editor, and are the program's too (type_ahead).
+        self._taking_focus = True
         self.stdin_line.focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget is self.stdin_line:
+            self._taking_focus = False
 
     async def type_ahead(self, event: events.Key) -> bool:
         """A key typed in the editor while the run takes typed input but has not read yet:
         the learner types ahead, as at a terminal. The input line opens with it (it
         would have taken the focus at the start, were it not for the repaint)."""
-        if not self.interactive or self.input_open or self.input_closed:
-            return False
+        if not self.interactive or self.input_closed or (self.input_open and not self._taking_focus):
+            return False      # a key typed in the editor once the line had the focus is an edit
         if not (event.is_printable or event.key == "enter"):
             return False
         self.open_input()
@@ -85,7 +93,7 @@ class OutputBox(Vertical):
     def end(self) -> None:
         """The run is over: the input line closes."""
         self._subtitle("")
-        self.interactive = self.input_open = False
+        self.interactive = self.input_open = self._taking_focus = False
         if not self.stdin_line.disabled:
             self.stdin_line.disabled = True
         self._hint(HINT)
