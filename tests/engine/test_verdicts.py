@@ -131,11 +131,14 @@ def test_output_flood_is_cut_at_the_cap(run):
 
 
 def test_output_cap_counts_stdout_and_stderr_together(run):
-    result = run('import sys\nfor _ in range(2000):\n    print("o" * 9)\n    print("e" * 9, file=sys.stderr)',
-                 output=16 * 1024)
+    # stderr's 8 KiB first, then a pause, then a flood of stdout: the cap counts both. (The
+    # two pipes are read in no fixed order: flooded together, the first read of stdout
+    # could take the whole cap, as seen under crun.)
+    result = run('import sys, time\nsys.stderr.write("e" * 8191 + "\\n")\nsys.stderr.flush()\n'
+                 'time.sleep(0.3)\nfor _ in range(2000):\n    print("o" * 9)', output=16 * 1024)
     assert result.verdict is Verdict.OUTPUT_LIMIT
     assert len(result.output) + len(result.error) == 16 * 1024
-    assert result.output and result.error
+    assert result.error == "e" * 8191 + "\n" and result.output.startswith("ooooooooo\n")
 
 
 def test_output_just_under_the_cap_is_ok(run):
