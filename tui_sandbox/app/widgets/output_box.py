@@ -23,7 +23,6 @@ CLOSED_HINT = "the input is closed (ctrl+d)"
 
 class OutputBox(Vertical):
     interactive = False       # a run goes that reads what is typed (not a prepared input)
-    input_open = False        # the input line has opened for it
     input_closed = False      # ctrl+d ended its input
     _taking_focus = False     # the line has opened, and the focus is on its way to it
 
@@ -32,6 +31,11 @@ class OutputBox(Vertical):
         self.view = OutputView(id="output")
         self.stdin_line = StdinLine(id="stdin")
         self.stdin_line.disabled = True
+
+    @property
+    def input_open(self) -> bool:
+        """The input line has opened for the current run (and not been closed)."""
+        return not self.stdin_line.disabled
 
     def compose(self) -> ComposeResult:
         yield self.view
@@ -52,7 +56,7 @@ class OutputBox(Vertical):
         at once if its reading will not be seen (the runtime cannot tell: gVisor)."""
         self.view.clear()
         self._subtitle("")
-        self.interactive, self.input_open, self.input_closed = interactive, False, False
+        self.interactive, self.input_closed = interactive, False
         if self.stdin_line.value:
             self.stdin_line.value = ""
         self._hint(HINT if interactive else PREPARED_HINT)
@@ -64,7 +68,6 @@ class OutputBox(Vertical):
         the focus. Once a run, and never for a run whose input was prepared or closed."""
         if not self.interactive or self.input_open or self.input_closed:
             return
-        self.input_open = True
         self.stdin_line.disabled = False
         # The focus moves when Textual gets to it: keys typed before that still come to
         # the editor, and are the program's too (type_ahead).
@@ -93,8 +96,8 @@ class OutputBox(Vertical):
     def end(self) -> None:
         """The run is over: the input line closes."""
         self._subtitle("")
-        self.interactive = self.input_open = self._taking_focus = False
-        if not self.stdin_line.disabled:
+        self.interactive = self._taking_focus = False
+        if self.input_open:
             self.stdin_line.disabled = True
         self._hint(HINT)
 
