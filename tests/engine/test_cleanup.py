@@ -94,6 +94,12 @@ def test_sigkilled_cli_container_dies_by_its_deadline_and_goes(sandbox, tmp_path
     left = containers_owned_by(sandbox, cli.pid)
     if traits_of(runtime).guest_sees_cgroup:
         # Docker removes it by itself (auto-remove): the init's report needed no inspection.
+        # The removal follows the exit by a moment, so the exited container may still be
+        # listed just after the loop above saw it exit.
+        removed_by = time.monotonic() + 5
+        while left and time.monotonic() < removed_by:
+            time.sleep(0.1)
+            left = containers_owned_by(sandbox, cli.pid)
         assert left == []
     else:
         # Under gVisor the result needs Docker's inspection, so the container stays until
