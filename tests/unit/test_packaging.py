@@ -18,7 +18,8 @@ def test_wheel_ships_dockerfiles_init_and_themes(tmp_path):
     assert "runner/docker/seccomp-docker-default.json" in names
     assert any(n.startswith("tui_sandbox/themes/") and n.endswith(".toml") for n in names)
     for module in ("app/app.tcss", "experiments/index.toml", "experiments/hello.js",
-                   "classroom/templates/app_index.html", "service/web/index.html"):
+                   "classroom/templates/app_index.html", "service/web/index.html",
+                   "forkserver/hot_code.txt"):
         assert f"tui_sandbox/{module}" in names, module
     # Every module of the source tree, in every package (a package left out of
     # pyproject.toml's list would be missing from the wheel).

@@ -4,9 +4,10 @@ read again from its own environment.
 The list is what a real session loads (a diff of sys.modules after driving the app: typing,
 running on a server, opening the dialogs), plus both drivers, not a guess: a module
 imported only in a child is a private copy in every child. Built once: tree-sitter's
-languages (Textual caches them per process). Running the app once, headless, here (to fill
-Textual's per-class CSS caches and specialise the bytecode before the forks) was measured
-twice: on 3.11 the children were no smaller; on 3.12, with immortal objects, 0.4 MiB
+languages (Textual caches them per process). Then the code the apps run is copied
+together (hot_code.py), and every class gets its version tag (tag_types). Running the app
+once, headless, here (to fill Textual's per-class CSS caches and specialise the bytecode
+before the forks) was measured twice: on 3.11 the children were no smaller; on 3.12, with immortal objects, 0.4 MiB
 smaller each, for a fork server 9 MiB larger and a thread-free start to guarantee. Not done.
 """
 
@@ -17,6 +18,8 @@ import gc
 import importlib
 import pkgutil
 import sys
+
+from .hot_code import load, record_if_asked, relocate
 
 # Loaded by the app only once it runs (a diff of sys.modules after a real session): the
 # drivers (SSH: the Linux one; a browser tab: the web one), the remote client and httpx
@@ -32,6 +35,7 @@ LATE_MODULES = (
     "httpx", "httpx._transports.default", "httpcore", "h11", "idna", "certifi", "anyio",
     "http.client", "http.cookiejar", "urllib.request", "email.parser", "email.message", "zipfile",
     "concurrent.futures.thread", "calendar", "gettext", "stringprep", "mmap", "hashlib",
+    "textual.pilot", "encodings.idna", "importlib.readers", "importlib.resources.readers",
 )
 # The packages whose every module a session may load (its screens and widgets, each
 # imported when first shown).
@@ -51,13 +55,18 @@ def preload() -> list[str]:
         root = importlib.import_module(package)
         for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
             _import(info.name, missing)
+    from rich.cells import get_character_cell_size
+
+    get_character_cell_size("\u4e00")   # Rich imports its width table at the first wide character
     try:
         from textual._tree_sitter import get_language
     except ImportError:
-        return missing
-    for language in LANGUAGES:
-        if get_language(language) is None:
-            missing.append(f"tree_sitter_{language}")
+        pass
+    else:
+        for language in LANGUAGES:
+            if get_language(language) is None:
+                missing.append(f"tree_sitter_{language}")
+    relocate(load())
     return missing
 
 
@@ -66,8 +75,23 @@ def freeze() -> None:
     collections never visit (and so never write to, and so never copy) these objects.
     Where the interpreter has immortal objects, they are made immortal too (immortalize)."""
     gc.collect()
+    tag_types()
     immortalize()
     gc.freeze()
+
+
+def tag_types() -> None:
+    """Give every class its version tag now. The interpreter tags a class at its first
+    attribute lookup (the tag keys its method cache and its specialised bytecode), and any
+    change to a class clears it; an import changes many. Untagged, each class would be
+    tagged in every child, a write into the class object: a copied page each (measured:
+    about 200 per child)."""
+    for obj in gc.get_objects():
+        if isinstance(obj, type):
+            try:
+                getattr(obj, "__tui_sandbox_tags_this_class__", None)
+            except Exception:  # noqa: BLE001, S112 - a metaclass's __getattr__ may raise anything
+                continue
 
 
 def immortalize() -> int:
@@ -112,6 +136,7 @@ def after_fork() -> None:
     import textual.constants
 
     importlib.reload(textual.constants)
+    record_if_asked()
 
 
 def _import(name: str, missing: list[str]) -> None:
