@@ -18,6 +18,7 @@ import gc
 import importlib
 import pkgutil
 import sys
+import types
 
 from .hot_code import load, record_if_asked, relocate
 
@@ -107,24 +108,42 @@ def immortalize() -> int:
         return 0          # no immortal objects here: None's count is an ordinary count
     count = 0
 
-    def mark(obj) -> None:
+    def mark(obj) -> bool:
         nonlocal count
         cell = ctypes.c_ssize_t.from_address(id(obj))
-        if cell.value != immortal:
-            cell.value = immortal
-            count += 1
+        if cell.value == immortal:
+            return False
+        cell.value = immortal
+        count += 1
+        return True
+
+    def mark_constants(held: object) -> None:
+        # A code object is not the collector's, nor are its constants: each LOAD_CONST
+        # writes the count of a string, number or tuple it loads. Walked once, at the
+        # code object's first marking.
+        stack = [held]
+        while stack:
+            obj = stack.pop()
+            if mark(obj) or obj is held:
+                if type(obj) is types.CodeType:
+                    stack.append(obj.co_consts)
+                elif type(obj) in (tuple, frozenset):
+                    stack.extend(obj)
 
     # The collector's objects, and what they hold that it does not track (strings,
-    # numbers, bytes, tuples of those), without building any set: a set of a quarter of
-    # a million ids would leave pages the children then write into.
+    # numbers, bytes, tuples of those, code and its constants), without building any set:
+    # a set of a quarter of a million ids would leave pages the children then write into.
     for obj in gc.get_objects():
         mark(obj)
         for held in gc.get_referents(obj):
             if not gc.is_tracked(held):
-                mark(held)
-                if type(held) is tuple:
-                    for item in held:
-                        mark(item)
+                if type(held) is types.CodeType and mark(held):
+                    mark_constants(held)
+                else:
+                    mark(held)
+                    if type(held) is tuple:
+                        for item in held:
+                            mark(item)
     return count
 
 
