@@ -176,6 +176,8 @@ def immortalize() -> int:
             return False
         cell.value = immortal
         count += 1
+        if type(obj) is str:
+            hash(obj)       # a string keeps its hash, computed at its first hash(): here, not in a child
         return True
 
     def mark_constants(held: object) -> None:
