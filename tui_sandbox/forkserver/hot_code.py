@@ -79,6 +79,11 @@ def relocate(hot: set[str]) -> int:
                 if up is None:
                     break
                 ident = id(up)
+    for ident in chosen:
+        # replace() reads these, which a code object builds on first reading and keeps:
+        # built now, first, they do not lie between the copies.
+        code = codes[ident]
+        code.co_code, code.co_varnames, code.co_cellvars, code.co_freevars  # noqa: B018
     copies: dict[int, types.CodeType] = {}
 
     def copy(code: types.CodeType) -> types.CodeType:

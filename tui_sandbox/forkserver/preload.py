@@ -69,6 +69,7 @@ def preload() -> list[str]:
         for language in LANGUAGES:
             if get_language(language) is None:
                 missing.append(f"tree_sitter_{language}")
+    fill_free_blocks()      # so that the copies go to fresh pools, side by side
     relocate(load())
     return missing
 
