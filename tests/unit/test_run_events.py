@@ -151,14 +151,16 @@ def test_pieces_of_one_read_leave_as_one_event_per_stream_in_order():
 
 
 def test_output_is_handed_on_while_the_program_is_quiet():
-    container = FakeContainer([out(b"first\n"), Pause(0.3), out(b"second\n"), *finish(code=0)])
+    container = FakeContainer([out(b"first\n"), Pause(1.0), out(b"second\n"), *finish(code=0)])
     arrivals = []
     for event in fake_sandbox(container).start("print(1)", "python").events():
         if isinstance(event, Output):
             arrivals.append((event.text, time.monotonic()))
     [(first, at_first), (second, at_second)] = arrivals
     assert (first, second) == ("first\n", "second\n")
-    assert at_second - at_first >= 0.25   # the first did not wait for the pause to end
+    # The first did not wait for the pause to end. A wide margin: the batching's own
+    # delay (tens of ms) and a busy CI machine must not make it fail (0.3 s and 0.25 once did).
+    assert at_second - at_first >= 0.5
 
 
 def test_a_flood_becomes_a_few_large_events():
