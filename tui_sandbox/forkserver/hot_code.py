@@ -8,12 +8,12 @@ on 3.12: 1,229 pages, 4.8 MiB per child, for 0.95 MiB of code objects the child 
 Copying the code objects the apps run into fresh memory, one after the other, before the
 first fork, makes their writes land on as few pages as that code fills.
 
-Which code the apps run is recorded from real sessions (TUI_SANDBOX_RECORD_CODE names a folder:
-every app of the class writes what it ran to a file of its own there; scripts/record-hot-code.sh drives a
-class for it) and kept in hot_code.txt beside this module, a line per code object: its
-file (as its import names it: textual/strip.py) and its qualified name. A line that no
-longer names anything (a library changed) is skipped: the apps run the same either way,
-only their memory differs.
+Which code the apps run is recorded from real sessions (TUI_SANDBOX_RECORD_CODE names a
+folder: every app of the class writes what it ran to a file of its own there;
+scripts/record_hot_code.py drives a class for it) and kept in hot_code.txt beside this
+module, a line per code object: its file (as its import names it: textual/strip.py) and its
+qualified name. A line that no longer names anything (a library changed) is skipped: the
+apps run the same either way, only their memory differs.
 """
 
 from __future__ import annotations

@@ -4,11 +4,12 @@ read again from its own environment.
 The list is what a real session loads (a diff of sys.modules after driving the app: typing,
 running on a server, opening the dialogs), plus both drivers, not a guess: a module
 imported only in a child is a private copy in every child. Built once: tree-sitter's
-languages (Textual caches them per process). Then the code the apps run is copied
-together (hot_code.py), and every class gets its version tag (tag_types). Running the app
+languages (Textual caches them per process), and the code the apps run, copied together
+(hot_code.py); freeze() then writes ahead what a child would write first. Running the app
 once, headless, here (to fill Textual's per-class CSS caches and specialise the bytecode
-before the forks) was measured twice: on 3.11 the children were no smaller; on 3.12, with immortal objects, 0.4 MiB
-smaller each, for a fork server 9 MiB larger and a thread-free start to guarantee. Not done.
+before the forks) was measured twice: on 3.11 the children were no smaller; on 3.12, with
+immortal objects, 0.4 MiB smaller each, for a fork server 9 MiB larger and a thread-free
+start to guarantee. Not done.
 """
 
 from __future__ import annotations
@@ -181,14 +182,14 @@ def immortalize() -> int:
             hash(obj)       # a string keeps its hash, computed at its first hash(): here, not in a child
         return True
 
-    def mark_constants(held: object) -> None:
+    def mark_constants(code: types.CodeType) -> None:
         # A code object is not the collector's, nor are its constants: each LOAD_CONST
         # writes the count of a string, number or tuple it loads. Walked once, at the
-        # code object's first marking.
-        stack = [held]
+        # code object's first marking; a nested code object's constants with it.
+        stack = [code.co_consts]
         while stack:
             obj = stack.pop()
-            if mark(obj) or obj is held:
+            if mark(obj):
                 if type(obj) is types.CodeType:
                     stack.append(obj.co_consts)
                 elif type(obj) in (tuple, frozenset):
@@ -200,14 +201,16 @@ def immortalize() -> int:
     for obj in gc.get_objects():
         mark(obj)
         for held in gc.get_referents(obj):
-            if not gc.is_tracked(held):
-                if type(held) is types.CodeType and mark(held):
+            if gc.is_tracked(held):
+                continue
+            if type(held) is types.CodeType:
+                if mark(held):
                     mark_constants(held)
-                else:
-                    mark(held)
-                    if type(held) is tuple:
-                        for item in held:
-                            mark(item)
+            else:
+                mark(held)
+                if type(held) is tuple:
+                    for item in held:
+                        mark(item)
     return count
 
 
@@ -227,4 +230,3 @@ def _import(name: str, missing: list[str]) -> None:
         importlib.import_module(name)
     except ImportError:
         missing.append(name)
-
