@@ -40,6 +40,7 @@ import os
 import random
 import re
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -79,14 +80,15 @@ def program(name: str) -> str:
 # --- the server -----------------------------------------------------------------------------
 
 
-def start_server(tmp: Path, max_sessions: int, fork_server: bool = True,
-                 web: bool = False) -> tuple[subprocess.Popen, int, int, int | None, list[str]]:
+def start_server(tmp: Path, max_sessions: int, fork_server: bool = True, web: bool = False,
+                 max_running: int | None = None) -> tuple[subprocess.Popen, int, int, int | None, list[str]]:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config")}
     log = open(tmp / "server.log", "wb")   # noqa: SIM115 - the server's stderr, for a failure's report
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "tui-sandbox"), "serve", "--port", "0", "--ssh", "0",
          "--ssh-host", "127.0.0.1", "--class-code", CODE, "--max-sessions", str(max_sessions),
-         *([] if fork_server else ["--no-fork-server"]), *(["--web", "0"] if web else [])],
+         *([] if fork_server else ["--no-fork-server"]), *(["--web", "0"] if web else []),
+         *(["--max-running", str(max_running)] if max_running else [])],
         stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, cwd=ROOT, env=env)
     lines: list[str] = []
     got_two = threading.Event()
@@ -288,6 +290,7 @@ class Student:
         self.changed = asyncio.Event()
         self.reader: asyncio.Task | None = None
         self.latencies: list[float] = []
+        self.timings: list[tuple[float, float]] = []   # each correct run: (keypress, verdict seen), Unix time
         self.wrong: list[str] = []
         self.failure: str | None = None
         self.ready = False            # the app is up and the program typed
@@ -361,6 +364,7 @@ class Student:
         pattern = re.compile(rf"(?<![\w']){re.escape(self.name)} 42 (\d{{13}})\b")
         others = re.compile(r"(?<![\w'])(s\d+) 42 \d{13}")
         pressed_ms = time.time_ns() // 10**6
+        pressed = time.time()
         began = time.perf_counter()
         self.type(b"\x12")                       # ctrl+r
 
@@ -400,6 +404,7 @@ class Student:
             self.wrong.append(f"{self.name}: {bad or strangers or 'no output of this run'}\n{text}")
         else:
             self.latencies.append(took)
+            self.timings.append((pressed, time.time()))
 
     def close(self) -> None:
         if self.conn is not None:
@@ -522,6 +527,34 @@ async def _lesson(args, students: list[Student], ssh_port: int, server_pid: int,
     return idle_memory, peak, login_s
 
 
+def phases(history: Path, students: list[Student]) -> str:
+    """Where each correct run's time went, from the server's history (its queued_at,
+    started_at and finished_at) beside the student's keypress and verdict: one line."""
+    if not history.exists():
+        return "where the time went: no history"
+    with sqlite3.connect(history) as db:
+        rows = db.execute("SELECT user, queued_at, started_at, finished_at FROM runs").fetchall()
+    by_user: dict[str, list[tuple]] = {}
+    for user, *times in rows:
+        by_user.setdefault(user, []).append(tuple(times))
+    parts: dict[str, list[float]] = {"keypress to the queue": [], "in the queue": [],
+                                     "in the engine": [], "verdict to the screen": []}
+    for s in students:
+        for pressed, seen in s.timings:
+            mine = sorted(t for t in by_user.get(s.name, ()) if t[1] and t[2] and pressed - 0.05 <= t[0] <= seen)
+            if not mine:
+                continue
+            queued, started, finished = mine[0]
+            spans = (queued - pressed, started - queued, finished - started, seen - finished)
+            for name, span in zip(parts, spans, strict=True):
+                parts[name].append(max(0.0, span))
+    if not parts["in the engine"]:
+        return "where the time went: no run found in the history"
+    return "where the time went (median / p90): " + ", ".join(
+        f"{name} {statistics.median(v) * 1000:.0f} / {percentile(v, 0.9) * 1000:.0f} ms"
+        for name, v in parts.items() if v)
+
+
 def mib(n: float | None) -> str:
     return "n/a" if n is None else f"{n / MIB:.1f} MiB"
 
@@ -572,7 +605,8 @@ def teach(args, api, mode: str) -> tuple[bool, Memory]:
     peak = Memory()
     with tempfile.TemporaryDirectory(prefix="tui-sandbox-bench-class-") as tmp:
         server, _http_port, ssh_port, web_port, _lines = start_server(
-            Path(tmp), args.max_sessions or args.students, fork_server=mode == "fork", web=args.web_half)
+            Path(tmp), args.max_sessions or args.students, fork_server=mode == "fork", web=args.web_half,
+            max_running=args.max_running)
         seen: set[int] = set()
         forks = None
         ok = False
@@ -586,6 +620,7 @@ def teach(args, api, mode: str) -> tuple[bool, Memory]:
             cpu = Cpu()
             idle, peak, login_s = asyncio.run(lesson(args, students, ssh_port, server.pid, seen, cpu))
             ok = report(args, students, idle, peak, login_s)
+            print(phases(Path(tmp) / "data" / "tui-sandbox" / "history.sqlite3", students))
             runs = sum(len(s.latencies) + len(s.wrong) for s in students)
             print(f"CPU during the runs ({cpu.wall:.1f} s, {os.cpu_count()} CPUs): machine "
                   f"{cpu.busy * 100:.0f} % busy; CPU seconds: apps {cpu.apps:.1f}, server {cpu.server:.1f}, "
@@ -637,6 +672,8 @@ def main() -> int:
     parser.add_argument("--every", type=float, default=5.0, help="seconds between a student's runs (±50 %%)")
     parser.add_argument("--wave", type=int, default=5, help="students connecting at once")
     parser.add_argument("--max-sessions", type=int, default=None, help="the server's (default: --students)")
+    parser.add_argument("--max-running", type=int, default=None,
+                        help="runs at once, the server's --max-running (default: the server's own)")
     parser.add_argument("--login-timeout", type=float, default=120, help="per student: connected, app drawn")
     parser.add_argument("--run-timeout", type=float, default=90, help="per run: keypress to verdict")
     parser.add_argument("--modes", default="fork,plain", help="fork, plain, or both (default: fork,plain)")
