@@ -363,8 +363,8 @@ class Student:
     async def run_once(self, timeout: float) -> None:
         pattern = re.compile(rf"(?<![\w']){re.escape(self.name)} 42 (\d{{13}})\b")
         others = re.compile(r"(?<![\w'])(s\d+) 42 \d{13}")
-        pressed_ms = time.time_ns() // 10**6
         pressed = time.time()
+        pressed_ms = int(pressed * 1000)
         began = time.perf_counter()
         self.type(b"\x12")                       # ctrl+r
 
@@ -541,10 +541,10 @@ def phases(history: Path, students: list[Student]) -> str:
                                      "in the engine": [], "verdict to the screen": []}
     for s in students:
         for pressed, seen in s.timings:
-            mine = sorted(t for t in by_user.get(s.name, ()) if t[1] and t[2] and pressed - 0.05 <= t[0] <= seen)
+            mine = [t for t in by_user.get(s.name, ()) if t[1] and pressed - 0.05 <= t[0] <= seen]
             if not mine:
                 continue
-            queued, started, finished = mine[0]
+            queued, started, finished = min(mine)     # the first run queued after the keypress
             spans = (queued - pressed, started - queued, finished - started, seen - finished)
             for name, span in zip(parts, spans, strict=True):
                 parts[name].append(max(0.0, span))
