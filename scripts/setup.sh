@@ -37,6 +37,15 @@ if [ -x .venv/bin/python ] && [ "$(version .venv/bin/python)" != "$(version "$py
   echo "rebuilding .venv with Python $(version "$python") (it had $(version .venv/bin/python))" >&2
   rm -rf .venv
 fi
-[ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+# Exactly what uv.lock says, hashes checked: what CI tested is what a fresh machine gets,
+# whatever PyPI has released since (scripts/refresh-lock.sh moves the lock on).
+# uv itself comes from PyPI, pinned, into a folder of its own.
+uv_version=$(cat scripts/uv-version)
+if [ "$(.tools/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "$uv_version" ]; then
+  rm -rf .tools
+  "$python" -m venv .tools
+  .tools/bin/pip install -q --disable-pip-version-check "uv==$uv_version"
+fi
+UV_PROJECT_ENVIRONMENT=.venv UV_PYTHON_DOWNLOADS=never \
+  .tools/bin/uv sync --quiet --frozen --extra test --python "$python"
 .venv/bin/tui-sandbox images build --offline

@@ -67,9 +67,9 @@ def connect(url: str):
     """A client of the broker at url (redis:// or rediss://), retrying a dropped
     connection by itself (Redis restarted) for a few seconds before a call fails."""
     aioredis = redis_module()
+    from redis.asyncio.retry import Retry  # the asyncio client's own (redis-py 8 warns at a sync one)
     from redis.backoff import ExponentialBackoff
     from redis.exceptions import ConnectionError, TimeoutError
-    from redis.retry import Retry
 
     if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
         raise BrokerError(f"--broker {url!r} is not a Redis URL: write it like redis://HOST:6379/0")
