@@ -9,7 +9,7 @@ import os
 import stat
 from pathlib import Path
 
-import asyncssh
+from .sshlib import asyncssh
 
 HOST_KEY_NAME = "ssh_host_ed25519_key"
 

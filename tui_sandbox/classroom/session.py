@@ -26,11 +26,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-import asyncssh
-
 from .forks import ForkServer
 from .idle import until_idle
 from .pty_session import TERMINAL_RESET, PtyChild
+from .sshlib import asyncssh
 
 log = logging.getLogger("tui_sandbox.classroom")
 

@@ -21,13 +21,12 @@ import time
 from pathlib import Path
 from typing import Callable, Mapping
 
-import asyncssh
-
 from .admission import SHUTTING_DOWN, STUDENTS_DIR, Admission, ClassFront, Refusal
 from .forks import ForkServer, front_fork_server
 from .hostkey import fingerprint, load_or_create_host_key
 from .roster import ClassRoster
 from .session import StudentSession
+from .sshlib import asyncssh
 
 log = logging.getLogger("tui_sandbox.classroom")
 

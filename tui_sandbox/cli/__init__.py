@@ -21,32 +21,58 @@ from .worker import add_worker_parser
 
 __all__ = ["build_parser", "entry", "main"]
 
-COMMANDS = ("run", "images", "doctor", "serve", "history", "report", "class", "mcp", "worker")
+# In the order a reader needs them (the README's command-line section follows it).
+COMMANDS = ("run", "serve", "class", "worker", "mcp", "history", "report", "images", "doctor")
+APP_SUMMARY = "open the app: edit a program, run it, watch the sandbox (the default)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tui-sandbox",
                                      description="Run untrusted code in a disposable, hardened container.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_run_parser(commands)
-    add_engine_parsers(commands)
     add_serve_parser(commands)
+    add_class_parser(commands)
+    add_worker_parser(commands)
+    add_mcp_parser(commands)
     add_history_parser(commands)
     add_report_parser(commands)
-    add_class_parser(commands)
-    add_mcp_parser(commands)
-    add_worker_parser(commands)
+    add_engine_parsers(commands)      # images, doctor
     return parser
 
 
+def command_summaries() -> list[tuple[str, str]]:
+    """Each command's one-line summary, as its own parser declares it, in COMMANDS' order."""
+    commands = next(action for action in build_parser()._actions
+                    if isinstance(action, argparse._SubParsersAction))
+    said = {choice.dest: choice.help for choice in commands._choices_actions}
+    return [("(none)", APP_SUMMARY)] + [(name, said[name]) for name in COMMANDS]
+
+
 def build_app_parser() -> argparse.ArgumentParser:
+    width = max(len(name) for name, _ in command_summaries())
+    listing = "\n".join(f"  {name:<{width}}  {summary}" for name, summary in command_summaries())
     parser = argparse.ArgumentParser(
         prog="tui-sandbox",
-        description="Open the sandbox app. Commands: run, images, doctor, serve, history (see tui-sandbox run -h).")
+        usage="tui-sandbox [FILE] [-l NAME] [limit flags] [--server URL --user NAME [--token TOKEN]]\n"
+              "       tui-sandbox COMMAND ...     (tui-sandbox COMMAND -h says more of one)",
+        description="Run untrusted code in a disposable, hardened container, and see what the sandbox does.\n"
+                    f"commands:\n{listing}",
+        formatter_class=_CommandTable)
     parser.add_argument("file", nargs="?", metavar="FILE", help="open this program in the editor")
     add_limit_flags(parser)
     add_server_flags(parser.add_argument_group("a teacher's server instead of the local engine"))
     return parser
+
+
+class _CommandTable(argparse.HelpFormatter):
+    """Wraps the description's first paragraph as usual, but keeps the command table's
+    lines as they are written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        intro, _, table = text.partition("\ncommands:\n")
+        lines = ["", "commands:", *table.splitlines()] if table else []
+        return super()._fill_text(intro, width, indent) + "".join("\n" + indent + line for line in lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,8 +31,9 @@ def serve_the_docs(app: FastAPI) -> None:
                                    swagger_favicon_url="/docs/assets/favicon.png")
 
 
-def document_the_stream(app: FastAPI) -> None:
-    """FastAPI documents a streaming answer as a string: say what each line of it is."""
+def complete_the_schema(app: FastAPI) -> None:
+    """What FastAPI cannot see from the routes: what each line of the stream is (it would
+    say "a string"), and the answers the middlewares give before any route is reached."""
     make_schema = app.openapi
 
     def openapi() -> dict:
@@ -43,7 +44,25 @@ def document_the_stream(app: FastAPI) -> None:
             schema.setdefault("components", {}).setdefault("schemas", {}).update(events.pop("$defs", {}))
             answer = schema["paths"]["/runs"]["post"]["responses"]["200"]
             answer["content"] = {NDJSON: {"schema": events}}
+            _document_the_middlewares(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi
+
+
+# Answered by service/middleware.py to any request, whatever its route: a client (or a
+# fuzzer) may meet them on every operation, so every operation documents them.
+MIDDLEWARE_ANSWERS = {
+    "400": "The Host header is not one this server answers to (a loopback server without tokens).",
+    "413": "The body is over the size cap.",
+}
+
+
+def _document_the_middlewares(schema: dict) -> None:
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            answers = operation.setdefault("responses", {})
+            for status, description in MIDDLEWARE_ANSWERS.items():
+                answers.setdefault(status, {"description": description, "content": error})

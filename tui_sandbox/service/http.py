@@ -20,7 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from . import info, judge0, piston, runs, web
 from .core import SandboxService
-from .docs import document_the_stream, serve_the_docs
+from .docs import complete_the_schema, serve_the_docs
 from .errors import install_error_handlers
 from .middleware import BodyLimit, LoopbackHosts
 
@@ -58,7 +58,7 @@ def create_app(service: SandboxService, *, tokens: Mapping[str, str] | None = No
     app.include_router(piston.router)
     app.include_router(judge0.router)
     app.include_router(web.router)
-    document_the_stream(app)
+    complete_the_schema(app)
     serve_the_docs(app)
     # Outermost last: CORS answers preflights, then the host check, then the body cap.
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
