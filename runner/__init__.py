@@ -15,7 +15,22 @@ from .errors import (
                      SandboxError,
                      SourceError,
 )
-from .events import Event, Finished, Output, Phase, Queued, RunResult, Started, Stats, Verdict
+from .events import (
+    EVENT_KINDS,
+    Event,
+    EventData,
+    Failed,
+    Finished,
+    Output,
+    Phase,
+    Queued,
+    RunResult,
+    Started,
+    Stats,
+    Verdict,
+    WireEvent,
+    event_from_data,
+)
 from .front import Engine, RunHandle
 from .info import EngineInfo
 from .languages import BUILTIN, Language, for_filename, load_languages, resolve
@@ -26,7 +41,8 @@ from .units import format_size, parse_size
 from .verdicts import figures, headline
 
 __all__ = [
-    "BUILTIN", "Backend", "Container", "Engine", "EngineInfo", "EngineUnavailable", "Event", "Finished",
+    "BUILTIN", "EVENT_KINDS", "EventData", "Failed", "WireEvent", "event_from_data",
+    "Backend", "Container", "Engine", "EngineInfo", "EngineUnavailable", "Event", "Finished",
     "ImageMissing", "Language", "LanguageError", "LimitError", "Limits", "Output", "Phase", "Queued", "Run",
     "RunHandle", "RunResult", "RuntimeUnavailable", "Sandbox", "SandboxError", "SourceError", "Started", "Stats",
     "Verdict", "figures", "for_filename", "format_size", "headline", "load_languages", "parse_limits",

@@ -1,11 +1,18 @@
 """What a run tells its caller, in order: Queued while it waits for a place (only where
 a queue stands in front of the engine), Started, then Output and Stats as they happen,
-then exactly one Finished carrying the RunResult."""
+then exactly one Finished carrying the RunResult (or, from a front that runs for someone
+else, one Failed when the engine could not carry the run out at all).
+
+Each event has one data form, `to_data()` and `event_from_data()`: the service's stream,
+the cluster's broker, the remote client and the API's schema are all made from it, so a
+new event kind is declared here once and reaches every front, or fails loudly."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from enum import Enum
+from functools import cache
+from typing import Any, ClassVar, Literal, get_type_hints
 
 from .limits import Limits
 
@@ -23,13 +30,60 @@ class Verdict(str, Enum):
         return self.value
 
 
+def doc(text: str, wire: str | None = None) -> Any:
+    """A field's description in the API's schema, and its name on the wire where that
+    is not its name here."""
+    return field(metadata={"doc": text, **({"wire": wire} if wire else {})})
+
+
+def wire_name(item) -> str:
+    return item.metadata.get("wire", item.name)
+
+
+class EventData:
+    """An event's data form: {"event": kind, field: value, ...}, each value as JSON has it
+    (Limits as Limits.to_dict()). The inverse, from_data, reads the same keys; one it does
+    not know is ignored, one left out that has a default keeps it."""
+    kind: ClassVar[str]
+    # Said on the wire beside the fields, worked out from them: name -> (type, description).
+    derived: ClassVar[dict[str, tuple[type, str]]] = {}
+
+    def to_data(self) -> dict:
+        data: dict = {"event": self.kind}
+        for item in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, item.name)
+            data[wire_name(item)] = value.to_dict() if isinstance(value, Limits) else value
+        return data | {name: getattr(self, name) for name in self.derived}
+
+    @classmethod
+    def from_data(cls, data: dict):
+        hints = _hints(cls)
+        values = {}
+        for item in fields(cls):  # type: ignore[arg-type]
+            name = wire_name(item)
+            if name not in data:
+                if item.default is MISSING:
+                    raise ValueError(f"a {cls.kind} event without {name}")
+                continue
+            value = data[name]
+            values[item.name] = Limits.from_dict(value or {}) if hints[item.name] is Limits else value
+        return cls(**values)
+
+
+@cache
+def _hints(cls: type) -> dict:
+    return get_type_hints(cls)
+
+
 @dataclass(frozen=True)
-class Queued:
+class Queued(EventData):
     """The run waits in a fair queue: `position` is its place in line (1 is next),
     `running` of `cap` containers are busy."""
-    position: int
-    running: int
-    cap: int
+    kind: ClassVar[str] = "queued"
+    derived: ClassVar[dict[str, tuple[type, str]]] = {"message": (str, "The same, in words.")}
+    position: int = doc("Place in line: 1 is next.")
+    running: int = doc("Containers running now.")
+    cap: int = doc("The most that run at once.")
 
     @property
     def message(self) -> str:
@@ -42,34 +96,42 @@ def ordinal(n: int) -> str:
 
 
 @dataclass(frozen=True)
-class Started:
-    container_id: str
-    language: str
-    runtime: str
-    limits: Limits
+class Started(EventData):
+    """The run's fresh container has started."""
+    kind: ClassVar[str] = "started"
+    container_id: str = doc("The engine's id of the run's fresh container.")
+    language: str = doc("The language's name.")
+    runtime: str = doc("The OCI runtime it runs under (runc, runsc, crun, ...).")
+    limits: Limits = doc("The limits it runs under.")
 
 
 @dataclass(frozen=True)
-class Phase:
+class Phase(EventData):
     """The run moved on: 'compiling' (languages with a compile step), then 'running'."""
-    name: str
+    kind: ClassVar[str] = "phase"
+    name: str = doc("compiling (languages with a compile step), then running.")
 
 
 @dataclass(frozen=True)
-class Output:
-    stream: str          # "stdout" or "stderr"
-    text: str
+class Output(EventData):
+    """Output from the program, as it came."""
+    kind: ClassVar[str] = "output"
+    stream: Literal["stdout", "stderr"] = doc("Which of the program's two outputs.")
+    text: str = doc("What it wrote.")
 
 
 @dataclass(frozen=True)
-class Stats:
-    elapsed_s: float
-    cpu_percent: float | None    # of one core, as `docker stats` shows it; None on the first sample
-    memory_bytes: int | None
-    pids: int | None
+class Stats(EventData):
+    """The container's figures, about once a second."""
+    kind: ClassVar[str] = "stats"
+    elapsed_s: float = doc("Seconds since the program started.")
+    cpu_percent: float | None = doc("Of one core, as `docker stats` shows it; null on the first sample.")
+    memory_bytes: int | None = doc("Memory in use.")
+    pids: int | None = doc("Processes and threads.")
     # Blocked reading its standard input (an interactive run waits for its user); None
     # where the runtime cannot tell (gVisor).
-    reading_input: bool | None = None
+    reading_input: bool | None = field(default=None, metadata={
+        "doc": "Blocked reading its standard input; null where the runtime cannot tell."})
 
 
 @dataclass(frozen=True)
@@ -94,6 +156,10 @@ class RunResult:
     first_difference: str | None = None
     # Which of a cluster's workers ran it (tui-sandbox worker --name); None when it ran here.
     worker: str | None = None
+    # How long the CPU limit held the program back (the cgroup's throttled time): a
+    # program that wanted more than its --cpus share waited this long. None where the
+    # cgroup cannot be read (gVisor).
+    cpu_throttled_s: float | None = None
 
     def to_dict(self) -> dict:
         """The result as data: every field, the verdict by its name and the limits as
@@ -117,8 +183,39 @@ class RunResult:
 
 
 @dataclass(frozen=True)
-class Finished:
+class Finished(EventData):
+    """The run ended: its result, every field of RunResult at the top level."""
+    kind: ClassVar[str] = "finished"
     result: RunResult
+
+    def to_data(self) -> dict:
+        return {"event": self.kind, **self.result.to_dict()}
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Finished":
+        return cls(RunResult.from_dict(data))
+
+
+@dataclass(frozen=True)
+class Failed(EventData):
+    """The engine could not carry the run out at all (no engine, no image): what a front
+    that runs programs for others (the service, a worker) says in place of a result."""
+    kind: ClassVar[str] = "failed"
+    message: str = doc("What went wrong.", wire="error")
+    fix: str | None = field(default=None, metadata={"doc": "What to do about it."})
 
 
 Event = Queued | Started | Phase | Output | Stats | Finished
+# What goes over a wire (the service's stream, the broker): the engine's events, and Failed.
+WireEvent = Event | Failed
+EVENT_KINDS: dict[str, type[EventData]] = {kind.kind: kind for kind in (Queued, Started, Phase, Output, Stats,
+                                                                         Finished, Failed)}
+
+
+def event_from_data(data: dict) -> WireEvent:
+    """The event that to_data() gave this data. ValueError for a kind this version does
+    not have, or a field missing."""
+    kind = EVENT_KINDS.get(data.get("event"))  # type: ignore[arg-type]
+    if kind is None:
+        raise ValueError(f"no event kind {data.get('event')!r}: this version knows {', '.join(EVENT_KINDS)}")
+    return kind.from_data(data)  # type: ignore[return-value]

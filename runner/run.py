@@ -167,7 +167,7 @@ class Run(RunHandle):
             exit_code, signal_number = end.int("code"), end.int("signal") or None
             duration = (end.int("elapsed_ms") or 0) / 1000
             peak = end.int("peak") or tracker.peak_memory
-            cpu_ns = end.int("cpu_ns")
+            cpu_ns, throttled_ns = end.int("cpu_ns"), end.int("throttled_ns")
             if cpu_ns is None:   # no cgroup to read (gVisor): the program's own rusage
                 cpu_ns = end.int("rusage_cpu_ns")
             if peak is None and end.int("maxrss_kb"):
@@ -184,6 +184,7 @@ class Run(RunHandle):
                 exit_code, signal_number = None, 9
             duration = round(time.monotonic() - facts.started_at, 3) if facts.started_at else 0.0
             peak, cpu_ns, timed_out, oom = tracker.peak_memory, None, facts.timed_out, facts.exit.oom_killed
+            throttled_ns = tracker.throttled_ns     # the last sample's: the best there is
             output_limited = budget.limited
         host = self._container.host_stats if self._container is not None else None
         if host is not None and host.peak is not None:
@@ -209,6 +210,7 @@ class Run(RunHandle):
             peak_memory_bytes=peak, truncated=output_limited, language=self._language.name,
             runtime=limits.runtime, limits=limits, compile_failed=facts.compile_failed,
             cpu_seconds=cpu_ns / 1e9 if cpu_ns is not None else None,
+            cpu_throttled_s=round(throttled_ns / 1e9, 3) if throttled_ns is not None else None,
             passed=checked.passed if checked else None,
             first_difference=checked.first_difference if checked else None)
         yield Finished(self.result)

@@ -108,8 +108,15 @@ def headline(result: "RunResult") -> str:
 
 
 def figures(result: "RunResult") -> str:
-    """'0.12 s · peak 9.5 MiB': how long the program ran and the most memory it held."""
+    """'0.12 s · peak 9.5 MiB': how long the program ran and the most memory it held, and
+    how long the CPU limit held it back when that was long enough to notice."""
     parts = [f"{result.duration_s:.2f} s"]
     if result.peak_memory_bytes:
         parts.append(f"peak {format_size(result.peak_memory_bytes)}")
+    if result.cpu_throttled_s is not None and result.cpu_throttled_s >= NOTICEABLE_THROTTLE_S:
+        parts.append(f"held back {result.cpu_throttled_s:.2f} s by the CPU limit")
     return " · ".join(parts)
+
+
+# Below this, throttling is the scheduler's noise, not the limit at work.
+NOTICEABLE_THROTTLE_S = 0.05

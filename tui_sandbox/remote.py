@@ -12,6 +12,7 @@ Errors are the server's own words: a ceiling, a full queue, a rate, a missing to
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from typing import Iterator
 
@@ -21,20 +22,17 @@ from runner import (
     Engine,
     EngineInfo,
     EngineUnavailable,
-    Finished,
+    Failed,
     Language,
     LimitError,
     Limits,
-    Output,
-    Phase,
-    Queued,
     RunHandle,
-    RunResult,
     SandboxError,
-    Started,
-    Stats,
+    event_from_data,
 )
 from runner.units import MiB
+
+log = logging.getLogger(__name__)
 
 TIMEOUT = httpx.Timeout(10.0, read=None)   # a run's stream is read for as long as it runs
 # The demo's calls come every few seconds from a worker that quitting waits for: never long.
@@ -138,26 +136,22 @@ def refusal(answer: httpx.Response) -> SandboxError:
 
 
 def event_of(data: dict):
-    """One event of the service's stream (POST /runs), as the engine's: None for one it
-    does not know; SandboxError for `failed` (the engine could not run it). The cluster's
-    fronts read their workers' events with it too."""
-    kind = data.get("event")
-    if kind == "queued":
-        return Queued(data["position"], data["running"], data["cap"])
-    if kind == "started":
-        return Started(data["container_id"], data["language"], data["runtime"], Limits.from_dict(data["limits"]))
-    if kind == "phase":
-        return Phase(data["name"])
-    if kind == "output":
-        return Output(data["stream"], data["text"])
-    if kind == "stats":
-        return Stats(data["elapsed_s"], data.get("cpu_percent"), data.get("memory_bytes"), data.get("pids"),
-                     data.get("reading_input"))
-    if kind == "finished":
-        return Finished(RunResult.from_dict(data))
-    if kind == "failed":
-        raise SandboxError(data.get("error") or "the server could not run it", data.get("fix"))
-    return None
+    """One event of the service's stream (POST /runs), as the engine's (runner.events'
+    one data form); SandboxError for `failed` (the engine could not run it). A kind this
+    version does not have (a newer server's) is logged once and passed over."""
+    try:
+        event = event_from_data(data)
+    except ValueError as exc:
+        if data.get("event") not in _unknown_kinds:
+            _unknown_kinds.add(data.get("event"))
+            log.warning("the server sent an event this client cannot show (%s): update tui-sandbox", exc)
+        return None
+    if isinstance(event, Failed):
+        raise SandboxError(event.message or "the server could not run it", event.fix)
+    return event
+
+
+_unknown_kinds: set = set()
 
 
 class RemoteRun(RunHandle):

@@ -55,6 +55,8 @@
  * standard input) or E (the end of a phase: how it ended, timed_out,
  * output_limited, elapsed_ms, the cgroup's figures, and the program's own maxrss_kb and
  * rusage_cpu_ns from wait4, which hold where the cgroup cannot be read), and last,
+ * (both S and E carry throttled_ns, the time the CPU limit held the program back, and
+ * pids_refused, the forks the PID limit refused, from the cgroup: -1 where unreadable),
  * D (done) on both
  * stdout and stderr: Docker copies the two pipes apart, so D on each says that
  * stream is complete, and the controller need not wait for the container to be torn
@@ -143,6 +145,9 @@ static int output_limited;        /* a byte past output_bytes came: the program 
 
 struct cgroup_sample {
     long long memory, peak, cpu_ns, pids, oom_kills;
+    /* How long the CPU limit held the program back, and how many forks the PID limit
+     * refused (pids.events' "max": exact, the kernel counts each one). */
+    long long throttled_ns, pids_refused;
 };
 
 struct phase {
@@ -210,6 +215,9 @@ static void sample_cgroup(struct cgroup_sample *s) {
         s->cpu_ns = first_number("/sys/fs/cgroup/cpuacct/cpuacct.usage",
                                  "/sys/fs/cgroup/cpu,cpuacct/cpuacct.usage");
         s->pids = read_number("/sys/fs/cgroup/pids/pids.current");
+        s->throttled_ns = read_key("/sys/fs/cgroup/cpu/cpu.stat", "throttled_time");
+        if (s->throttled_ns < 0) s->throttled_ns = read_key("/sys/fs/cgroup/cpu,cpuacct/cpu.stat", "throttled_time");
+        s->pids_refused = read_key("/sys/fs/cgroup/pids/pids.events", "max");
     } else { /* cgroup v2 */
         usage = read_number("/sys/fs/cgroup/memory.current");
         long long inactive = read_key("/sys/fs/cgroup/memory.stat", "inactive_file");
@@ -219,6 +227,9 @@ static void sample_cgroup(struct cgroup_sample *s) {
         long long usec = read_key("/sys/fs/cgroup/cpu.stat", "usage_usec");
         s->cpu_ns = usec < 0 ? -1 : usec * 1000;
         s->pids = read_number("/sys/fs/cgroup/pids.current");
+        long long throttled_usec = read_key("/sys/fs/cgroup/cpu.stat", "throttled_usec");
+        s->throttled_ns = throttled_usec < 0 ? -1 : throttled_usec * 1000;
+        s->pids_refused = read_key("/sys/fs/cgroup/pids.events", "max");
     }
     if (s->peak >= 0 && s->memory > s->peak) s->peak = s->memory;
 }
@@ -598,10 +609,12 @@ static int reading_stdin(pid_t pid) {
 }
 
 static void emit_sample(long long t0, pid_t pid) {
-    struct cgroup_sample s = {-1, -1, -1, -1, -1};
+    struct cgroup_sample s = {-1, -1, -1, -1, -1, -1, -1};
     sample_cgroup(&s);
-    record(err_stream, 1, "S t_ms=%lld cpu_ns=%lld memory=%lld pids=%lld stdin_wait=%d",
-           now_ms() - t0, s.cpu_ns, s.memory, s.pids, pid > 0 ? reading_stdin(pid) : -1);
+    record(err_stream, 1, "S t_ms=%lld cpu_ns=%lld memory=%lld pids=%lld stdin_wait=%d throttled_ns=%lld "
+                          "pids_refused=%lld",
+           now_ms() - t0, s.cpu_ns, s.memory, s.pids, pid > 0 ? reading_stdin(pid) : -1, s.throttled_ns,
+           s.pids_refused);
 }
 
 /* Kills whatever the program left behind (background children, a fork bomb) and reaps
@@ -685,7 +698,7 @@ static int run_phase(char **argv, long long timeout_ms, struct phase *r) {
 }
 
 static void end_record(const char *phase, const struct phase *r) {
-    struct cgroup_sample s = {-1, -1, -1, -1, -1};
+    struct cgroup_sample s = {-1, -1, -1, -1, -1, -1, -1};
     sample_cgroup(&s);
     int status = r->status;
     const struct rusage *u = &r->usage;
@@ -693,10 +706,12 @@ static void end_record(const char *phase, const struct phase *r) {
                               + (u->ru_utime.tv_usec + u->ru_stime.tv_usec) * 1000LL;
     record(err_stream, 0, "E phase=%s exited=%d code=%d signal=%d timed_out=%d "
                           "output_limited=%d elapsed_ms=%lld cpu_ns=%lld memory=%lld "
-                          "peak=%lld oom_kills=%lld maxrss_kb=%ld rusage_cpu_ns=%lld",
+                          "peak=%lld oom_kills=%lld maxrss_kb=%ld rusage_cpu_ns=%lld throttled_ns=%lld "
+                          "pids_refused=%lld",
            phase, WIFEXITED(status) ? 1 : 0, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
            WIFSIGNALED(status) ? WTERMSIG(status) : 0, r->timed_out, r->output_limited,
-           r->elapsed_ms, s.cpu_ns, s.memory, s.peak, s.oom_kills, u->ru_maxrss, rusage_cpu_ns);
+           r->elapsed_ms, s.cpu_ns, s.memory, s.peak, s.oom_kills, u->ru_maxrss, rusage_cpu_ns,
+           s.throttled_ns, s.pids_refused);
 }
 
 static int exit_code_for(const struct phase *r) {

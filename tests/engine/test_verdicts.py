@@ -196,3 +196,16 @@ def test_output_of_exactly_the_cap_is_ok_and_one_byte_more_is_cut(run):
     assert exact.verdict is Verdict.OK and len(exact.output) == 65536 and not exact.truncated
     over = run('import sys\nsys.stdout.write("x" * 65537)', output=64 * 1024)
     assert over.verdict is Verdict.OUTPUT_LIMIT and len(over.output) == 65536 and over.truncated
+
+
+def test_the_time_the_cpu_limit_held_a_program_back(run, runtime):
+    """A program that wants a whole core for 1.5 s under --cpus 0.5 waits about half of it;
+    a hello world waits for nothing. Under gVisor the cgroup cannot be read from inside:
+    unknown (None), never a 0 that would read as 'never held back'."""
+    busy = run("import time\nend = time.time() + 1.5\nwhile time.time() < end: pass\n", cpus=0.5)
+    hello = run("print(1)")
+    if runtime == "runsc":
+        assert busy.cpu_throttled_s is None and hello.cpu_throttled_s is None
+        return
+    assert busy.verdict is Verdict.OK and 0.3 < busy.cpu_throttled_s < 1.5, busy
+    assert hello.cpu_throttled_s is not None and hello.cpu_throttled_s < 0.1, hello

@@ -76,3 +76,29 @@ def test_cancel_and_refusals(serve, sandbox):
         assert log[-1].result.verdict is Verdict.CANCELLED
     finally:
         remote.close()
+
+
+def test_every_kind_of_event_reaches_the_remote_client(serve):
+    """A C run that waits its turn, compiles, prints and runs long enough for figures:
+    every kind the engine has (runner.EVENT_KINDS, all but `failed`, which needs a
+    missing engine) comes through the stream to the client as the engine's own."""
+    from runner import EVENT_KINDS
+
+    server = serve("--max-running", "1")
+    blocker_side, remote = RemoteSandbox(server.url, user="blocker"), RemoteSandbox(server.url, user="ada")
+    try:
+        blocker = blocker_side.start("import time; time.sleep(1.5)", "python", Limits())
+        started = threading.Event()
+        blocking = threading.Thread(target=lambda: [started.set() for e in blocker.events()
+                                                   if isinstance(e, Started)])
+        blocking.start()
+        assert started.wait(30), "the blocker never started"
+        program = '#include <stdio.h>\n#include <unistd.h>\nint main(void) { puts("hi"); fflush(stdout); ' \
+                  'usleep(2500000); return 0; }\n'
+        log = events_of(remote.start(program, "c", Limits()))
+        blocking.join()
+        assert {event.kind for event in log} == set(EVENT_KINDS) - {"failed"}, log
+        assert log[-1].result.output == "hi\n"
+    finally:
+        blocker_side.close()
+        remote.close()

@@ -46,15 +46,17 @@ class InitRecord:
 
 
 def sample(t_ms: int, *, cpu_ns: int = -1, memory: int = -1, pids: int = -1, stdin_wait: int = -1,
-           nonce: str | None = None) -> InitRecord:
+           throttled_ns: int = -1, pids_refused: int = -1, nonce: str | None = None) -> InitRecord:
     """An S record (init.c's emit_sample): -1 is what the init writes for 'not known'."""
     return InitRecord("S", (("t_ms", t_ms), ("cpu_ns", cpu_ns), ("memory", memory), ("pids", pids),
-                            ("stdin_wait", stdin_wait)), nonce)
+                            ("stdin_wait", stdin_wait), ("throttled_ns", throttled_ns),
+                            ("pids_refused", pids_refused)), nonce)
 
 
 def end(phase: str = "run", *, code: int = 0, signal: int = 0, timed_out: int = 0, output_limited: int = 0,
         elapsed_ms: int = 0, cpu_ns: int = -1, memory: int = -1, peak: int = -1, oom_kills: int = 0,
-        maxrss_kb: int = 0, rusage_cpu_ns: int = 0, nonce: str | None = None) -> InitRecord:
+        maxrss_kb: int = 0, rusage_cpu_ns: int = 0, throttled_ns: int = -1, pids_refused: int = -1,
+        nonce: str | None = None) -> InitRecord:
     """An E record (init.c's end_record). A signal means the program did not exit: the
     init then writes exited=0 and code=-1, whatever code says."""
     exited = 0 if signal else 1
@@ -62,7 +64,8 @@ def end(phase: str = "run", *, code: int = 0, signal: int = 0, timed_out: int = 
                             ("signal", signal), ("timed_out", timed_out), ("output_limited", output_limited),
                             ("elapsed_ms", elapsed_ms), ("cpu_ns", cpu_ns), ("memory", memory),
                             ("peak", peak), ("oom_kills", oom_kills), ("maxrss_kb", maxrss_kb),
-                            ("rusage_cpu_ns", rusage_cpu_ns)), nonce)
+                            ("rusage_cpu_ns", rusage_cpu_ns), ("throttled_ns", throttled_ns),
+                            ("pids_refused", pids_refused)), nonce)
 
 
 def done(nonce: str | None = None) -> InitRecord:

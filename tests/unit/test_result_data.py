@@ -19,7 +19,8 @@ LIMITS = Limits(memory=64 << 20, cpus=1.5, pids=32, timeout=3.5, network=True, r
 VALUES = {"verdict": Verdict.ERROR, "exit_code": 1, "signal": "SIGSEGV", "kill_reason": "Compilation failed",
           "output": "out\n", "error": "main.c:1: error\n", "duration_s": 0.25, "peak_memory_bytes": 9 << 20,
           "truncated": True, "language": "c", "runtime": "runsc", "limits": LIMITS, "compile_failed": True,
-          "cpu_seconds": 0.125, "passed": False, "first_difference": "line 2: expected '6', got '5'", "worker": "w1"}
+          "cpu_seconds": 0.125, "passed": False, "first_difference": "line 2: expected '6', got '5'", "worker": "w1",
+          "cpu_throttled_s": 0.375}
 
 
 def sample() -> RunResult:

@@ -183,6 +183,13 @@ def test_cpu_seconds_and_peak_from_the_programs_own_rusage_where_there_is_no_cgr
     assert (result.cpu_seconds, result.peak_memory_bytes) == (0.25, 10 * MiB)
 
 
+def test_the_time_the_cpu_limit_held_it_back_is_the_reports():
+    result = play([err(sample(0, throttled_ns=100_000_000)), *finish(code=0, throttled_ns=1_234_567_890)])[0][-1].result
+    assert result.cpu_throttled_s == 1.235
+    unknown = play([*finish(code=0)])[0][-1].result
+    assert unknown.cpu_throttled_s is None          # no cgroup to read: not "never held back"
+
+
 def test_peak_from_the_samples_when_the_report_has_none():
     script = [err(sample(0, memory=4 * MiB)), err(sample(250, memory=9 * MiB)), err(sample(500, memory=6 * MiB)),
               *finish(code=0, peak=-1, maxrss_kb=1024)]

@@ -19,9 +19,9 @@ import os
 import socket
 import time
 
-from runner import Finished, Queued
+from runner import Failed, Finished, Queued
 
-from ..service.core import Failed, Job, forget_old_jobs
+from ..service.core import Job, forget_old_jobs
 from ..service.outcomes import record_of, unrun_result
 from ..service.queue import round_robin
 from ..service.rates import RateLimit
@@ -189,7 +189,7 @@ class ClusterService:
         record = record_of(job.id, job.request, queued_at=job.queued_at, started_at=job.started_at,
                            stdin=job.given_input, result=result, failure_message=failure.message if failure else "")
         event = Finished(result) if result is not None else failure
-        await self.broker.end(job.id, record.to_dict(), stream_event(job.id, event).model_dump(mode="json"))
+        await self.broker.end(job.id, record.to_dict(), stream_event(job.id, event))
         job.emit(event)
 
     def _lost(self, job: ClusterJob) -> None:

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
-from runner import SandboxError, Started
+from runner import Started, event_from_data
 
-from ..remote import event_of
-from ..service.core import Failed, Job, ServiceEvent
+from ..service.core import Job, ServiceEvent
 from ..service.requests import RunRequest
 from .broker import Broker
 
+log = logging.getLogger("tui_sandbox.cluster")
 LOST_AFTER = 2       # empty reads (of 2 s) with the run gone from the broker before it is given up
 
 
@@ -85,11 +86,11 @@ class ClusterJob(Job):
                 for entry_id, fields in entries:
                     last = entry_id
                     try:
-                        event = event_of(json.loads(fields["e"]))
-                    except SandboxError as exc:
-                        event = Failed(exc.message, exc.fix)
-                    if event is not None:
-                        self.emit(event)
+                        event = event_from_data(json.loads(fields["e"]))
+                    except ValueError as exc:     # a worker of another version than this front's
+                        log.error("run %s: an event this front cannot read: %s", self.id, exc)
+                        continue
+                    self.emit(event)
 
     async def wait_quietly(self) -> None:
         """Until the run has ended, however it ended."""

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 
-from runner import Finished, Sandbox, SandboxError
+from runner import Failed, Finished, Sandbox, SandboxError
 
 from ..service.outcomes import record_of
 from ..service.requests import RunRequest
@@ -276,7 +276,7 @@ class Worker:
                     await self._end(carried, result=event.result, before=tuple(sent))
                     sent = []
                 else:
-                    sent.append(stream_event(carried.id, event).model_dump(mode="json"))
+                    sent.append(stream_event(carried.id, event))
             if sent:
                 await reliably(lambda sent=sent: self.broker.publish(carried.id, *sent))
 
@@ -287,10 +287,7 @@ class Worker:
         message = f"{failure[0]} (on worker {self.name})" if failure else ""
         record = record_of(carried.id, carried.request, queued_at=carried.queued_at, started_at=carried.started_at,
                            stdin=carried.given_input, result=result, failure_message=message)
-        if result is not None:
-            event = stream_event(carried.id, Finished(result)).model_dump(mode="json")
-        else:
-            event = {"event": "failed", "id": carried.id, "error": message, "fix": failure[1]}
+        event = stream_event(carried.id, Finished(result) if result is not None else Failed(message, failure[1]))
         row = with_worker(record, self.name).to_dict()
         await reliably(lambda: self.broker.end(carried.id, row, event, before))
 

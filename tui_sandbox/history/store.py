@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS runs (
     compile_failed INTEGER NOT NULL DEFAULT 0,
     passed INTEGER,                  -- against an expected output; NULL when none was given
     first_difference TEXT,
-    worker TEXT                      -- the cluster's worker that ran it; NULL on one host
+    worker TEXT,                     -- the cluster's worker that ran it; NULL on one host
+    cpu_throttled_s REAL             -- how long the CPU limit held it back; NULL where unknown
 );
 CREATE INDEX IF NOT EXISTS runs_by_user ON runs (user, finished_at);
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (finished_at);
@@ -56,7 +57,7 @@ CREATE INDEX IF NOT EXISTS runs_by_time ON runs (finished_at);
 COLUMNS = ("id", "user", "origin", "language", "source", "limits", "verdict", "kill_reason",
            "exit_code", "signal", "output", "error", "truncated", "duration_s", "peak_memory_bytes",
            "cpu_seconds", "runtime", "queued_at", "started_at", "finished_at", "stdin", "compile_failed",
-           "passed", "first_difference", "worker")
+           "passed", "first_difference", "worker", "cpu_throttled_s")
 
 
 def data_dir() -> Path:
@@ -98,6 +99,7 @@ class RunRecord:
     passed: bool | None = None
     first_difference: str | None = None
     worker: str | None = None
+    cpu_throttled_s: float | None = None
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in COLUMNS}
@@ -260,7 +262,8 @@ def _window(since: float | None, exclude: Iterable[str]) -> tuple[str, list]:
 # Columns added since the first release, with their definitions: an older history file
 # gets them when it is first opened, and keeps every row it had.
 ADDED_COLUMNS = {"stdin": "TEXT NOT NULL DEFAULT ''", "compile_failed": "INTEGER NOT NULL DEFAULT 0",
-                 "passed": "INTEGER", "first_difference": "TEXT", "worker": "TEXT"}
+                 "passed": "INTEGER", "first_difference": "TEXT", "worker": "TEXT",
+                 "cpu_throttled_s": "REAL"}
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:

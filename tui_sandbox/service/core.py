@@ -21,10 +21,9 @@ import os
 import threading
 import time
 import uuid
-from dataclasses import dataclass
-from typing import AsyncIterator, Union
+from typing import AsyncIterator
 
-from runner import Event, Finished, Queued, RunResult, Sandbox, SandboxError
+from runner import Failed, Finished, Queued, RunResult, Sandbox, SandboxError, WireEvent
 
 from ..history.store import History
 from .outcomes import record_of, unrun_result
@@ -43,14 +42,8 @@ log = logging.getLogger("tui_sandbox.service")
 STOP_WAIT_S = 20.0
 
 
-@dataclass(frozen=True)
-class Failed:
-    """The engine could not carry the run out at all (no engine, no image)."""
-    message: str
-    fix: str | None = None
-
-
-ServiceEvent = Union[Queued, Failed, Event]
+# What a job says: the engine's events, its place in the queue, or that it failed.
+ServiceEvent = WireEvent
 
 
 class Job:

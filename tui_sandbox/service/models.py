@@ -11,7 +11,8 @@ from typing import Literal, Union, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model, field_validator
 
-from runner import Limits, RunResult, parse_limits
+from runner import EVENT_KINDS, EventData, Finished, Limits, RunResult, parse_limits
+from runner.events import wire_name
 
 from .requests import RunRequest
 
@@ -161,62 +162,29 @@ class ErrorBody(BaseModel):
 NDJSON = "application/x-ndjson"
 
 
-class QueuedEvent(BaseModel):
-    event: Literal["queued"] = "queued"
-    id: str
-    position: int = Field(description="Place in line: 1 is next.")
-    running: int
-    cap: int
-    message: str
-
-
-class StartedEvent(BaseModel):
-    event: Literal["started"] = "started"
-    id: str
-    container_id: str = Field(description="The engine's id of the run's fresh container.")
-    language: str
-    runtime: str
-    limits: LimitsOut
-
-
-class PhaseEvent(BaseModel):
-    event: Literal["phase"] = "phase"
-    id: str
-    name: str = Field(description="compiling (languages with a compile step), then running.")
-
-
-class OutputEvent(BaseModel):
-    event: Literal["output"] = "output"
-    id: str
-    stream: Literal["stdout", "stderr"]
-    text: str
-
-
-class StatsEvent(BaseModel):
-    event: Literal["stats"] = "stats"
-    id: str
-    elapsed_s: float
-    cpu_percent: float | None
-    memory_bytes: int | None
-    pids: int | None
-    reading_input: bool | None = Field(None, description="Blocked reading its standard input; null where "
-                                       "the runtime cannot tell.")
+def _event_model(kind: type[EventData]) -> type[BaseModel]:
+    """The stream's line for one kind of event, made from its dataclass (runner.events):
+    the line's own form is EventData.to_data(), so a field or a kind added there is in
+    the stream and in its schema with nothing written here."""
+    hints = get_type_hints(kind)
+    made: dict = {"event": (Literal[kind.kind], kind.kind), "id": (str, Field(description="The run's id."))}
+    for item in fields(kind):
+        hint = LimitsOut if hints[item.name] is Limits else hints[item.name]
+        default = ... if item.default is MISSING else item.default
+        made[wire_name(item)] = (hint, Field(default, description=item.metadata.get("doc")))
+    for name, (hint, description) in kind.derived.items():
+        made[name] = (hint, Field(description=description))
+    return create_model(f"{kind.__name__}Event", __doc__=kind.__doc__, **made)
 
 
 class FinishedEvent(ResultFields):
+    """The run ended: its result, every field of RunResult at the top level."""
     event: Literal["finished"] = "finished"
     id: str
 
 
-class FailedEvent(BaseModel):
-    """The engine could not carry the run out at all (no engine, no image)."""
-    event: Literal["failed"] = "failed"
-    id: str
-    error: str
-    fix: str | None = None
-
-
-StreamEvent = Union[QueuedEvent, StartedEvent, PhaseEvent, OutputEvent, StatsEvent, FinishedEvent, FailedEvent]
+StreamEvent = Union[tuple(FinishedEvent if kind is Finished else _event_model(kind)  # type: ignore[valid-type]
+                          for kind in EVENT_KINDS.values())]
 
 
 # --- reading runs back ----------------------------------------------------------------

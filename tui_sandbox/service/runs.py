@@ -176,9 +176,7 @@ async def wait_unless_gone(job: Job, request: Request, service: SandboxService) 
 async def _lines(job: Job, service: SandboxService) -> AsyncIterator[bytes]:
     try:
         async for event in job.events():
-            data = stream_event(job.id, event).model_dump(mode="json")
-            # The kind and the id first, for whoever reads the lines by eye (curl -N).
-            yield json.dumps({"event": data.pop("event"), "id": data.pop("id"), **data}).encode() + b"\n"
+            yield json.dumps(stream_event(job.id, event)).encode() + b"\n"
     finally:
         # The client went away (Starlette cancels this when it disconnects): so does the run.
         if not job.done:

@@ -6,44 +6,19 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from runner import Finished, Output, Phase, Queued, Started, Stats
+from runner import Output, WireEvent
 
 from ..history.store import KEPT_OUTPUT_CHARS, RunRecord
-from .core import Failed, Job, SandboxService, ServiceEvent
-from .models import (
-    FailedEvent,
-    FinishedEvent,
-    OutputEvent,
-    PhaseEvent,
-    QueuedEvent,
-    RunInfo,
-    RunSummary,
-    StartedEvent,
-    StatsEvent,
-    StreamEvent,
-)
+from .core import Job, SandboxService
+from .models import RunInfo, RunSummary
 
 
-def stream_event(job_id: str, event: ServiceEvent) -> StreamEvent:
-    if isinstance(event, Queued):
-        return QueuedEvent(id=job_id, position=event.position, running=event.running, cap=event.cap,
-                           message=event.message)
-    if isinstance(event, Started):
-        return StartedEvent(id=job_id, container_id=event.container_id, language=event.language, runtime=event.runtime,
-                            limits=event.limits.to_dict())
-    if isinstance(event, Phase):
-        return PhaseEvent(id=job_id, name=event.name)
-    if isinstance(event, Output):
-        return OutputEvent(id=job_id, stream=event.stream, text=event.text)
-    if isinstance(event, Stats):
-        return StatsEvent(id=job_id, elapsed_s=event.elapsed_s, cpu_percent=event.cpu_percent,
-                          memory_bytes=event.memory_bytes, pids=event.pids,
-                          reading_input=getattr(event, "reading_input", None))
-    if isinstance(event, Finished):
-        return FinishedEvent(id=job_id, **event.result.to_dict())
-    if isinstance(event, Failed):
-        return FailedEvent(id=job_id, error=event.message, fix=event.fix)
-    raise TypeError(f"no stream event for {event!r}")
+def stream_event(job_id: str, event: WireEvent) -> dict:
+    """A line of the stream (POST /runs), as the broker carries it too: the event's own
+    data form (runner.events), its kind and the run's id first, for whoever reads the
+    lines by eye (curl -N)."""
+    data = event.to_data()
+    return {"event": data.pop("event"), "id": job_id, **data}
 
 
 def verdict_of(job: Job) -> str | None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 
-from runner import Finished, Output, Phase, RunResult, Stats, Verdict
+from runner import Failed, Finished, Output, Phase, RunResult, Stats, Verdict
 
-from ..core import Failed, Job
+from ..core import Job
 from .errors import PistonError
 from .request import Ask
 

@@ -358,6 +358,10 @@
     if (typeof result.duration_s === "number") figures.push(formatSeconds(result.duration_s));
     if (result.peak_memory_bytes) figures.push(`peak ${formatSize(result.peak_memory_bytes)}`);
     if (typeof result.cpu_seconds === "number") figures.push(`CPU ${formatSeconds(result.cpu_seconds)}`);
+    // As the engine's figures() says it (runner/verdicts.py): from 0.05 s, not the scheduler's noise.
+    if (typeof result.cpu_throttled_s === "number" && result.cpu_throttled_s >= 0.05) {
+      figures.push(`held back ${formatSeconds(result.cpu_throttled_s)} by the CPU limit`);
+    }
     if (result.runtime) figures.push(result.runtime);
     setVerdict(verdict, word, result.kill_reason || "", figures.join(" · "));
     ui.status.textContent = "";
