@@ -17,6 +17,7 @@ from .errors import (
 )
 from .events import (
     EVENT_KINDS,
+    Blocked,
     Event,
     EventData,
     Failed,
@@ -39,12 +40,13 @@ from .run import Run
 from .sandbox import Sandbox
 from .units import format_size, parse_size
 from .verdicts import figures, headline
+from .walls import WALL_KINDS, count_line, describe, not_watched
 
 __all__ = [
-    "BUILTIN", "EVENT_KINDS", "EventData", "Failed", "WireEvent", "event_from_data",
+    "BUILTIN", "Blocked", "EVENT_KINDS", "EventData", "Failed", "WireEvent", "event_from_data",
     "Backend", "Container", "Engine", "EngineInfo", "EngineUnavailable", "Event", "Finished",
     "ImageMissing", "Language", "LanguageError", "LimitError", "Limits", "Output", "Phase", "Queued", "Run",
     "RunHandle", "RunResult", "RuntimeUnavailable", "Sandbox", "SandboxError", "SourceError", "Started", "Stats",
     "Verdict", "figures", "for_filename", "format_size", "headline", "load_languages", "parse_limits",
-    "parse_size", "resolve",
+    "parse_size", "resolve", "WALL_KINDS", "count_line", "describe", "not_watched",
 ]

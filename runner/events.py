@@ -135,6 +135,28 @@ class Stats(EventData):
 
 
 @dataclass(frozen=True)
+class Blocked(EventData):
+    """A wall the program hit: something the sandbox refused it (runner.walls). Sent when
+    it is first hit and again as its count grows; the result lists each once."""
+    kind: ClassVar[str] = "blocked"
+    wall: str = doc("network, filesystem, process or syscall.", wire="kind")
+    call: str = doc("The call refused: connect, openat, fork, mount, ...")
+    target: str = doc("What it aimed at (a path, ip:port), as the program passed it: its own claim, "
+                      "shown, never trusted. Empty where there is none.")
+    errno: str = doc("The error the program got, by name: EAGAIN, EROFS, EPERM, ...")
+    exact: bool = doc("true: known for certain (the sandbox answered, or the kernel counted it); "
+                      "false: predicted from the kernel's order of checks.")
+    at_s: float = doc("When it was first hit, in seconds after the program started.")
+    count: int = doc("How many times so far: repeats of one wall fold into one.")
+
+    def as_item(self) -> dict:
+        """The wall as an item of a result's `blocked` list: its data, without `event`."""
+        data = self.to_data()
+        del data["event"]
+        return data
+
+
+@dataclass(frozen=True)
 class RunResult:
     verdict: Verdict
     exit_code: int | None
@@ -160,6 +182,11 @@ class RunResult:
     # program that wanted more than its --cpus share waited this long. None where the
     # cgroup cannot be read (gVisor).
     cpu_throttled_s: float | None = None
+    # The walls the program hit (runner.walls), each once with its count; None where the
+    # runtime lets none be seen. walls_watched: the kinds of wall this run could see, so
+    # that an empty list reads as "none of these", never as "nothing at all".
+    blocked: tuple[Blocked, ...] | None = None
+    walls_watched: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """The result as data: every field, the verdict by its name and the limits as
@@ -168,6 +195,8 @@ class RunResult:
         data = asdict(self)
         data["verdict"] = self.verdict.value
         data["limits"] = self.limits.to_dict()
+        data["blocked"] = None if self.blocked is None else [wall.as_item() for wall in self.blocked]
+        data["walls_watched"] = list(self.walls_watched)
         return data
 
     @classmethod
@@ -179,6 +208,9 @@ class RunResult:
         values = {key: value for key, value in data.items() if key in known}
         values["verdict"] = Verdict(data["verdict"])
         values["limits"] = Limits.from_dict(data.get("limits") or {})
+        blocked = data.get("blocked")
+        values["blocked"] = None if blocked is None else tuple(Blocked.from_data(item) for item in blocked)
+        values["walls_watched"] = tuple(data.get("walls_watched") or ())
         return cls(**values)
 
 
@@ -205,11 +237,11 @@ class Failed(EventData):
     fix: str | None = field(default=None, metadata={"doc": "What to do about it."})
 
 
-Event = Queued | Started | Phase | Output | Stats | Finished
+Event = Queued | Started | Phase | Output | Stats | Blocked | Finished
 # What goes over a wire (the service's stream, the broker): the engine's events, and Failed.
 WireEvent = Event | Failed
 EVENT_KINDS: dict[str, type[EventData]] = {kind.kind: kind for kind in (Queued, Started, Phase, Output, Stats,
-                                                                         Finished, Failed)}
+                                                                         Blocked, Finished, Failed)}
 
 
 def event_from_data(data: dict) -> WireEvent:

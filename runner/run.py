@@ -10,7 +10,7 @@ import time
 from typing import Callable, Iterator
 
 from .backend import Container, ExitFacts
-from .events import Event, Finished, Phase, RunResult, Started
+from .events import Blocked, Event, Finished, Phase, RunResult, Started
 from .expected import judge
 from .front import RunHandle
 from .languages import Language
@@ -19,6 +19,7 @@ from .output import BATCH_SECONDS, OutputBudget
 from .protocol import Record, RecordExtractor, host_deadline_s, new_nonce, stdin_preamble
 from .stats import StatsTracker
 from .verdicts import Observed, decide, signal_name
+from .walls import WallLedger
 
 # The init enforces the deadline; the host kills too, this much later, in case it cannot.
 HOST_GRACE_S = 5.0
@@ -129,37 +130,44 @@ class Run(RunHandle):
                             self._kill()
                     elif piece.kind == "D":
                         done.add(stream)
-                    elif (event := self._on_record(piece, facts, tracker)) is not None:
+                    elif events := self._on_record(piece, facts, tracker):
                         yield from budget.flush()
-                        yield event
+                        yield from events
             if ended or done == {"stdout", "stderr"}:
                 # Both streams complete (or closed): what is held back is the program's.
+                late: list[Event] = []
                 for stream, extractor in records.items():
                     for piece in extractor.feed(b"", final=True):
                         if isinstance(piece, bytes):
                             budget.take(stream, piece)
                         elif piece.kind != "D":
-                            self._on_record(piece, facts, tracker)
+                            late += self._on_record(piece, facts, tracker)
                 yield from budget.flush(final=True)
+                yield from (event for event in late if isinstance(event, Blocked))   # a wall is never left out
                 return
             if not chunks or budget.due():
                 yield from budget.flush()
 
-    def _on_record(self, record: Record, facts: "_Facts", tracker: StatsTracker):
+    def _on_record(self, record: Record, facts: "_Facts", tracker: StatsTracker) -> list[Event]:
+        """The events one of the init's records makes (none, or a few)."""
         if record.kind == "S":
             stats = tracker.sample(record)
             host = self._container.host_stats
-            return host.fill(stats) if host else stats
+            wall = facts.walls.forks_refused(record.int("pids_refused"), stats.elapsed_s)
+            return [host.fill(stats) if host else stats, *([wall] if wall else [])]
         if record.kind != "E":
-            return None
+            return []
+        # The report's count is the last word: forks refused since the last sample.
+        wall = facts.walls.forks_refused(record.int("pids_refused"), (record.int("elapsed_ms") or 0) / 1000)
+        walls = [wall] if wall else []
         if record.fields.get("phase") == "compile":
             if record.int("code") == 0 and not record.int("signal") and record.int("timed_out") == 0:
                 # Not the run's end: if the run's never comes, the run went unreported.
                 tracker.reset()
-                return Phase("running")
+                return [*walls, Phase("running")]
             facts.compile_failed = True
         facts.end = record
-        return None
+        return walls
 
     def _finish(self, facts: "_Facts", tracker: StatsTracker, budget: OutputBudget) -> Iterator[Event]:
         end, limits = facts.end, self._limits
@@ -211,6 +219,8 @@ class Run(RunHandle):
             runtime=limits.runtime, limits=limits, compile_failed=facts.compile_failed,
             cpu_seconds=cpu_ns / 1e9 if cpu_ns is not None else None,
             cpu_throttled_s=round(throttled_ns / 1e9, 3) if throttled_ns is not None else None,
+            blocked=facts.walls.walls() if facts.walls.watched else None,
+            walls_watched=tuple(sorted(facts.walls.watched)),
             passed=checked.passed if checked else None,
             first_difference=checked.first_difference if checked else None)
         yield Finished(self.result)
@@ -228,5 +238,6 @@ class _Facts:
         self.timed_out = False
         self.compile_failed = False
         self.end: Record | None = None
+        self.walls = WallLedger()
         self.exit = ExitFacts()
         self.started_at: float | None = None

@@ -2,6 +2,7 @@
 checking the layout by eye: SVGs in screenshots/, with PNGs beside them (cairosvg).
 
     .venv/bin/python scripts/screenshots.py          # needs Docker and the runner images
+    .venv/bin/python scripts/screenshots.py walls    # only the shots named
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from runner import Limits, Sandbox  # noqa: E402
 from tui_sandbox.app.app import SandboxApp  # noqa: E402
 
 OUT = ROOT / "screenshots"
+ONLY: set[str] = set()          # the shots named on the command line; none named: all
 SIZES = [(100, 30), (80, 24)]
 
 
@@ -44,6 +46,8 @@ async def wait_until(pilot, condition, timeout: float = 60) -> None:
 async def shoot(name: str, size: tuple[int, int], sandbox: Sandbox, experiment: str | None = None,
                 limits: Limits | None = None, run: bool = False, keys: list[str] = (),
                 theme: str | None = None, source: str | None = None, until=None) -> None:
+    if ONLY and name not in ONLY:
+        return
     app = SandboxApp(sandbox=sandbox, limits=limits)
     if theme:
         app.theme = theme
@@ -92,8 +96,11 @@ async def main() -> None:
         await shoot("both-ways", size, sandbox, experiment="network.py", keys=["f6"],
                     until=lambda app: not app.runs.running and len(app.both_ways.sides) == 2)
         await shoot("history", size, sandbox, keys=["f7", "enter"])
+        # The fork bomb at 16 PIDs: the wall it hits, with its count, among its output.
+        await shoot("walls", size, sandbox, experiment="fork_bomb.py", run=True, limits=Limits(pids=16))
     await shoot("projector", (100, 30), sandbox, experiment="memory_bomb.py", run=True, theme="projector")
 
 
 if __name__ == "__main__":
+    ONLY.update(sys.argv[1:])
     asyncio.run(main())

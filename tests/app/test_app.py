@@ -319,3 +319,21 @@ async def test_a_click_on_the_key_bar_presses_its_key(sandbox):
         network = app.query_one("#limit-network").value
         await pilot.click(KeyBar, offset=(start + 1, 0))
         await wait_until(pilot, lambda: app.query_one("#limit-network").value != network)
+
+
+async def test_a_wall_shows_in_the_output_as_it_happens_and_the_banner_counts_it(tmp_path, sandbox):
+    from ..engine.test_walls import FORKS
+
+    program = tmp_path / "forks.py"
+    program.write_text(FORKS.replace('print("refused"', 'time.sleep(1.5)\nprint("refused"'))
+    app = SandboxApp(file=str(program), limits=Limits(pids=16), sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        # Seen while it still runs (it sleeps 1.5 s after the refusals), not only at the end.
+        await wait_until(pilot, lambda: "▌ process  fork  blocked (EAGAIN): the PID limit of 16" in output(app), 30)
+        assert app.runs.running
+        await wait_until(pilot, lambda: not app.runs.running, 30)
+        refused = int(app.runs.last_result.output.split()[1])
+        wall_lines = [line for line in output(app).splitlines() if line.startswith("▌ process")]
+        assert len(wall_lines) == 1 and wall_lines[0].endswith(f"×{refused}"), output(app)
+        assert "1 wall hit" in banner(app)

@@ -107,3 +107,24 @@ def test_a_worker_takes_only_runs_of_a_runtime_it_offers(cluster):
         body = answer.json()
         assert (body["output"], body["runtime"]) == (f"{i}\n", runtime), body
         assert body["worker"] == ("gvisor" if runtime == "runsc" else "plain"), body
+
+
+def test_a_wall_crosses_the_broker_as_it_happens_and_into_the_history(cluster):
+    """A worker's run that hits the PID limit: the front streams its `blocked` event before
+    the output after it, and the result and the front's history keep the wall."""
+    from ..engine.test_walls import FORKS
+
+    cluster.worker("w1", 1)
+    _front, client = cluster.front()
+    code = FORKS.replace('print("refused"', 'time.sleep(0.6)\nprint("refused"')
+    with client.stream("POST", "/runs", json={"code": code, "language": "python", "pids": 16}) as stream:
+        events = [json.loads(line) for line in stream.iter_lines() if line.strip()]
+    kinds = [event["event"] for event in events]
+    said = next(i for i, e in enumerate(events) if e["event"] == "output" and "refused" in e["text"])
+    assert "blocked" in kinds and kinds.index("blocked") < said
+    finished = events[-1]
+    refused = int(finished["output"].split()[1])
+    assert [wall["count"] for wall in finished["blocked"]] == [refused]
+    kept = wait_for(lambda: (row := client.get(f"/runs/{finished['id']}").json()).get("blocked") and row, 20,
+                    "the run never reached the history")
+    assert kept["blocked"] == finished["blocked"] and kept["walls_watched"] == ["process"]

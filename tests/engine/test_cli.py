@@ -225,3 +225,19 @@ def test_at_a_terminal_the_program_reads_what_is_typed(sandbox, program):
     text = seen.decode()
     assert os.waitstatus_to_exitcode(status) == 0, text
     assert "Hello, Ada" in text and "── OK: Finished normally" in text
+
+
+def test_a_wall_is_a_line_on_stderr_as_it_happens_and_in_the_json(sandbox, program):
+    from .test_walls import FORKS
+
+    path = program(FORKS.replace('print("refused"', 'time.sleep(0.6)\nprint("refused"'))
+    done = cli("run", path, "--pids", "16")
+    lines = done.stderr.decode().splitlines()
+    walls = [line for line in lines if line.startswith("── wall: ")]
+    assert walls and walls[0].startswith("── wall: process  fork  blocked (EAGAIN): the PID limit of 16"), lines
+    refused = int(done.stdout.split()[1])
+    assert walls[-1].endswith(f"×{refused}") or refused == 1, lines
+    assert lines[-1].startswith("── OK: ") and lines.index(walls[-1]) < len(lines) - 1
+    data = json.loads(cli("run", path, "--pids", "16", "--json").stdout)
+    assert data["walls_watched"] == ["process"] and data["blocked"][0]["kind"] == "process"
+    assert json.loads(cli("run", program("print(1)"), "--json").stdout)["blocked"] == []

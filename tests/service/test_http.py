@@ -267,3 +267,26 @@ def test_the_docs_page_needs_nothing_from_outside(server):
         answer = server.client.get(asset)
         assert answer.status_code == 200 and len(answer.content) > 10_000
     assert server.client.get("/openapi.json").json()["openapi"].startswith("3.1")
+
+
+def test_a_wall_streams_as_it_happens_and_stays_with_the_run(server):
+    """POST /runs says `blocked` when the program hits the PID limit, before the output it
+    writes after; POST /run, GET /runs/{id} (from the history) carry the same walls."""
+    from ..engine.test_walls import FORKS
+
+    code = FORKS.replace('print("refused"', 'time.sleep(0.6)\nprint("refused"')
+    with server.stream({"code": code, "pids": 16}) as stream:
+        lines = events(stream.iter_lines())
+    kinds = [line["event"] for line in lines]
+    wall_at = kinds.index("blocked")
+    said_at = next(i for i, line in enumerate(lines) if line["event"] == "output" and "refused" in line["text"])
+    assert wall_at < said_at
+    wall = lines[wall_at]
+    assert (wall["kind"], wall["call"], wall["errno"], wall["exact"]) == ("process", "fork", "EAGAIN", True)
+    finished = lines[-1]
+    refused = int(finished["output"].split()[1])
+    assert [w["count"] for w in finished["blocked"]] == [refused] and finished["walls_watched"] == ["process"]
+    kept = server.client.get(f"/runs/{finished['id']}").json()
+    assert kept["blocked"] == finished["blocked"] and kept["walls_watched"] == ["process"]
+    answer = server.run({"code": "print(1)"})
+    assert answer["blocked"] == [] and answer["walls_watched"] == ["process"]

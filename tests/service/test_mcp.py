@@ -180,3 +180,13 @@ def test_run_does_not_load_the_sdk(sandbox, tmp_path):
             "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'mcp', 'mcp_types', 'pydantic'}))")
     done = subprocess.run([sys.executable, "-c", code, str(program)], capture_output=True, cwd=ROOT, timeout=60)
     assert done.stdout.decode().splitlines()[-1] == "LOADED []"
+
+
+async def test_the_walls_a_program_hit_are_in_the_answer(sandbox, tmp_path):
+    from ..engine.test_walls import FORKS
+
+    async with mcp_session(tmp_path) as session:
+        answer = await run_code(session, language="python", code=FORKS, pids=16)
+        [wall] = answer.structured_content["blocked"]
+        assert (wall["kind"], wall["call"], wall["errno"]) == ("process", "fork", "EAGAIN")
+        assert f"wall: process  fork  blocked (EAGAIN): the PID limit of 16  ×{wall['count']}" in text_of(answer)

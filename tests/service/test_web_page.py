@@ -304,3 +304,18 @@ def test_a_finished_run_fits_a_projector_screen(visit, scheme, tmp_path):
     wanted = os.environ.get("TUI_SANDBOX_WEB_SCREENSHOT")
     if wanted and scheme == "dark":
         Path(wanted).write_bytes(picture.read_bytes())
+
+
+def test_a_wall_shows_in_the_output_with_its_count(visit):
+    """A program that forks past the PID limit (64 by default): the page shows the wall
+    among the output, in its own style, with the exact count the program saw."""
+    page = visit()
+    set_program(page, "import os, time\nrefused = 0\nfor _ in range(90):\n    try:\n"
+                      "        if os.fork() == 0:\n            time.sleep(2)\n            os._exit(0)\n"
+                      "    except OSError:\n        refused += 1\nprint('refused', refused)\n")
+    page.click("#run")
+    verdict_is(page, "ok")
+    wall = page.locator("#output .wall")
+    expect(wall).to_have_count(1)
+    refused = int(page.locator("#output").inner_text().split("refused ")[1].split()[0])
+    expect(wall).to_have_text(f"▌ process  fork  blocked (EAGAIN): the PID limit of 64  ×{refused}\n")

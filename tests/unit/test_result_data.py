@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from runner import Limits, RunResult, Verdict
+from runner import Blocked, Limits, RunResult, Verdict
 from tui_sandbox.history.store import History, RunRecord
 
 LIMITS = Limits(memory=64 << 20, cpus=1.5, pids=32, timeout=3.5, network=True, read_only=False,
@@ -20,7 +20,10 @@ VALUES = {"verdict": Verdict.ERROR, "exit_code": 1, "signal": "SIGSEGV", "kill_r
           "output": "out\n", "error": "main.c:1: error\n", "duration_s": 0.25, "peak_memory_bytes": 9 << 20,
           "truncated": True, "language": "c", "runtime": "runsc", "limits": LIMITS, "compile_failed": True,
           "cpu_seconds": 0.125, "passed": False, "first_difference": "line 2: expected '6', got '5'", "worker": "w1",
-          "cpu_throttled_s": 0.375}
+          "cpu_throttled_s": 0.375,
+          "blocked": (Blocked(wall="process", call="fork", target="", errno="EAGAIN", exact=True, at_s=0.25,
+                              count=51),),
+          "walls_watched": ("process",)}
 
 
 def sample() -> RunResult:

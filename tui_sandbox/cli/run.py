@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from runner import Finished, Output, RunResult, Sandbox, SandboxError, Verdict, for_filename
+from runner import Blocked, Finished, Output, RunResult, Sandbox, SandboxError, Verdict, describe, for_filename
 from runner.errors import LanguageError, SourceError
 from runner.verdicts import figures, headline
 
@@ -126,7 +126,7 @@ def cmd_run(args) -> int:
             return fail(args, exc, EXIT_USAGE)
         except SandboxError as exc:
             return fail(args, exc, EXIT_ENGINE)
-        result = None
+        result, walls_said = None, {}
         # Ctrl-C (or a grader's SIGTERM) cancels the run rather than interrupting the code that
         # is reading it: the container is killed and removed, and the result says cancelled.
         previous = {sig: signal.signal(sig, lambda *_: run.cancel()) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -139,6 +139,10 @@ def cmd_run(args) -> int:
                     out = sys.stdout if event.stream == "stdout" else sys.stderr
                     out.write(event.text)
                     out.flush()
+                elif isinstance(event, Blocked) and not args.json and _key(event) not in walls_said:
+                    # A wall as it is first hit; its count grows quietly, and is said at the end.
+                    walls_said[_key(event)] = event.count
+                    print(f"── wall: {describe(event, limits)}", file=sys.stderr, flush=True)
                 elif isinstance(event, Finished):
                     result = event.result
         except SandboxError as exc:
@@ -154,8 +158,15 @@ def cmd_run(args) -> int:
         # The verdict goes on a line of its own, even after output that ended mid-line.
         if any(text and not text.endswith("\n") for text in (result.output, result.error)):
             sys.stderr.write("\n")
+        for wall in result.blocked or ():
+            if wall.count > walls_said.get(_key(wall), 0):
+                print(f"── wall: {describe(wall, limits)}", file=sys.stderr)
         print(verdict_line(result), file=sys.stderr)
     return exit_status(result)
+
+
+def _key(wall: Blocked) -> tuple:
+    return wall.wall, wall.call, wall.target, wall.errno
 
 
 def _stdin_is_a_terminal() -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
 
-from .store import COLUMNS, RunRecord, UserTally, _window, data_dir
+from .store import COLUMNS, RunRecord, UserTally, _window, data_dir, from_row, to_row
 
 log = logging.getLogger("tui_sandbox.history")
 
@@ -128,8 +128,7 @@ class PostgresHistory:
                 spool.write(json.dumps(record.to_dict()) + "\n")
 
     def _write(self, record: RunRecord) -> None:
-        values = record.to_dict()
-        values["limits"] = json.dumps(record.limits)
+        values = to_row(record)
         updates = ", ".join(f'"{name}" = EXCLUDED."{name}"' for name in COLUMNS if name != "id")
         self._execute(f"INSERT INTO runs ({_QUOTED}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
                       f"ON CONFLICT (id) DO UPDATE SET {updates}", [values[name] for name in COLUMNS])
@@ -221,9 +220,7 @@ class PostgresHistory:
 
 
 def _record(row: dict) -> RunRecord:
-    values = {key: value for key, value in row.items() if key in _FIELDS}
-    values["limits"] = json.loads(values["limits"])
-    return RunRecord(**values)
+    return RunRecord(**from_row({key: value for key, value in row.items() if key in _FIELDS}))
 
 
 def open_history(where: str | Path | None):

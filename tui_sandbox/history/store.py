@@ -48,7 +48,9 @@ CREATE TABLE IF NOT EXISTS runs (
     passed INTEGER,                  -- against an expected output; NULL when none was given
     first_difference TEXT,
     worker TEXT,                     -- the cluster's worker that ran it; NULL on one host
-    cpu_throttled_s REAL             -- how long the CPU limit held it back; NULL where unknown
+    cpu_throttled_s REAL,            -- how long the CPU limit held it back; NULL where unknown
+    blocked TEXT,                    -- JSON: the walls it hit; NULL where none could be seen
+    walls_watched TEXT               -- JSON: the kinds of wall that could be seen
 );
 CREATE INDEX IF NOT EXISTS runs_by_user ON runs (user, finished_at);
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (finished_at);
@@ -57,7 +59,10 @@ CREATE INDEX IF NOT EXISTS runs_by_time ON runs (finished_at);
 COLUMNS = ("id", "user", "origin", "language", "source", "limits", "verdict", "kill_reason",
            "exit_code", "signal", "output", "error", "truncated", "duration_s", "peak_memory_bytes",
            "cpu_seconds", "runtime", "queued_at", "started_at", "finished_at", "stdin", "compile_failed",
-           "passed", "first_difference", "worker", "cpu_throttled_s")
+           "passed", "first_difference", "worker", "cpu_throttled_s",
+           "blocked", "walls_watched")
+# Kept as JSON text, in SQLite and PostgreSQL alike.
+JSON_COLUMNS = ("limits", "blocked", "walls_watched")
 
 
 def data_dir() -> Path:
@@ -100,6 +105,8 @@ class RunRecord:
     first_difference: str | None = None
     worker: str | None = None
     cpu_throttled_s: float | None = None
+    blocked: list | None = None
+    walls_watched: list | None = None
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in COLUMNS}
@@ -139,6 +146,23 @@ class RunRecord:
 _FIELDS = {f.name for f in fields(RunRecord)}
 
 
+def to_row(record: RunRecord) -> dict:
+    """The record's values as a database keeps them: JSON_COLUMNS as JSON text."""
+    values = record.to_dict()
+    for name in JSON_COLUMNS:
+        if values[name] is not None:
+            values[name] = json.dumps(values[name])
+    return values
+
+
+def from_row(values: dict) -> dict:
+    """The inverse of to_row, for RunRecord(**values)."""
+    for name in JSON_COLUMNS:
+        if values.get(name) is not None:
+            values[name] = json.loads(values[name])
+    return values
+
+
 def _input_text(stdin: str | bytes | None) -> str:
     if isinstance(stdin, bytes):
         stdin = stdin[:KEPT_OUTPUT_CHARS * 4].decode("utf-8", errors="replace")
@@ -171,8 +195,7 @@ class History:
         return db
 
     def add(self, record: RunRecord) -> None:
-        values = record.to_dict()
-        values["limits"] = json.dumps(record.limits)
+        values = to_row(record)
         values["truncated"] = int(record.truncated)
         placeholders = ", ".join(f":{name}" for name in COLUMNS)
         self._connection().execute(
@@ -263,7 +286,7 @@ def _window(since: float | None, exclude: Iterable[str]) -> tuple[str, list]:
 # gets them when it is first opened, and keeps every row it had.
 ADDED_COLUMNS = {"stdin": "TEXT NOT NULL DEFAULT ''", "compile_failed": "INTEGER NOT NULL DEFAULT 0",
                  "passed": "INTEGER", "first_difference": "TEXT", "worker": "TEXT",
-                 "cpu_throttled_s": "REAL"}
+                 "cpu_throttled_s": "REAL", "blocked": "TEXT", "walls_watched": "TEXT"}
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:
@@ -279,8 +302,7 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
 
 
 def _record(row: sqlite3.Row) -> RunRecord:
-    values = dict(row)
-    values["limits"] = json.loads(values["limits"])
+    values = from_row(dict(row))
     values["truncated"] = bool(values["truncated"])
     values["compile_failed"] = bool(values["compile_failed"])
     values["passed"] = None if values["passed"] is None else bool(values["passed"])

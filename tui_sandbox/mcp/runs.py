@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from runner import Engine, Finished, Limits, RunHandle, RunResult, Sandbox, SandboxError, parse_limits
+from runner import Engine, Finished, Limits, RunHandle, RunResult, Sandbox, SandboxError, describe, parse_limits
 from runner.ceilings import Ceilings
 from runner.languages import ALIASES
 from runner.verdicts import figures, headline
@@ -91,6 +91,7 @@ def answer_text(result: RunResult) -> str:
     """What the agent reads: the summary, then the program's output and error, each
     said to be empty rather than left out, so an empty output is never a doubt."""
     parts = [summary(result) + (" (output cut off)" if result.truncated else "")]
+    parts += [f"wall: {describe(wall, result.limits)}" for wall in result.blocked or ()]
     for name, text in (("output", result.output), ("error", result.error)):
         parts.append(f"--- {name} ---\n{text.removesuffix(chr(10))}" if text else f"--- {name}: (none) ---")
     return "\n".join(parts)

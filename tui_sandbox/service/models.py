@@ -11,7 +11,7 @@ from typing import Literal, Union, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model, field_validator
 
-from runner import EVENT_KINDS, EventData, Finished, Limits, RunResult, parse_limits
+from runner import EVENT_KINDS, Blocked, EventData, Finished, Limits, RunResult, parse_limits
 from runner.events import wire_name
 
 from .requests import RunRequest
@@ -113,9 +113,26 @@ class LimitsOut(BaseModel):
 Verdict = Literal["ok", "error", "timeout", "oom", "output_limit", "signal", "cancelled"]
 
 
+def _data_model(kind: type[EventData], name: str, first: dict) -> type[BaseModel]:
+    """A model of an event's data form (EventData.to_data), made from its dataclass
+    (runner.events): a field or a kind added there is in the API and its schema with
+    nothing written here."""
+    hints = get_type_hints(kind)
+    made = dict(first)
+    for item in fields(kind):
+        hint = LimitsOut if hints[item.name] is Limits else hints[item.name]
+        default = ... if item.default is MISSING else item.default
+        made[wire_name(item)] = (hint, Field(default, description=item.metadata.get("doc")))
+    for derived, (hint, description) in kind.derived.items():
+        made[derived] = (hint, Field(description=description))
+    return create_model(name, __doc__=kind.__doc__, **made)
+
+
+Wall = _data_model(Blocked, "Wall", {})
+
 # A result's fields as the API types them where RunResult.to_dict() changes them: the
-# verdict by its name, the limits as data. The rest keep RunResult's own types.
-_AS_DATA = {"verdict": Verdict, "limits": LimitsOut}
+# verdict by its name, the limits and the walls as data. The rest keep RunResult's own types.
+_AS_DATA = {"verdict": Verdict, "limits": LimitsOut, "blocked": list[Wall] | None, "walls_watched": list[str]}
 # The seeds' two fields lead the answer, as the seeds' README shows it.
 _FIRST = ("output", "error")
 
@@ -163,18 +180,9 @@ NDJSON = "application/x-ndjson"
 
 
 def _event_model(kind: type[EventData]) -> type[BaseModel]:
-    """The stream's line for one kind of event, made from its dataclass (runner.events):
-    the line's own form is EventData.to_data(), so a field or a kind added there is in
-    the stream and in its schema with nothing written here."""
-    hints = get_type_hints(kind)
-    made: dict = {"event": (Literal[kind.kind], kind.kind), "id": (str, Field(description="The run's id."))}
-    for item in fields(kind):
-        hint = LimitsOut if hints[item.name] is Limits else hints[item.name]
-        default = ... if item.default is MISSING else item.default
-        made[wire_name(item)] = (hint, Field(default, description=item.metadata.get("doc")))
-    for name, (hint, description) in kind.derived.items():
-        made[name] = (hint, Field(description=description))
-    return create_model(f"{kind.__name__}Event", __doc__=kind.__doc__, **made)
+    """The stream's line for one kind of event: its data form, with the run's id."""
+    return _data_model(kind, f"{kind.__name__}Event", {
+        "event": (Literal[kind.kind], kind.kind), "id": (str, Field(description="The run's id."))})
 
 
 class FinishedEvent(ResultFields):

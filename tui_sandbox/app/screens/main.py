@@ -17,6 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Switch, TextArea
 
 from runner import (
+    Blocked,
     EngineInfo,
     Finished,
     LimitError,
@@ -220,6 +221,8 @@ class MainScreen(Screen):
                     self.banner.running(runs.limits or Limits(), name)
             case Output(stream=stream, text=text):
                 self.output_view.write(stream, text)
+            case Blocked() as wall:
+                self.output_view.show_wall(wall, runs.limits or Limits())
             case Stats() as stats:
                 self.stats_panel.update_stats(stats)
                 if stats.reading_input is not None:
@@ -244,11 +247,8 @@ class MainScreen(Screen):
         here (it did not stream in); verdict puts its verdict in the banner; figures
         says whose figures the side panel shows (None: leave the panel alone)."""
         if replay:
-            if result.output:
-                self.output_view.write("stdout", result.output if result.output.endswith("\n")
-                                       else result.output + "\n")
-            if result.error:
-                self.output_view.write("stderr", result.error)
+            self.output_view.replay(result)
+        self.output_view.show_walls(result, say_unseen=not replay)
         if verdict:
             self.banner.result(result)
         if figures is not None:

@@ -18,6 +18,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from runner import Blocked, Limits, RunResult, describe, not_watched
+
 MAX_LINES = 5000
 MAX_LINE_CHARS = 1000
 TRACEBACK_START = "Traceback (most recent call last):"
@@ -39,9 +41,10 @@ class OutputLine:
 
 
 class OutputView(ScrollView, can_focus=True):
-    COMPONENT_CLASSES = {"output--stderr", "output--note", "output--stdin"}
+    COMPONENT_CLASSES = {"output--stderr", "output--note", "output--stdin", "output--wall"}
     DEFAULT_CSS = """
     OutputView > .output--stderr { color: $text-error; }
+    OutputView > .output--wall { color: $text-warning; text-style: bold; }
     OutputView > .output--note { color: $text-muted; text-style: italic; }
     OutputView > .output--stdin { color: $text-accent; text-style: bold; }
     """
@@ -56,6 +59,8 @@ class OutputView(ScrollView, can_focus=True):
         self._open: dict[str, OutputLine] = {}
         # Where each line's first row is, at self._rows_width; rebuilt when lines change.
         self._row_starts: list[int] | None = None
+        # The walls' lines, by the wall: a wall hit again changes its line's count in place.
+        self._walls: dict[object, OutputLine] = {}
         self._rows_width = 0
         self._rows_total = 0
 
@@ -67,6 +72,7 @@ class OutputView(ScrollView, can_focus=True):
         self._row_starts = None
         self.dropped = 0
         self._traceback = None
+        self._walls = {}
         self._set_virtual_size(Size(0, 0))
         self.scroll_to(0, 0, animate=False)
         self.refresh()
@@ -74,6 +80,37 @@ class OutputView(ScrollView, can_focus=True):
     def note(self, text: str) -> None:
         """A line of the app's own, e.g. 'output was cut at 1 MiB'."""
         self._append([OutputLine("note", text)])
+
+    def show_wall(self, wall: Blocked, limits: Limits) -> None:
+        """A wall the sandbox stopped the program at, in a style of its own, among the
+        output where it happened; the same wall again updates its line (its count). Its
+        target is the program's own claim (what it passed the call): shown, never obeyed."""
+        key = (wall.wall, wall.call, wall.target, wall.errno)
+        text = f"▌ {describe(wall, limits)}".translate(_CONTROL)[:MAX_LINE_CHARS]
+        line = self._walls.get(key)
+        if line is not None and any(kept is line for kept in self.lines):
+            if line.text != text:
+                line.text = text
+                self._row_starts = None
+                self._update_virtual_size()
+                self.refresh()
+            return
+        self._walls[key] = line = OutputLine("wall", text)
+        self._append([line])
+
+    def replay(self, result: RunResult) -> None:
+        """A finished run's output, which did not stream in (a side of F6, the history)."""
+        if result.output:
+            self.write("stdout", result.output if result.output.endswith("\n") else result.output + "\n")
+        if result.error:
+            self.write("stderr", result.error)
+
+    def show_walls(self, result: RunResult, say_unseen: bool = True) -> None:
+        """A run's walls with their final counts; where none could be seen, it says so."""
+        for wall in result.blocked or ():
+            self.show_wall(wall, result.limits)
+        if result.blocked is None and say_unseen:
+            self.note(f"— {not_watched(result.runtime)} —")
 
     def echo(self, typed: str) -> None:
         """What the learner typed to the program, shown as a terminal shows it: after the
@@ -164,7 +201,7 @@ class OutputView(ScrollView, can_focus=True):
         self.refresh()
 
     def _style(self, stream: str, base):
-        if stream in ("stderr", "note", "stdin"):
+        if stream in ("stderr", "note", "stdin", "wall"):
             return base + self.get_component_rich_style(f"output--{stream}")
         return base
 

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.css.scalar import Unit
 from textual.visual import visualize
 
-from runner import Limits, RunResult, SandboxError
+from runner import Limits, RunResult, SandboxError, count_line
 from runner.units import format_size
 from runner.verdicts import figures, headline
 
@@ -73,7 +73,8 @@ class VerdictBanner(Tinted):
         self._show("waiting", "WAITING FOR INPUT", [how, f"(its {limits.timeout:g} s timeout still holds)"])
 
     def result(self, result: RunResult) -> None:
-        lines = [figures(result), result.kill_reason]
+        walls = count_line(result.blocked)
+        lines = [figures(result) + (f" · {walls}" if walls else ""), result.kill_reason]
         if result.passed is not None:       # an expected output was given (F8)
             lines.append("PASSED: the output is as expected" if result.passed
                          else f"FAILED: {result.first_difference}")

@@ -175,6 +175,35 @@
     ui.output.scrollTop = ui.output.scrollHeight;
   }
 
+  // A wall the sandbox stopped the program at, among the output where it happened; the same
+  // wall again changes its line's count. Worded as runner/walls.py's describe() words it.
+  function showWall(wall, run) {
+    flushOutput();
+    const limits = run.limits || {};
+    const why = {
+      process: `the PID limit of ${limits.pids}`,
+      network: "the network is off",
+      filesystem: limits.read_only === false ? "not writable" : "the root is read-only",
+      syscall: "the sandbox's policy refuses it",
+    }[wall.kind] || "refused";
+    const text = `▌ ${wall.kind}  ${wall.call}${wall.target ? "  " + wall.target : ""}  blocked (${wall.errno}): ` +
+                 `${why}${wall.count > 1 ? "  ×" + wall.count : ""}`;
+    const key = [wall.kind, wall.call, wall.target, wall.errno].join("\u0000");
+    run.walls = run.walls || new Map();
+    let span = run.walls.get(key);
+    if (!span || !span.isConnected) {
+      span = document.createElement("span");
+      span.className = "wall";
+      span.dataset.stream = "wall";
+      const last = ui.output.lastElementChild;
+      span.dataset.lead = last && last.textContent && !last.textContent.endsWith("\n") ? "\n" : "";
+      run.walls.set(key, span);
+      ui.output.append(span);
+    }
+    span.textContent = `${span.dataset.lead}${text}\n`;   // textContent: the program's claim is shown, never parsed
+    ui.output.scrollTop = ui.output.scrollHeight;
+  }
+
   // --- one run ----------------------------------------------------------------------------
 
   function readRequest() {
@@ -319,9 +348,14 @@
           ui.status.textContent = ev.reading_input ? "the program is waiting for input (stdin)" : "";
         }
         break;
+      case "blocked":
+        showWall(ev, run);
+        break;
       case "finished":
         run.finished = true;
         flushOutput();
+        for (const wall of ev.blocked || []) showWall(wall, run);   // the final counts
+        if (ev.blocked === null) outputNotice(`walls not observable under ${ev.runtime}`);
         showResult(ev, run);
         endRun(run);
         break;
