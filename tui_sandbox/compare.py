@@ -106,6 +106,18 @@ def difference(a: Side, b: Side) -> str:
         return _cap(f"{b.label} the run was refused: {b.refused}; {a.label} it ends {how_it_ended(a.result)}")
     if a.result is None:
         return _cap(f"{a.label} the run was refused: {a.refused}; {b.label} it ends {how_it_ended(b.result)}")
+    walls = "; ".join(filter(None, (_walls_apart(a, b), _walls_apart(b, a))))
+    said = _outcome_difference(a, b)
+    if said is None:
+        alike = a.result.output == b.result.output and a.result.error == b.result.error
+        if walls:
+            return _cap(walls) + f"; both end {how_it_ended(a.result)}, with the same output"
+        return (f"No difference: both end {how_it_ended(a.result)}, with the same output"
+                + ("" if alike else " (numbers and ids aside)"))
+    return said + (f"; {walls}" if walls else "")
+
+
+def _outcome_difference(a: Side, b: Side) -> str | None:
     ra, rb = a.result, b.result
     if headline(ra) != headline(rb):
         return _cap(f"{b.label} it ends {how_it_ended(rb)}; {a.label}, {how_it_ended(ra)}")
@@ -118,9 +130,16 @@ def difference(a: Side, b: Side) -> str:
             if more > 0:
                 text += f" (and {more} more line{'s' if more > 1 else ''} differ)"
             return text
-    alike = ra.output == rb.output and ra.error == rb.error
-    return (f"No difference: both end {how_it_ended(ra)}, with the same output"
-            + ("" if alike else " (numbers and ids aside)"))
+    return None
+
+
+def _walls_apart(side: Side, other: Side) -> str:
+    """'with the network off the sandbox blocked network connect ×2': the walls one run hit
+    and the other did not (by kind and call); '' when there are none."""
+    theirs = {(wall.wall, wall.call) for wall in other.result.blocked or ()}
+    mine = [f"{wall.wall} {wall.call}" + (f" ×{wall.count:,}" if wall.count > 1 else "")
+            for wall in side.result.blocked or () if (wall.wall, wall.call) not in theirs]
+    return f"{side.label} the sandbox blocked {', '.join(mine)}" if mine else ""
 
 
 def first_lines(text: str, count: int) -> list[str]:

@@ -47,3 +47,17 @@ def test_toggles_flip_one_switch():
     off, on = TOGGLES["read_only"].sides(Limits(memory=64 << 20))
     assert (off.read_only, on.read_only, off.memory, on.memory) == (False, True, 64 << 20, 64 << 20)
     assert first_lines("a\nb\nc\nd\n", 3) == ["a", "b", "… 2 more lines"]
+
+
+def test_walls_one_run_hit_and_the_other_did_not_are_named():
+    from dataclasses import replace
+
+    from runner import Blocked
+
+    wall = Blocked("process", "fork", "", "EAGAIN", True, 0.1, 26)
+    low, high = replace(result(output="done\n"), blocked=(wall,)), replace(result(output="done\n"), blocked=())
+    line = difference(Side("with 16 PIDs", low), Side("with 64 PIDs", high))
+    assert line == "With 16 PIDs the sandbox blocked process fork ×26; both end OK, with the same output"
+    changed = difference(Side("with 16 PIDs", replace(low, output="stopped early\n")),
+                         Side("with 64 PIDs", replace(high, output="went on\n")))
+    assert changed.endswith("; with 16 PIDs the sandbox blocked process fork ×26"), changed

@@ -101,6 +101,30 @@ def test_an_experiment_that_misbehaves_is_reported_as_unexpected():
     assert "The timeout holds" not in text
 
 
+def test_the_walls_an_experiment_must_hit_are_checked_where_they_can_be_seen():
+    from runner import Blocked, EngineInfo
+
+    bomb = next(e for e in load_experiments() if e.file == "fork_bomb.py")
+    output = "fork refused after 62 children: Resource temporarily unavailable\nthe PIDs limit held\n"
+
+    def case(runtime: str, blocked, watched) -> Case:
+        limits = Limits(runtime=runtime)
+        result = RunResult(verdict=Verdict.OK, exit_code=0, signal=None, kill_reason="Finished normally",
+                           output=output, error="", duration_s=2.1, peak_memory_bytes=9 << 20, truncated=False,
+                           language="python", runtime=runtime, limits=limits, blocked=blocked, walls_watched=watched)
+        return Case(bomb, limits, result=result, source=bomb.source())
+
+    hit = case("runc", (Blocked("process", "fork", "", "EAGAIN", True, 0.1, 1),), ("process",))
+    missed = case("crun", (), ("process",))
+    unseen = case("runsc", None, ())
+    assert (hit.as_expected, missed.as_expected, unseen.as_expected) == (True, False, True)
+    text = experiments_markdown(Report([hit, missed, unseen], EngineInfo(product="Docker", name="Docker 99", cpus=2,
+                                                                         memory_bytes=1 << 30)))
+    assert "- **Walls hit**: `process  fork  blocked (EAGAIN): the PID limit of 64`" in text
+    assert "and did not hit the process fork wall" in text
+    assert "- **Walls hit**: walls not observable under runsc" in text
+
+
 def test_the_plan_covers_both_runtimes_and_the_toggles():
     cases = plan(seed_experiments(), ["runc", "runsc"])
     assert len(cases) == 2 * (len(SEEDS) + 2)               # network on, writable root

@@ -37,3 +37,23 @@ async def test_every_kind_crosses_the_broker(redis_server):
         assert await follow(broker, "r2", [*running, failed]) == [*running, failed]
     finally:
         await broker.close()
+
+
+def test_walls_are_kept_and_tallied_in_postgresql(postgres):
+    """The history's JSON columns and the teacher's tally of walls, on a real PostgreSQL
+    (SQLite's are in tests/unit/test_result_data.py)."""
+    from tui_sandbox.history.postgres import PostgresHistory
+    from tui_sandbox.history.store import RunRecord
+
+    from ..unit.test_result_data import sample
+
+    history = PostgresHistory(postgres.new_database())
+    try:
+        result = sample()
+        history.add(RunRecord.of_result(id="r1", user="ada", origin="app", source="x", result=result,
+                                        queued_at=1.0, started_at=2.0))
+        assert history.get("r1").result() == result
+        [tally] = history.by_user()
+        assert tally.walls == {"process": sum(wall.count for wall in result.blocked)}
+    finally:
+        history.close()

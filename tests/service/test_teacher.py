@@ -329,3 +329,23 @@ def test_the_teachers_view_loads_no_docker_and_says_when_the_server_is_not_there
     assert gone.returncode == 1 and gone.stdout == ""
     assert gone.stderr.startswith("tui-sandbox: the server at http://127.0.0.1:9 does not answer")
     assert "fix: check --server" in gone.stderr and "Traceback" not in gone.stderr
+
+
+def test_the_walls_each_student_hit_and_the_class_in_all(serve, sandbox):
+    """GET /class and class --once count the walls by kind, per student and for the class;
+    the peek (GET /class/students/{user}) lists the last run's walls."""
+    from ..engine.test_walls import FORKS
+
+    server = serve()
+    forks = server.run({"code": FORKS, "pids": 16}, headers=user("ada"))
+    refused = int(forks["output"].split()[1])
+    server.run({"code": "print(1)"}, headers=user("bob"))
+    view = the_class(server)
+    assert student(view, "ada")["walls"] == {"process": refused}
+    assert student(view, "bob")["walls"] == {}
+    assert view["totals"]["walls"] == {"process": refused}
+    words = class_command(server, "--once").stdout
+    assert f"walls process ×{refused}" in words
+    assert f"walls hit: process ×{refused}" in next(line for line in words.splitlines() if line.startswith("ada"))
+    peek = server.client.get("/class/students/ada").json()
+    assert [wall["count"] for wall in peek["last"]["blocked"]] == [refused]

@@ -24,6 +24,9 @@ class Experiment:
     toggled_verdict: str | None = None
     toggled_shows: tuple[str, ...] = field(default=())
     toggled_outcome: str = "works"
+    # The walls it must hit (with the default limits, then toggled), as "KIND CALL".
+    hits: tuple[str, ...] = field(default=())
+    toggled_hits: tuple[str, ...] = field(default=())
 
     @property
     def label(self) -> str:

@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
 
-from .store import COLUMNS, RunRecord, UserTally, _window, data_dir, from_row, to_row
+from .store import (
+    COLUMNS,
+    RunRecord,
+    UserTally,
+    _window,
+    data_dir,
+    from_row,
+    to_row,
+    walls_by_user,
+    walls_query,
+)
 
 log = logging.getLogger("tui_sandbox.history")
 
@@ -207,8 +217,10 @@ class PostgresHistory:
                "(array_agg(verdict ORDER BY finished_at DESC))[1] AS verdict, "
                "(array_agg(kill_reason ORDER BY finished_at DESC))[1] AS kill_reason "
                f'FROM runs{where.replace("?", "%s")} GROUP BY "user" ORDER BY "user"')
+        walls = walls_by_user(self._execute(walls_query(where).replace("?", "%s"), args))
         return [UserTally(user=row["user"], runs=row["runs"], timeouts=row["timeouts"], oom_kills=row["oom_kills"],
-                          last_verdict=row["verdict"], last_kill_reason=row["kill_reason"], last_at=row["last_at"])
+                          last_verdict=row["verdict"], last_kill_reason=row["kill_reason"], last_at=row["last_at"],
+                          walls=walls.get(row["user"], {}))
                 for row in self._execute(sql, args)]
 
     def close(self) -> None:

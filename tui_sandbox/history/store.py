@@ -12,7 +12,7 @@ import os
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterable
 
@@ -245,8 +245,10 @@ class History:
         sql = (f"SELECT user, COUNT(*) AS runs, SUM(verdict = 'timeout') AS timeouts, "
                f"SUM(verdict = 'oom') AS oom_kills, MAX(finished_at) AS last_at, verdict, kill_reason "
                f"FROM runs{where} GROUP BY user ORDER BY user")
+        walls = walls_by_user(self._connection().execute(walls_query(where), args))
         return [UserTally(user=row["user"], runs=row["runs"], timeouts=row["timeouts"], oom_kills=row["oom_kills"],
-                          last_verdict=row["verdict"], last_kill_reason=row["kill_reason"], last_at=row["last_at"])
+                          last_verdict=row["verdict"], last_kill_reason=row["kill_reason"], last_at=row["last_at"],
+                          walls=walls.get(row["user"], {}))
                 for row in self._connection().execute(sql, args)]
 
     def close(self) -> None:
@@ -266,6 +268,23 @@ class UserTally:
     last_verdict: str
     last_kill_reason: str
     last_at: float
+    walls: dict[str, int] = field(default_factory=dict)     # the walls their runs hit: kind -> times
+
+
+def walls_query(where: str) -> str:
+    """The rows of the runs in a window that hit a wall (SQLite's placeholders)."""
+    hit = "blocked IS NOT NULL AND blocked <> '[]'"
+    return f'SELECT "user", blocked FROM runs{where + " AND " if where else " WHERE "}{hit}'
+
+
+def walls_by_user(rows) -> dict[str, dict[str, int]]:
+    """Each user's walls, by kind: how many times, over the runs walls_query found."""
+    tally: dict[str, dict[str, int]] = {}
+    for row in rows:
+        mine = tally.setdefault(row["user"], {})
+        for wall in json.loads(row["blocked"]):
+            mine[wall["kind"]] = mine.get(wall["kind"], 0) + wall["count"]
+    return tally
 
 
 def _window(since: float | None, exclude: Iterable[str]) -> tuple[str, list]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 
-from runner import Limits, RunResult, SandboxError, format_size
+from runner import Limits, RunResult, SandboxError, describe, format_size, not_watched
 from runner.runtimes import ordered, runtime
 from runner.verdicts import figures, headline
 
@@ -42,6 +42,15 @@ def verdict_line(result: RunResult) -> str:
     return f"**{headline(result)}** · {figures(result)}"
 
 
+def walls_line(result: RunResult) -> str:
+    """The walls a run hit, each with its count: what the sandbox really stopped."""
+    if result.blocked is None:
+        return not_watched(result.runtime)
+    if not result.blocked:
+        return f"none (watched: {', '.join(result.walls_watched) or 'nothing'})"
+    return "; ".join(f"`{describe(wall, result.limits)}`" for wall in result.blocked)
+
+
 def _entry(case: Case) -> list[str]:
     """One run, in full: what was expected, the verdict, the limits, the code, the output."""
     lines = [f"### {case.title}", ""]
@@ -58,13 +67,15 @@ def _entry(case: Case) -> list[str]:
                   f"- **Limits**: {limits_line(case.limits)}", ""]
     else:
         lines += [f"- **Verdict**: {verdict_line(result)}", f"- **Kill reason**: {result.kill_reason}",
-                  f"- **Limits**: {limits_line(case.limits)}"]
+                  f"- **Walls hit**: {walls_line(result)}", f"- **Limits**: {limits_line(case.limits)}"]
         if case.as_expected:
             lines.append(f"- **As expected**: {case.expectation()}")
         else:
             missing = ", ".join(f"“{line}”" for line in case.missing)
+            missed = ", ".join(f"the {wall} wall" for wall in case.missed_walls)
             lines.append(f"- **Unexpected**: index.toml expects {case.expectation()}; the run ended "
-                         f"{headline(result)}" + (f" and did not show {missing}" if missing else ""))
+                         f"{headline(result)}" + (f" and did not show {missing}" if missing else "")
+                         + (f" and did not hit {missed}" if missed else ""))
         lines.append("")
     name = {"python": "main.py", "javascript": "main.js"}.get(case.experiment.language, case.experiment.file)
     lines += ["<details><summary>The code (" + name + ")</summary>", "",

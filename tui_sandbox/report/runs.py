@@ -87,6 +87,20 @@ class Case:
         return self.experiment.toggled_shows if self.toggled else self.experiment.shows
 
     @property
+    def expected_hits(self) -> tuple[str, ...]:
+        return self.experiment.toggled_hits if self.toggled else self.experiment.hits
+
+    @property
+    def missed_walls(self) -> list[str]:
+        """The walls it was expected to hit and did not, of the kinds this run could see
+        (under gVisor, none can be: nothing is asked of it there)."""
+        if self.result is None:
+            return []
+        hit = {f"{wall.wall} {wall.call}" for wall in self.result.blocked or ()}
+        watched = set(self.result.walls_watched)
+        return [wall for wall in self.expected_hits if wall.split()[0] in watched and wall not in hit]
+
+    @property
     def expected_outcome(self) -> str:
         return self.experiment.toggled_outcome if self.toggled else self.experiment.outcome
 
@@ -129,7 +143,7 @@ class Case:
         if self.result is None:
             return None
         verdict_ok = self.expected_verdict is None or self.result.verdict.value == self.expected_verdict
-        return verdict_ok and not self.missing
+        return verdict_ok and not self.missing and not self.missed_walls
 
     @property
     def worked(self) -> bool:
@@ -150,7 +164,8 @@ class Case:
     def expectation(self) -> str:
         shows = ", ".join(f"“{line.strip()}”" for line in self.expected_shows)
         verdict = (self.expected_verdict or "any verdict").upper().replace("_", " ")
-        return verdict + (f", showing {shows}" if shows else "")
+        walls = ", ".join(f"the {wall} wall" for wall in self.expected_hits)
+        return verdict + (f", showing {shows}" if shows else "") + (f", hitting {walls}" if walls else "")
 
 
 def plan(experiments: Iterable[Experiment], runtimes: Iterable[str], base: Limits | None = None) -> list[Case]:

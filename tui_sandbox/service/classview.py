@@ -118,10 +118,15 @@ async def class_view(service: SandboxService, sessions: Sessions | None, since: 
             last_verdict=tally.last_verdict if tally else None,
             last_kill_reason=tally.last_kill_reason if tally else None,
             runs=(tally.runs if tally else 0) + live_count.get(user, 0),
-            timeouts=tally.timeouts if tally else 0, oom_kills=tally.oom_kills if tally else 0))
+            timeouts=tally.timeouts if tally else 0, oom_kills=tally.oom_kills if tally else 0,
+            walls=tally.walls if tally else {}))
+    class_walls: dict[str, int] = {}
+    for tally in tallies:
+        for kind, times in tally.walls.items():
+            class_walls[kind] = class_walls.get(kind, 0) + times
     return ClassView(connected=connected, students=students, queue=status,
                      totals=ClassTotals(runs=sum(totals.values()) + len(live), timeouts=totals.get("timeout", 0),
-                                        oom_kills=totals.get("oom", 0), by_verdict=totals),
+                                        oom_kills=totals.get("oom", 0), by_verdict=totals, walls=class_walls),
                      ssh="ssh" in fronts, web="web" in fronts, since=since, now=now,
                      workers=_workers(service))
 
@@ -145,9 +150,12 @@ def _from_jobs(service: SandboxService, since: float) -> tuple[dict[str, int], l
         reason = job.result.kill_reason if job.result is not None else (job.failure.message if job.failure else "")
         totals[verdict] = totals.get(verdict, 0) + 1
         before = tallies.get(job.request.user)
+        walls = dict(before.walls) if before else {}
+        for wall in (job.result.blocked if job.result is not None else None) or ():
+            walls[wall.wall] = walls.get(wall.wall, 0) + wall.count
         tallies[job.request.user] = UserTally(
             user=job.request.user, runs=(before.runs if before else 0) + 1,
             timeouts=(before.timeouts if before else 0) + (verdict == "timeout"),
             oom_kills=(before.oom_kills if before else 0) + (verdict == "oom"),
-            last_verdict=verdict, last_kill_reason=reason, last_at=job.queued_at)
+            last_verdict=verdict, last_kill_reason=reason, last_at=job.queued_at, walls=walls)
     return totals, list(tallies.values())

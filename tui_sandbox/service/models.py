@@ -311,6 +311,8 @@ class ClassStudent(BaseModel):
     runs: int = Field(description="Their runs: ended ones (in the window) and live ones.")
     timeouts: int
     oom_kills: int
+    walls: dict[str, int] = Field(default_factory=dict, description="The walls their ended runs (in the window) "
+                                  "hit, by kind (network, filesystem, process, syscall): how many times.")
 
 
 class ClassTotals(BaseModel):
@@ -318,6 +320,8 @@ class ClassTotals(BaseModel):
     timeouts: int
     oom_kills: int
     by_verdict: dict[str, int] = Field(description="The ended runs, by verdict (engine_error included).")
+    walls: dict[str, int] = Field(default_factory=dict, description="The walls the ended runs hit, by kind: "
+                                  "how many times.")
 
 
 class ClassWorker(BaseModel):

@@ -43,6 +43,7 @@ from .client import (
     running_text,
     totals_text,
     verdict_word,
+    walls_text,
     workers_text,
 )
 from .peek import PeekScreen
@@ -279,6 +280,8 @@ class ClassApp(App):
         else:
             line.append("not running" + (f", {s['queued']} waiting" if s["queued"] else ""))
         line.append("\nlast: " + last_text(s))
+        if walls_text(s.get("walls") or {}):
+            line.append(" · walls hit: " + walls_text(s["walls"]), style=self.current_theme.warning or "yellow")
         detail.update(line)
 
     # --- actions --------------------------------------------------------------------------

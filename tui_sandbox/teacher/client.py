@@ -218,7 +218,14 @@ def workers_text(view: dict) -> str:
 
 def totals_text(view: dict) -> str:
     totals = view["totals"]
-    return f"{totals['runs']} · timeouts {totals['timeouts']} · OOM kills {totals['oom_kills']}"
+    walls = walls_text(totals.get("walls") or {})
+    return (f"{totals['runs']} · timeouts {totals['timeouts']} · OOM kills {totals['oom_kills']}"
+            + (f" · walls {walls}" if walls else ""))
+
+
+def walls_text(walls: dict) -> str:
+    """'process ×26, network ×3': the walls hit, by kind, most first; '' for none."""
+    return ", ".join(f"{kind} ×{times:,}" for kind, times in sorted(walls.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def ended_text(view: dict) -> str:
@@ -251,5 +258,6 @@ def describe(view: dict) -> str:
     lines += ["", header]
     for s in students:
         lines.append(f"{s['user'][:16]:<16} {front_text(s):<4}  {running_text(s) or '-':<22} "
-                     f"{s['queued']:>6}  {s['runs']:>4} {s['timeouts']:>3} {s['oom_kills']:>3}  {last_text(s)}")
+                     f"{s['queued']:>6}  {s['runs']:>4} {s['timeouts']:>3} {s['oom_kills']:>3}  {last_text(s)}"
+                     + (f" · walls hit: {walls_text(s['walls'])}" if walls_text(s.get("walls") or {}) else ""))
     return "\n".join(lines)

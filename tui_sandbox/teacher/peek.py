@@ -15,6 +15,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static, TextArea
 
+from runner.events import Blocked
+from runner.limits import Limits
+from runner.walls import describe
+
 from .client import AsyncClassClient, ClassError, clock, verdict_word
 
 # The output shown, from its end (the part a class discusses); the API keeps more.
@@ -94,6 +98,10 @@ class PeekScreen(Screen):
                    last.get("language") or "", clock(last["finished_at"]) if last.get("finished_at") else ""]
         verdict.update(Text.assemble((verdict_word(last.get("verdict")), "bold"), "   ",
                                      " · ".join(f for f in figures if f)))
-        self.query_one("#peek-reason", Static).update(Text(last.get("kill_reason") or ""))
+        reason = Text(last.get("kill_reason") or "")
+        limits = Limits.from_dict(last.get("limits") or {})
+        for wall in last.get("blocked") or ():       # the walls their run hit, as every front words them
+            reason.append(f"\n▌ {describe(Blocked.from_data(wall), limits)}", style="bold")
+        self.query_one("#peek-reason", Static).update(reason)
         output = (last.get("output") or "") + (last.get("error") or "")
         self.query_one("#peek-output", Static).update(Text(output[-SHOWN_OUTPUT_CHARS:] or "(no output)"))
