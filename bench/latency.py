@@ -7,9 +7,14 @@ them alike:
 - the engine in-process with a fresh container made for the run (the cold path), under
   each runtime the engine has registered (runc, and runsc, crun, ... where they are),
 - `tui-sandbox run` as a whole process (target <= 1.5x),
-- Python's start-up with the CLI's imports alone.
+- Python's start-up with the CLI's imports alone,
+- the cost of watching the walls: the same programs with the init watching the policy's
+  calls and without (our profile handed over as a custom one, which the init does not
+  watch), a hello world and an import-heavy program (target: within 1.05x), and the
+  command's own CPU for a program that hits a wall 100,000 times against a hello
+  world's (target: within 2x).
 
-    .venv/bin/python bench/latency.py [--runs 20] [--warmup 3]
+    .venv/bin/python bench/latency.py [--runs 20] [--warmup 3] [--walls-runs 15]
 
 Prints median and p90 of each and the ratios to the bare run, the program's own run
 time inside the container (the floor), where the cold path's time goes under each
@@ -60,6 +65,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--walls-runs", type=int, default=15, help="rounds of the watching-cost runs (0: skip)")
     args = parser.parse_args()
 
     limits = Limits()
@@ -175,7 +181,74 @@ def main() -> int:
     cold_box.close()
     warm_box.close()
     Path(f.name).unlink()
+    if args.walls_runs:
+        watching_cost(args.walls_runs)
     return 0
+
+
+IMPORTS = "import json, email, http.client, asyncio\nprint('hello')\n"
+FLOOD = ("import ctypes\nlibc = ctypes.CDLL(None)\nfor _ in range(100_000):\n"
+         "    libc.unshare(0x10000000)\nprint('hello')\n")
+
+
+def run_command(path: Path, env: dict) -> tuple[dict, float, float]:
+    """`tui-sandbox run --json` once: its result, its wall time, and its own CPU seconds."""
+    import json
+    import os
+
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "tui_sandbox", "run", str(path), "--json"], cwd=ROOT,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    out = child.stdout.read()
+    _, _, usage = os.wait4(child.pid, 0)
+    child.stdout.close()
+    result = json.loads(out)
+    assert result["verdict"] == "ok", result
+    return result, time.perf_counter() - start, usage.ru_utime + usage.ru_stime
+
+
+def watching_cost(rounds: int) -> None:
+    import os
+
+    from runner.docker.seccomp import profile
+
+    folder = Path(tempfile.mkdtemp(prefix="tui-sandbox-walls-"))
+    ours = folder / "ours.json"
+    ours.write_text(__import__("json").dumps(profile()))
+    programs = {"hello": SOURCE, "imports": IMPORTS, "flood": FLOOD}
+    for name, text in programs.items():
+        (folder / f"{name}.py").write_text(text)
+    modes = {"watching": {k: v for k, v in os.environ.items() if k != "TUI_SANDBOX_SECCOMP"},
+             "not watching": {**os.environ, "TUI_SANDBOX_SECCOMP": str(ours)}}
+    inside: dict[tuple[str, str], list[float]] = defaultdict(list)
+    whole: dict[tuple[str, str], list[float]] = defaultdict(list)
+    cpu: dict[str, list[float]] = defaultdict(list)
+    for round_number in range(rounds + 1):          # the first round warms up, untimed
+        for mode, env in modes.items():
+            for name in ("hello", "imports"):
+                result, wall, _ = run_command(folder / f"{name}.py", env)
+                if round_number:
+                    inside[mode, name].append(result["duration_s"])
+                    whole[mode, name].append(wall)
+        for name in ("hello", "flood"):
+            result, _, used = run_command(folder / f"{name}.py", modes["watching"])
+            if name == "flood":
+                assert [wall["count"] for wall in result["blocked"]] == [100_000], result["blocked"]
+            if round_number:
+                cpu[name].append(used)
+    print(f"\nthe cost of watching the walls, {rounds} rounds, interleaved (median):")
+    print(f"{'':22} {'inside, on':>11} {'off':>9} {'ratio':>7} {'whole, on':>11} {'off':>9} {'ratio':>7}")
+    for name in ("hello", "imports"):
+        on_in, off_in = (statistics.median(inside[mode, name]) for mode in modes)
+        on_all, off_all = (statistics.median(whole[mode, name]) for mode in modes)
+        print(f"{name:22} {on_in * 1000:9.1f}ms {off_in * 1000:7.1f}ms {on_in / off_in:6.2f}x "
+              f"{on_all * 1000:9.1f}ms {off_all * 1000:7.1f}ms {on_all / off_all:6.2f}x")
+    flood, hello = statistics.median(cpu["flood"]), statistics.median(cpu["hello"])
+    print(f"the command's own CPU: 100,000 walls {flood:.3f} s, a hello world {hello:.3f} s: {flood / hello:.2f}x "
+          f"(target 2x or less: {'met' if flood / hello <= 2 else 'NOT met'})")
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """What a run tells its caller, in order: Queued while it waits for a place (only where
-a queue stands in front of the engine), Started, then Output and Stats as they happen,
-then exactly one Finished carrying the RunResult (or, from a front that runs for someone
-else, one Failed when the engine could not carry the run out at all).
+a queue stands in front of the engine), Started, then Output, Stats and Blocked (a wall
+the program hit: runner.walls) as they happen, then exactly one Finished carrying the
+RunResult (or, from a front that runs for someone else, one Failed when the engine could
+not carry the run out at all).
 
 Each event has one data form, `to_data()` and `event_from_data()`: the service's stream,
 the cluster's broker, the remote client and the API's schema are all made from it, so a

@@ -25,10 +25,11 @@ def new_nonce() -> str:
 
 
 def init_command(language: Language, limits: Limits, *, process_limit: bool,
-                 idle_s: float = SPARE_IDLE_S) -> list[str]:
+                 idle_s: float = SPARE_IDLE_S, watch: tuple[str, ...] = ()) -> list[str]:
     """The init's command line for one run of this language under these limits.
     process_limit: whether the init must also cap the uid's process count (RLIMIT_NPROC),
-    for runtimes whose host-side PID limit cannot see the program's processes."""
+    for runtimes whose host-side PID limit cannot see the program's processes. watch: the
+    calls the init refuses itself and reports as walls (the profile must let them through)."""
     compile_argv, run_argv = language.commands(limits.memory)
     options = {
         "timeout_ms": int(limits.timeout * 1000),
@@ -40,6 +41,7 @@ def init_command(language: Language, limits: Limits, *, process_limit: bool,
         "fsize": limits.file_size,
         "nofile": limits.open_files,
         "nproc": limits.pids if process_limit else 0,
+        **({"watch": ",".join(watch)} if watch else {}),
     }
     return [INIT, *(f"{key}={value}" for key, value in options.items()), "--",
             str(len(compile_argv)), *compile_argv, *run_argv]

@@ -38,6 +38,9 @@ class Runtime:
     # The init can tell when the program blocks reading its input: it reads the program's
     # /proc/PID/task/*/syscall, which gVisor does not implement.
     sees_input_wait: bool = True
+    # The init can get a seccomp listener, so it refuses the policy's calls itself and
+    # reports each as a wall; gVisor's seccomp has no listener (EINVAL).
+    init_watches_calls: bool = True
     # Registered with this argument, the runtime has no networking: network-on runs are refused.
     network_off_arg: str | None = None
 
@@ -71,6 +74,7 @@ KNOWN = {runtime.name: runtime for runtime in (
             own_kernel=True, seccomp_loaded=False, guest_sees_cgroup=False,
             # gVisor's own host threads count in the host's pids cgroup, the guest's do not.
             guest_process_limit=True, host_pids_extra=512, init_sets_msgqueue=False, sees_input_wait=False,
+            init_watches_calls=False,
             network_off_arg="--network=none"),
     Runtime("crun", "crun", "an OCI runtime in C, like runc: the program runs on the host's kernel"),
 )}

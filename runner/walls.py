@@ -39,6 +39,13 @@ class WallLedger:
         return self._count(Blocked(wall="process", call="fork", target="", errno="EAGAIN", exact=True,
                                    at_s=round(at_s, 3), count=total), total)
 
+    def call_refused(self, call: str | None, errno: str | None, total: int | None, at_s: float) -> Blocked | None:
+        """A watched call the init refused itself (a W record): its count so far."""
+        if not call or not total:
+            return None
+        return self._count(Blocked(wall="syscall", call=call, target="", errno=errno or "EPERM", exact=True,
+                                   at_s=round(at_s, 3), count=total), total)
+
     def _count(self, wall: Blocked, total: int) -> Blocked | None:
         key = (wall.wall, wall.call, wall.target, wall.errno)
         known = self._walls.get(key)

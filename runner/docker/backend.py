@@ -20,7 +20,7 @@ from ..units import MiB
 from .cleanup import Removals, owner_label, reap_stale_containers
 from .container import DockerContainer
 from .images import image_ref
-from .seccomp import security_option
+from .seccomp import security_option, watched_calls
 from .spares import SparePool
 
 # Docker refuses a memory limit below this.
@@ -70,7 +70,7 @@ class DockerBackend:
         self.removals = Removals(self.api)
         self._info: EngineInfo | None = None
         self._info_lock = threading.Lock()
-        self._seccomp: str | None = None
+        self._seccomp: dict[bool, str] = {}        # by whether the init watches the policy's calls
         self.spare_idle_s = spare_idle_s
         self.spares = SparePool(self._new_container, per_kind=spares_per_kind, kinds=warm_kinds,
                                 max_age_s=spare_idle_s * 0.75, total=spares_in_all)
@@ -104,14 +104,15 @@ class DockerBackend:
         # The init sets every limit on the program itself where the runtime lets it; else
         # Docker sets the message-queue limit (/dev/mqueue stays writable otherwise).
         ulimits = [] if traits.init_sets_msgqueue else [Ulimit(name="msgqueue", soft=0, hard=0)]
-        if self._seccomp is None:
-            self._seccomp = security_option() or ""   # a bad custom profile raises, every time
+        watch = watched_calls() if traits.init_watches_calls else ()
+        if bool(watch) not in self._seccomp:    # a bad custom profile raises, every time
+            self._seccomp[bool(watch)] = security_option(init_watches=bool(watch)) or ""
         return DockerContainer(
             self.api, self.removals, image=image_ref(language), language=language, limits=limits,
             command=init_command(language, limits, process_limit=traits.guest_process_limit,
-                                 idle_s=self.spare_idle_s),
+                                 idle_s=self.spare_idle_s, watch=watch),
             owner=self.owner, host_pids=traits.host_pids(limits.pids), ulimits=ulimits,
-            seccomp=self._seccomp or None)
+            seccomp=self._seccomp[bool(watch)] or None)
 
     def wait_for_cleanup(self, timeout: float = 30) -> bool:
         return self.removals.wait(timeout)

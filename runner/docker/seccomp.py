@@ -101,6 +101,19 @@ DENIED: dict[str, str] = {
     "clock_adjtime64": "tune a clock, 32-bit, as above; Docker allows it",
 }
 
+# Of DENIED, the calls the sandbox's init refuses itself, where it can watch them (runner's
+# runtimes: not gVisor), so that each refusal is seen as a wall (runner/walls.py): the init's
+# own filter hands each such call to PID 1, which answers EPERM and counts it. For those
+# runs this profile lets them through (an ERRNO here would take precedence and hide them);
+# the init never starts a program it cannot watch, and with the init gone they fail ENOSYS.
+# Every name must be one init.c knows (its KNOWN_CALLS: a test holds the two together).
+WATCHED: tuple[str, ...] = (
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "ptrace", "process_vm_readv",
+    "process_vm_writev", "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
+    "kexec_load", "init_module", "finit_module", "delete_module", "reboot", "sethostname", "settimeofday",
+    "clock_settime",
+)
+
 # Calls that stay, held to what is harmless, for every container whatever its capabilities.
 # (Docker's default lifts the first two limits when CAP_SYS_ADMIN is granted.)
 NARROWED: dict[str, str] = {
@@ -122,13 +135,15 @@ def _docker_default() -> dict[str, Any]:
 
 
 @functools.cache
-def _ours() -> dict[str, Any]:
+def _ours(watched: bool = False) -> dict[str, Any]:
+    """Ours; watched: less the refusals the init makes itself (WATCHED)."""
+    denied = set(DENIED) - set(WATCHED) if watched else set(DENIED)
     profile = _docker_default()
     # Docker 20.10 fails unlisted calls with EPERM anyway; newer engines read this key.
     profile["defaultErrnoRet"] = EPERM
     rules = []
     for rule in profile["syscalls"]:
-        names = [name for name in rule["names"] if name not in DENIED]
+        names = [name for name in rule["names"] if name not in denied]
         if rule["includes"].get("caps"):
             # A capability's unconditional grant would undo the narrowing.
             names = [name for name in names if name not in NARROWED]
@@ -140,6 +155,11 @@ def _ours() -> dict[str, Any]:
         if set(names) <= set(NARROWED):
             rule["excludes"].pop("caps", None)    # narrowed for every container
         rules.append({**rule, "names": names})
+    if watched:
+        # Docker's default lets most of these through only with a capability we never
+        # grant: allowed here, so that they reach the init's filter, which refuses them.
+        rules.append({"names": list(WATCHED), "action": "SCMP_ACT_ALLOW", "args": [], "includes": {},
+                      "excludes": {}, "comment": "refused by the sandbox's init, which reports each as a wall"})
     profile["syscalls"] = rules
     return profile
 
@@ -174,16 +194,23 @@ def _load_custom(path: str) -> dict[str, Any]:
     return loaded
 
 
-def security_option(choice: str | os.PathLike[str] | None = None) -> str | None:
+def security_option(choice: str | os.PathLike[str] | None = None, *, init_watches: bool = False) -> str | None:
     """The "seccomp=<json>" entry for HostConfig.SecurityOpt, or None for Docker's built-in
     default. Docker's API takes the profile's content there, not a path. `choice` is a path
-    or "docker-default"; None means TUI_SANDBOX_SECCOMP, or else ours. A custom profile that
-    cannot be read or parsed raises SandboxError, with the fix."""
+    or "docker-default"; None means TUI_SANDBOX_SECCOMP, or else ours. init_watches: the
+    init refuses WATCHED itself (see watched_calls), so ours lets them reach it. A custom
+    profile that cannot be read or parsed raises SandboxError, with the fix."""
     chosen = _choice(choice)
     if chosen == DOCKER_DEFAULT:
         return None
-    loaded = _ours() if chosen is None else _load_custom(chosen)
+    loaded = _ours(init_watches) if chosen is None else _load_custom(chosen)
     return "seccomp=" + json.dumps(loaded, separators=(",", ":"))
+
+
+def watched_calls(choice: str | os.PathLike[str] | None = None) -> tuple[str, ...]:
+    """The calls the init may watch under this choice of profile: WATCHED with ours; none
+    with another, whose own answers stand as its author wrote them."""
+    return WATCHED if _choice(choice) is None else ()
 
 
 def describe(choice: str | os.PathLike[str] | None = None) -> str:

@@ -36,6 +36,8 @@
  *                         timer: whoever sends the header sends the source with it.
  *   output_bytes=N        relay at most N bytes of stdout and stderr together, over
  *                         both phases; past that, kill the program (0: no cap)
+ *   watch=NAME,...        calls the init refuses itself (EPERM) and reports as walls
+ *                         (W records); the container's profile must let them through
  *   fsize=N nofile=N nproc=N   RLIMIT_FSIZE, _NOFILE, _NPROC of the program, soft and
  *                         hard (0: leave alone). Under runc nproc counts every process
  *                         of the uid on the host: pass it only under gVisor.
@@ -55,7 +57,8 @@
  * standard input) or E (the end of a phase: how it ended, timed_out,
  * output_limited, elapsed_ms, the cgroup's figures, and the program's own maxrss_kb and
  * rusage_cpu_ns from wait4, which hold where the cgroup cannot be read), and last,
- * (both S and E carry throttled_ns, the time the CPU limit held the program back, and
+ * (W: a watched call refused, see watch=; E says calls_watched=N, how many were;
+ * both S and E carry throttled_ns, the time the CPU limit held the program back, and
  * pids_refused, the forks the PID limit refused, from the cgroup: -1 where unreadable),
  * D (done) on both
  * stdout and stderr: Docker copies the two pipes apart, so D on each says that
@@ -87,9 +90,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -122,6 +131,7 @@ struct options {
     long long timeout_ms, compile_timeout_ms, interval_ms, idle_ms, output_bytes;
     long long fsize, nofile, nproc;
     const char *source;
+    const char *watch;   /* the calls the init refuses itself and reports: names, by commas */
 };
 
 /* One of the program's output streams on its way to the container's fd: a ring buffer
@@ -349,15 +359,231 @@ static void fill(struct stream *s) {
     }
 }
 
+/* --- the calls the sandbox refuses, watched ------------------------------------------
+ *
+ * For the calls named by watch=, the program gets a seccomp filter (installed in the
+ * child, before exec, inherited by all it starts) that hands each such call to this
+ * init, which refuses it (EPERM: the answer is exact, as it is ours) and counts it. The
+ * container's own profile allows them so that they reach us: the kernel applies the
+ * strictest answer of all filters, and an ERRNO there would hide the call. If this init
+ * is gone, the kernel fails a watched call with ENOSYS: it never runs. If the filter
+ * cannot be installed (gVisor has no listener), the program is not started at all.
+ * Reported as W records (call, errno, count, t_ms of the first): at the first hit, as
+ * the count moves (with the samples), and last before E. */
+
+#if defined(__x86_64__)
+#define NATIVE_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#define CALL(name) {#name, SYS_##name}
+static const struct { const char *name; long nr; } KNOWN_CALLS[] = {
+#ifdef SYS_mount
+    CALL(mount),
+#endif
+#ifdef SYS_umount2
+    CALL(umount2),
+#endif
+#ifdef SYS_pivot_root
+    CALL(pivot_root),
+#endif
+#ifdef SYS_chroot
+    CALL(chroot),
+#endif
+#ifdef SYS_unshare
+    CALL(unshare),
+#endif
+#ifdef SYS_setns
+    CALL(setns),
+#endif
+#ifdef SYS_ptrace
+    CALL(ptrace),
+#endif
+#ifdef SYS_process_vm_readv
+    CALL(process_vm_readv),
+#endif
+#ifdef SYS_process_vm_writev
+    CALL(process_vm_writev),
+#endif
+#ifdef SYS_keyctl
+    CALL(keyctl),
+#endif
+#ifdef SYS_add_key
+    CALL(add_key),
+#endif
+#ifdef SYS_request_key
+    CALL(request_key),
+#endif
+#ifdef SYS_bpf
+    CALL(bpf),
+#endif
+#ifdef SYS_perf_event_open
+    CALL(perf_event_open),
+#endif
+#ifdef SYS_userfaultfd
+    CALL(userfaultfd),
+#endif
+#ifdef SYS_kexec_load
+    CALL(kexec_load),
+#endif
+#ifdef SYS_init_module
+    CALL(init_module),
+#endif
+#ifdef SYS_finit_module
+    CALL(finit_module),
+#endif
+#ifdef SYS_delete_module
+    CALL(delete_module),
+#endif
+#ifdef SYS_reboot
+    CALL(reboot),
+#endif
+#ifdef SYS_sethostname
+    CALL(sethostname),
+#endif
+#ifdef SYS_settimeofday
+    CALL(settimeofday),
+#endif
+#ifdef SYS_clock_settime
+    CALL(clock_settime),
+#endif
+};
+#define MAX_WATCHED 64
+
+static struct watched { const char *name; long nr; long long count, said, first_ms; } watched[MAX_WATCHED];
+static int n_watched;
+static int watch_fd = -1;          /* the listener, while a phase's program runs */
+static long long watch_t0;         /* the phase's start, for t_ms */
+
+/* watch=NAME,NAME,...: 0, or -1 for a name this init does not know. */
+static int parse_watch(const char *list) {
+    char copy[1024];
+    if (strlen(list) >= sizeof copy) return -1;
+    strcpy(copy, list);
+    for (char *name = strtok(copy, ","); name; name = strtok(NULL, ",")) {
+        int found = -1;
+        for (size_t i = 0; i < sizeof KNOWN_CALLS / sizeof KNOWN_CALLS[0]; i++)
+            if (strcmp(KNOWN_CALLS[i].name, name) == 0) found = (int)i;
+        if (found < 0 || n_watched >= MAX_WATCHED) return -1;
+        watched[n_watched++] = (struct watched){KNOWN_CALLS[found].name, KNOWN_CALLS[found].nr, 0, 0, -1};
+    }
+    return 0;
+}
+
+/* In the child, before exec: the filter, and its listener handed to the init over sock.
+ * Any call of another architecture (or x32's) is refused outright: the watched numbers
+ * are this architecture's. Never returns on failure: the program must not run unwatched. */
+static void install_watch(int sock) {
+#ifndef NATIVE_ARCH
+    dprintf(2, "tui-sandbox: cannot watch the program's calls on this architecture\n");
+    _exit(127);
+#else
+    struct sock_filter f[4 + 2 * MAX_WATCHED + 1];
+    int n = 0;
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    for (int i = 0; i < n_watched; i++) {
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)watched[i].nr, 0, 1);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+    }
+#if defined(__x86_64__)
+    /* x32 calls carry bit 30: of another ABI, not watched by number here. */
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+#endif
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
+    int listener = -1;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
+        listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    if (listener < 0) {
+        dprintf(2, "tui-sandbox: cannot watch the program's calls (%s): not starting it\n", strerror(errno));
+        _exit(127);
+    }
+    char byte = 'L', control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &listener, sizeof(int));
+    if (sendmsg(sock, &msg, 0) != 1) {
+        dprintf(2, "tui-sandbox: cannot hand over the watch: %s\n", strerror(errno));
+        _exit(127);
+    }
+    close(listener);
+    close(sock);
+#endif
+}
+
+/* In the init: the listener the child sent, or -1 if it sent none (it has exited then,
+ * saying why). */
+static int receive_watch(int sock) {
+    char byte, control[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    ssize_t n;
+    do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+    struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
+    if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+static void say_walls(int final) {
+    for (int i = 0; i < n_watched; i++) {
+        struct watched *w = &watched[i];
+        if (w->count == w->said || (!final && w->said == 0 && w->count == 0)) continue;
+        w->said = w->count;
+        record(err_stream, !final, "W call=%s errno=EPERM count=%lld t_ms=%lld", w->name, w->count, w->first_ms);
+    }
+}
+
+/* The watched calls waiting: each refused (EPERM) and counted. A few hundred a round at
+ * most, so a flood of them cannot starve the output, the samples or the deadline. */
+static void answer_watched(void) {
+    static struct seccomp_notif req;
+    static struct seccomp_notif_resp resp;
+    for (int round = 0; round < 256; round++) {
+        struct pollfd ready = {watch_fd, POLLIN, 0};
+        if (poll(&ready, 1, 0) <= 0 || !(ready.revents & POLLIN)) {
+            if (ready.revents & (POLLHUP | POLLERR)) { close(watch_fd); watch_fd = -1; }
+            return;
+        }
+        memset(&req, 0, sizeof req);
+        if (ioctl(watch_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) continue;  /* its caller died meanwhile */
+        memset(&resp, 0, sizeof resp);
+        resp.id = req.id;
+        resp.error = -EPERM;
+        (void)ioctl(watch_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+        for (int i = 0; i < n_watched; i++) {
+            struct watched *w = &watched[i];
+            if (w->nr != req.data.nr) continue;
+            if (w->count++ == 0) {
+                w->first_ms = now_ms() - watch_t0;
+                w->said = w->count;     /* the first hit is told at once, never dropped */
+                record(err_stream, 0, "W call=%s errno=EPERM count=1 t_ms=%lld", w->name, w->first_ms);
+            }
+        }
+    }
+}
+
 /* One round: waits up to timeout_ms for the program's output, room in the container's
  * pipes, or (while the program runs) a SIGCHLD, and moves what it can. Once it is
  * dead, what it left is read at once, not gathered. */
 static void pump(long long timeout_ms, int running) {
-    struct pollfd fds[5];
-    struct stream *of[5] = {0};
+    struct pollfd fds[6];
+    struct stream *of[6] = {0};
     int n = 0;
     long long t = now_ms();
     if (running) fds[n++] = (struct pollfd){sig_fd, POLLIN, 0};
+    if (running && watch_fd >= 0) fds[n++] = (struct pollfd){watch_fd, POLLIN, 0};
     for (int i = 0; i < 2; i++) {
         struct stream *s = &streams[i];
         int room = output_limited || s->out < 0 || s->len < BUF_SIZE - RECORD_ROOM;
@@ -372,7 +598,9 @@ static void pump(long long timeout_ms, int running) {
     if (poll(fds, n, poll_ms(timeout_ms)) <= 0) return;
     for (int i = 0; i < n; i++) {
         if (!fds[i].revents) continue;
-        if (!of[i]) { /* SIGCHLD: the caller reaps; only clear what is pending */
+        if (fds[i].fd == watch_fd && watch_fd >= 0) {
+            answer_watched();
+        } else if (!of[i]) { /* SIGCHLD: the caller reaps; only clear what is pending */
             struct signalfd_siginfo info[8];
             while (read(sig_fd, info, sizeof info) > 0) {}
         } else if (fds[i].events & POLLIN) {
@@ -523,7 +751,7 @@ static void set_limit(int resource, const char *name, long long value) {
     _exit(127); /* never run the program without the limits it was promised */
 }
 
-static void exec_child(char **argv, int out_fd, int err_fd) {
+static void exec_child(char **argv, int out_fd, int err_fd, int watch_sock) {
     /* The program writes into the init's pipes; the container's own fds 1 and 2 are
      * replaced, so nothing the program starts can write past the relay (or its cap). */
     if (dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) _exit(127);
@@ -544,6 +772,7 @@ static void exec_child(char **argv, int out_fd, int err_fd) {
     if (opt.nproc > 0) set_limit(RLIMIT_NPROC, "nproc", opt.nproc);
     set_limit(RLIMIT_MSGQUEUE, "msgqueue", 0); /* /dev/mqueue is writable even on a read-only root */
     set_limit(RLIMIT_CORE, "core", 0);
+    if (n_watched > 0) install_watch(watch_sock);
     execvp(argv[0], argv);
     dprintf(2, "tui-sandbox: cannot start %s: %s\n", argv[0], strerror(errno));
     _exit(127);
@@ -643,12 +872,29 @@ static int run_phase(char **argv, long long timeout_ms, struct phase *r) {
         r->deadline = now_ms();
         return 0;
     }
+    int watch_pair[2] = {-1, -1};
+    if (n_watched > 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, watch_pair) < 0) {
+        say("tui-sandbox: socketpair failed: %s\n", strerror(errno));
+        r->status = 127 << 8;
+        r->deadline = now_ms();
+        return 0;
+    }
     long long t0 = now_ms();
     r->deadline = t0 + timeout_ms;
     pid_t pid = fork();
-    if (pid == 0) exec_child(argv, out_pipe[1], err_pipe[1]);
+    if (pid == 0) {
+        if (watch_pair[0] >= 0) close(watch_pair[0]);
+        exec_child(argv, out_pipe[1], err_pipe[1], watch_pair[1]);
+    }
     close(out_pipe[1]);
     close(err_pipe[1]);
+    if (watch_pair[0] >= 0) {
+        close(watch_pair[1]);
+        /* Sent before the program starts, or its child exits having said why. */
+        watch_fd = pid > 0 ? receive_watch(watch_pair[0]) : -1;
+        watch_t0 = t0;
+        close(watch_pair[0]);
+    }
     fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
     fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
     out_stream->in = out_pipe[0];
@@ -687,6 +933,7 @@ static int run_phase(char **argv, long long timeout_ms, struct phase *r) {
         } else {
             if (t >= next_sample) {
                 emit_sample(t0, exited ? 0 : pid);
+                say_walls(0);
                 while (next_sample <= t) next_sample += opt.interval_ms;
             }
             wake = r->deadline < next_sample ? r->deadline : next_sample;
@@ -694,12 +941,14 @@ static int run_phase(char **argv, long long timeout_ms, struct phase *r) {
         pump(wake - t, !killed);
     }
     r->output_limited = output_limited;
+    if (watch_fd >= 0) { close(watch_fd); watch_fd = -1; }
     return 0;
 }
 
 static void end_record(const char *phase, const struct phase *r) {
     struct cgroup_sample s = {-1, -1, -1, -1, -1, -1, -1};
     sample_cgroup(&s);
+    say_walls(1);
     int status = r->status;
     const struct rusage *u = &r->usage;
     long long rusage_cpu_ns = (u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1000000000LL
@@ -707,11 +956,11 @@ static void end_record(const char *phase, const struct phase *r) {
     record(err_stream, 0, "E phase=%s exited=%d code=%d signal=%d timed_out=%d "
                           "output_limited=%d elapsed_ms=%lld cpu_ns=%lld memory=%lld "
                           "peak=%lld oom_kills=%lld maxrss_kb=%ld rusage_cpu_ns=%lld throttled_ns=%lld "
-                          "pids_refused=%lld",
+                          "pids_refused=%lld calls_watched=%d",
            phase, WIFEXITED(status) ? 1 : 0, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
            WIFSIGNALED(status) ? WTERMSIG(status) : 0, r->timed_out, r->output_limited,
            r->elapsed_ms, s.cpu_ns, s.memory, s.peak, s.oom_kills, u->ru_maxrss, rusage_cpu_ns,
-           s.throttled_ns, s.pids_refused);
+           s.throttled_ns, s.pids_refused, n_watched);
 }
 
 static int exit_code_for(const struct phase *r) {
@@ -730,7 +979,7 @@ static int finish(const struct phase *r) {
 
 /* --- the command line ---------------------------------------------------------------- */
 
-#define USAGE "usage: init timeout_ms=N [compile_timeout_ms=N] [interval_ms=N] [source=PATH] " \
+#define USAGE "usage: init timeout_ms=N [compile_timeout_ms=N] [interval_ms=N] [source=PATH] [watch=CALL,...] " \
               "[idle_ms=N] [output_bytes=N] [fsize=N] [nofile=N] [nproc=N] -- NCOMPILE " \
               "[compile argv...] run argv..."
 
@@ -758,7 +1007,7 @@ static int parse_options(int argc, char **argv) {
         {"output_bytes", &opt.output_bytes}, {"fsize", &opt.fsize},
         {"nofile", &opt.nofile}, {"nproc", &opt.nproc},
     };
-    int seen[sizeof keys / sizeof keys[0] + 1] = {0};
+    int seen[sizeof keys / sizeof keys[0] + 2] = {0};
     int i = 1;
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
         char *eq = strchr(argv[i], '=');
@@ -769,6 +1018,10 @@ static int parse_options(int argc, char **argv) {
             k = sizeof keys / sizeof keys[0];
             if (!eq[1]) return bad_usage("empty source", argv[i]), -1;
             opt.source = eq + 1;
+        } else if (klen == 5 && strncmp(argv[i], "watch", 5) == 0) {
+            k = sizeof keys / sizeof keys[0] + 1;
+            if (opt.watch || parse_watch(eq + 1) < 0) return bad_usage("a call this init cannot watch", argv[i]), -1;
+            opt.watch = eq + 1;
         } else {
             for (size_t j = 0; j < sizeof keys / sizeof keys[0]; j++)
                 if (strlen(keys[j].name) == klen && strncmp(argv[i], keys[j].name, klen) == 0) k = j;

@@ -19,9 +19,10 @@ def bench(script: str, *args: str) -> str:
 
 
 def test_latency_bench_measures_every_path(sandbox):
-    out = bench("latency.py", "--runs", "1", "--warmup", "0")
+    out = bench("latency.py", "--runs", "1", "--warmup", "0", "--walls-runs", "1")
     for row in ("bare docker run --rm", "engine, warm spare", "engine, cold", "tui-sandbox run (process)",
-                "the program itself (inside)", "an idle spare holds", "warm target", "command target"):
+                "the program itself (inside)", "an idle spare holds", "warm target", "command target",
+                "the cost of watching the walls", "the command's own CPU: 100,000 walls"):
         assert row in out, row
     # The cold path under every runtime the engine has registered, and where its time goes.
     for runtime in sandbox.info.runtimes:

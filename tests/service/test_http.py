@@ -285,8 +285,9 @@ def test_a_wall_streams_as_it_happens_and_stays_with_the_run(server):
     assert (wall["kind"], wall["call"], wall["errno"], wall["exact"]) == ("process", "fork", "EAGAIN", True)
     finished = lines[-1]
     refused = int(finished["output"].split()[1])
-    assert [w["count"] for w in finished["blocked"]] == [refused] and finished["walls_watched"] == ["process"]
+    assert [w["count"] for w in finished["blocked"]] == [refused]
+    assert finished["walls_watched"] == ["process", "syscall"]
     kept = server.client.get(f"/runs/{finished['id']}").json()
-    assert kept["blocked"] == finished["blocked"] and kept["walls_watched"] == ["process"]
+    assert kept["blocked"] == finished["blocked"] and kept["walls_watched"] == ["process", "syscall"]
     answer = server.run({"code": "print(1)"})
-    assert answer["blocked"] == [] and answer["walls_watched"] == ["process"]
+    assert answer["blocked"] == [] and answer["walls_watched"] == ["process", "syscall"]

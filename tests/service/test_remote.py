@@ -79,9 +79,10 @@ def test_cancel_and_refusals(serve, sandbox):
 
 
 def test_every_kind_of_event_reaches_the_remote_client(serve):
-    """A C run that waits its turn, compiles, prints and runs long enough for figures:
-    every kind the engine has (runner.EVENT_KINDS, all but `failed`, which needs a
-    missing engine) comes through the stream to the client as the engine's own."""
+    """A C run that waits its turn, compiles, prints, hits a wall (a refused unshare)
+    and runs long enough for figures: every kind the engine has (runner.EVENT_KINDS,
+    all but `failed`, which needs a missing engine) comes through the stream to the
+    client as the engine's own."""
     from runner import EVENT_KINDS
 
     server = serve("--max-running", "1")
@@ -93,12 +94,15 @@ def test_every_kind_of_event_reaches_the_remote_client(serve):
                                                    if isinstance(e, Started)])
         blocking.start()
         assert started.wait(30), "the blocker never started"
-        program = '#include <stdio.h>\n#include <unistd.h>\nint main(void) { puts("hi"); fflush(stdout); ' \
-                  'usleep(2500000); return 0; }\n'
+        program = ('#include <stdio.h>\n#include <unistd.h>\n#include <sys/syscall.h>\n'
+                   'int main(void) { puts("hi"); fflush(stdout); syscall(SYS_unshare, 0x10000000); '
+                   'usleep(2500000); return 0; }\n')
         log = events_of(remote.start(program, "c", Limits()))
         blocking.join()
         assert {event.kind for event in log} == set(EVENT_KINDS) - {"failed"}, log
         assert log[-1].result.output == "hi\n"
+        wall = next(event for event in log if event.kind == "blocked")
+        assert (wall.wall, wall.call, wall.exact) == ("syscall", "unshare", True), wall
     finally:
         blocker_side.close()
         remote.close()

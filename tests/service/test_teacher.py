@@ -126,13 +126,14 @@ def test_the_class_live_its_totals_and_the_teacher_cancels_any_run(serve, sandbo
         "timeout", 2, 1, None)
     assert "Timed out after 1 s" in ada_now["last_kill_reason"]
     assert view["totals"] == {"runs": 4, "timeouts": 1, "oom_kills": 1,
-                              "by_verdict": {"ok": 1, "timeout": 1, "oom": 1}}
+                              "by_verdict": {"ok": 1, "timeout": 1, "oom": 1}, "walls": {}}
     assert view["queue"] == {"running": 1, "queued": 0, "cap": 4}
     assert view["connected"] == [] and view["ssh"] is False and view["web"] is False
     assert not bob["connected"] and bob["fronts"] == []
     # Ended runs count from `since` (default: the server's start); the live one always counts.
     later = server.client.get("/class", params={"since": time.time() + 3600}).json()
-    assert later["totals"] == {"runs": 1, "timeouts": 0, "oom_kills": 0, "by_verdict": {}}
+    assert later["totals"] == {"runs": 1, "timeouts": 0, "oom_kills": 0, "by_verdict": {},
+                                "walls": {}}
     assert student(later, "bob")["running"]["id"] == started["id"] and student(later, "bob")["last_verdict"] is None
 
     # The same facts from the command line, for scripts; and in words.

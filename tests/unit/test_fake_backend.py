@@ -6,7 +6,7 @@ from pathlib import Path
 
 from runner.protocol import RecordExtractor
 
-from .fake_backend import done, end, finish, sample
+from .fake_backend import done, end, finish, sample, wall
 
 INIT_C = (Path(__file__).parents[2] / "runner" / "images" / "init.c").read_text()
 
@@ -14,7 +14,7 @@ INIT_C = (Path(__file__).parents[2] / "runner" / "images" / "init.c").read_text(
 def init_formats() -> dict[str, list[tuple[str, list[str]]]]:
     """Each record kind -> (the stream it goes to, its keys), for every record() call in init.c."""
     formats: dict[str, list[tuple[str, list[str]]]] = {}
-    for stream, literals in re.findall(r'record\((\w+)_stream, [01], ((?:\s*"[^"]*")+)', INIT_C):
+    for stream, literals in re.findall(r'record\((\w+)_stream, (?:[01]|!\w+), ((?:\s*"[^"]*")+)', INIT_C):
         words = "".join(re.findall(r'"([^"]*)"', literals)).split()
         formats.setdefault(words[0], []).append((stream, [word.split("=")[0] for word in words[1:]]))
     return formats
@@ -25,6 +25,9 @@ def test_the_fakes_records_have_the_inits_keys_in_its_order():
     assert formats["S"] == [("err", [key for key, _ in sample(0).fields])]
     assert formats["E"] == [("err", [key for key, _ in end().fields])]
     assert formats["D"] == [("out", []), ("err", [])]
+    # Said at the first hit and as the count moves: the same keys both times.
+    assert {("err", tuple(key for key, _ in wall("mount", 1).fields))} == {
+        (stream, tuple(keys)) for stream, keys in formats["W"]}
 
 
 def test_the_fake_ends_a_run_as_the_init_does():

@@ -235,3 +235,24 @@ def test_one_done_record_is_not_enough():
     script = [out(b"x"), out(done()), Pause(0.1), err(b"late\n"), *finish(code=4)[::2]]
     result = play(script)[0][-1].result
     assert (result.exit_code, result.error) == (4, "late\n")
+
+
+def test_a_watched_call_refused_is_a_wall_at_once_then_its_final_count():
+    from runner import Blocked
+
+    from .fake_backend import wall
+
+    script = [err(wall("mount", 1, t_ms=5)), out(b"after\n"), err(sample(250, pids_refused=0)),
+              err(wall("mount", 40, t_ms=5)), *finish(code=0, calls_watched=23, pids_refused=0)]
+    events, _ = play(script)
+    walls = [event for event in events if isinstance(event, Blocked)]
+    assert [(w.wall, w.call, w.errno, w.exact, w.at_s, w.count) for w in walls] == [
+        ("syscall", "mount", "EPERM", True, 0.005, 1), ("syscall", "mount", "EPERM", True, 0.005, 40)]
+    assert events.index(walls[0]) < next(i for i, e in enumerate(events) if isinstance(e, Output))
+    result = events[-1].result
+    assert result.blocked == (walls[-1],) and result.walls_watched == ("process", "syscall")
+
+
+def test_a_run_that_watched_nothing_says_so():
+    result = play([*finish(code=0)])[0][-1].result
+    assert result.blocked is None and result.walls_watched == ()

@@ -75,3 +75,20 @@ def test_docker_info_gives_every_registered_runtime_but_containerds_aliases_of_r
         "runc": {"path": "runc"}, "crun": {"path": "/usr/bin/crun"},
         "runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none"]}}})
     assert info.runtimes == {"runc": [], "crun": [], "runsc": ["--network=none"]}
+
+
+def test_the_calls_the_init_watches_are_ones_it_knows_and_the_profile_denies():
+    """WATCHED (runner/docker/seccomp.py) names only calls init.c's KNOWN_CALLS has, and
+    only calls the profile denies: the init takes over a refusal, it never adds one."""
+    import re
+    from pathlib import Path
+
+    from runner.docker.seccomp import DENIED, WATCHED, profile, security_option
+
+    init_c = (Path(__file__).resolve().parents[2] / "runner" / "images" / "init.c").read_text()
+    known = set(re.findall(r"CALL\((\w+)\)", init_c))
+    assert set(WATCHED) <= known and set(WATCHED) <= set(DENIED)
+    allowed = {name for rule in profile()["syscalls"] for name in rule["names"]}
+    assert not allowed & set(WATCHED), "the plain profile refuses them all"
+    watching = security_option(init_watches=True)
+    assert all(f'"{name}"' in watching for name in WATCHED)
