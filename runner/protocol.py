@@ -18,6 +18,10 @@ SAMPLE_INTERVAL_MS = 250
 COMPILE_TIMEOUT_S = 30.0
 # A warm spare whose program never comes ends itself after this long.
 SPARE_IDLE_S = 60.0
+# With the network off, the init answers the program's name look-ups on 127.0.0.1:53 (an
+# empty resolv.conf points there). Port 53 is privileged; this lowers the bar in the
+# container's own network namespace, where nothing else listens and nothing leaves.
+NETWORK_WATCH_SYSCTLS = {"net.ipv4.ip_unprivileged_port_start": "53"}
 
 
 def new_nonce() -> str:
@@ -25,11 +29,15 @@ def new_nonce() -> str:
 
 
 def init_command(language: Language, limits: Limits, *, process_limit: bool,
-                 idle_s: float = SPARE_IDLE_S, watch: tuple[str, ...] = ()) -> list[str]:
+                 idle_s: float = SPARE_IDLE_S, watch: tuple[str, ...] = (),
+                 watch_network: bool = False, watch_files: bool = False) -> list[str]:
     """The init's command line for one run of this language under these limits.
     process_limit: whether the init must also cap the uid's process count (RLIMIT_NPROC),
     for runtimes whose host-side PID limit cannot see the program's processes. watch: the
-    calls the init refuses itself and reports as walls (the profile must let them through)."""
+    calls the init refuses itself and reports as walls (the profile must let them through).
+    watch_network: with the network off, the init reports connections and name look-ups as
+    walls (the container must let it bind port 53: NETWORK_WATCH_SYSCTLS). watch_files: the
+    init reports the changes to the filesystem the sandbox refuses as walls."""
     compile_argv, run_argv = language.commands(limits.memory)
     options = {
         "timeout_ms": int(limits.timeout * 1000),
@@ -42,6 +50,8 @@ def init_command(language: Language, limits: Limits, *, process_limit: bool,
         "nofile": limits.open_files,
         "nproc": limits.pids if process_limit else 0,
         **({"watch": ",".join(watch)} if watch else {}),
+        **({"net": "off"} if watch_network and not limits.network else {}),
+        **({"files": "watch"} if watch_files else {}),
     }
     return [INIT, *(f"{key}={value}" for key, value in options.items()), "--",
             str(len(compile_argv)), *compile_argv, *run_argv]

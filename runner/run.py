@@ -156,13 +156,19 @@ class Run(RunHandle):
             wall = facts.walls.forks_refused(record.int("pids_refused"), stats.elapsed_s)
             return [host.fill(stats) if host else stats, *([wall] if wall else [])]
         if record.kind == "W":
-            wall = facts.walls.call_refused(record.fields.get("call"), record.fields.get("errno"),
-                                            record.int("count"), (record.int("t_ms") or 0) / 1000)
+            fields = record.fields
+            wall = facts.walls.reported(fields.get("kind"), fields.get("call"), fields.get("target", ""),
+                                        fields.get("errno"), record.int("exact") != 0, record.int("count"),
+                                        (record.int("t_ms") or 0) / 1000)
             return [wall] if wall else []
         if record.kind != "E":
             return []
         if record.int("calls_watched"):
             facts.walls.watched.add("syscall")
+        if record.int("net_watched"):
+            facts.walls.watched.add("network")
+        if record.int("files_watched"):
+            facts.walls.watched.add("filesystem")
         # The report's count is the last word: forks refused since the last sample.
         wall = facts.walls.forks_refused(record.int("pids_refused"), (record.int("elapsed_ms") or 0) / 1000)
         walls = [wall] if wall else []

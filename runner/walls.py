@@ -9,8 +9,12 @@ bomb, a loop of a hundred thousand refused connects) stays a handful of lines.
 
 What is watched depends on the runtime: the PID limit's refusals come from the pids
 cgroup's own counter (exact), which the init reads wherever it can read its cgroup (not
-under gVisor). A run's result lists the kinds it watched, so an empty list is never read
-as "nothing was blocked" where nothing could be seen."""
+under gVisor); refused calls, refused changes to the filesystem and, with the network
+off, connections and name look-ups from the init's seccomp listener (not under gVisor
+either). A target (a path, an address) is read from the program's memory as the call
+began: the program's own claim, shown for what it is. A run's result lists the kinds it
+watched, so an empty list is never read as "nothing was blocked" where nothing could be
+seen."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from .events import Blocked
 from .limits import Limits
 
 WALL_KINDS = ("network", "filesystem", "process", "syscall")
-MAX_WALLS = 32
+MAX_WALLS = 64
 
 
 class WallLedger:
@@ -39,11 +43,13 @@ class WallLedger:
         return self._count(Blocked(wall="process", call="fork", target="", errno="EAGAIN", exact=True,
                                    at_s=round(at_s, 3), count=total), total)
 
-    def call_refused(self, call: str | None, errno: str | None, total: int | None, at_s: float) -> Blocked | None:
-        """A watched call the init refused itself (a W record): its count so far."""
-        if not call or not total:
+    def reported(self, kind: str | None, call: str | None, target: str, errno: str | None, exact: bool,
+                 total: int | None, at_s: float) -> Blocked | None:
+        """A wall the init saw (a W record): a watched call it refused itself (exact), a
+        connection or a name look-up while the network is off; its count so far."""
+        if kind not in WALL_KINDS or not call or not total:
             return None
-        return self._count(Blocked(wall="syscall", call=call, target="", errno=errno or "EPERM", exact=True,
+        return self._count(Blocked(wall=kind, call=call, target=target, errno=errno or "EPERM", exact=exact,
                                    at_s=round(at_s, 3), count=total), total)
 
     def _count(self, wall: Blocked, total: int) -> Blocked | None:
@@ -69,12 +75,14 @@ def describe(wall: Blocked, limits: Limits) -> str:
     why = {
         "process": f"the PID limit of {limits.pids}",
         "network": "the network is off",
-        "filesystem": "the root is read-only" if limits.read_only else "not writable",
+        "filesystem": "the root is read-only" if wall.errno == "EROFS" else "not the sandbox user's to change",
         "syscall": "the sandbox's policy refuses it",
     }.get(wall.wall, "refused")
     target = f"  {wall.target}" if wall.target else ""
+    # A predicted errno is the kernel's answer as the init expects it (it let the call go on).
+    errno = wall.errno if wall.exact else f"{wall.errno}, predicted"
     times = f"  ×{wall.count}" if wall.count > 1 else ""
-    return f"{wall.wall}  {wall.call}{target}  blocked ({wall.errno}): {why}{times}"
+    return f"{wall.wall}  {wall.call}{target}  blocked ({errno}): {why}{times}"
 
 
 def not_watched(runtime: str) -> str:

@@ -14,7 +14,7 @@ from ..backend import EngineInfo
 from ..errors import EngineUnavailable, RuntimeUnavailable
 from ..languages import Language
 from ..limits import Limits
-from ..protocol import SPARE_IDLE_S, init_command
+from ..protocol import NETWORK_WATCH_SYSCTLS, SPARE_IDLE_S, init_command
 from ..runtimes import runtime
 from ..units import MiB
 from .cleanup import Removals, owner_label, reap_stale_containers
@@ -104,14 +104,20 @@ class DockerBackend:
         # The init sets every limit on the program itself where the runtime lets it; else
         # Docker sets the message-queue limit (/dev/mqueue stays writable otherwise).
         ulimits = [] if traits.init_sets_msgqueue else [Ulimit(name="msgqueue", soft=0, hard=0)]
+        # The init's watchers are part of our seccomp policy: with a profile of your own
+        # (or under gVisor, which has no listener) the walls are not watched.
         watch = watched_calls() if traits.init_watches_calls else ()
+        watching = bool(watch)
+        watch_network = watching and not limits.network
         if bool(watch) not in self._seccomp:    # a bad custom profile raises, every time
             self._seccomp[bool(watch)] = security_option(init_watches=bool(watch)) or ""
         return DockerContainer(
             self.api, self.removals, image=image_ref(language), language=language, limits=limits,
             command=init_command(language, limits, process_limit=traits.guest_process_limit,
-                                 idle_s=self.spare_idle_s, watch=watch),
+                                 idle_s=self.spare_idle_s, watch=watch, watch_network=watch_network,
+                                 watch_files=watching),
             owner=self.owner, host_pids=traits.host_pids(limits.pids), ulimits=ulimits,
+            sysctls=NETWORK_WATCH_SYSCTLS if watch_network else None,
             seccomp=self._seccomp[bool(watch)] or None)
 
     def wait_for_cleanup(self, timeout: float = 30) -> bool:

@@ -49,7 +49,7 @@ class FrameSplitter:
 class DockerContainer:
     def __init__(self, api, removals: Removals, *, image: str, language: Language, limits: Limits,
                  command: list[str], owner: str, host_pids: int, ulimits: list[Ulimit],
-                 seccomp: str | None) -> None:
+                 seccomp: str | None, sysctls: dict[str, str] | None = None) -> None:
         self._api, self._removals = api, removals
         self._runtime = runtime(limits.runtime)
         self._started = False
@@ -64,7 +64,7 @@ class DockerContainer:
         self._writer: queue.Queue | None = None
         self._frames = FrameSplitter()
         self.host_stats: DockerStatsFeed | None = None
-        self.id = self._create(image, language, limits, command, owner, host_pids, ulimits, seccomp)
+        self.id = self._create(image, language, limits, command, owner, host_pids, ulimits, seccomp, sysctls)
         try:
             response = self._api.attach_socket(
                 self.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
@@ -74,7 +74,7 @@ class DockerContainer:
         self._keepalive = response   # the SDK's response object owns the socket
         self._sock = getattr(response, "_sock", response)
 
-    def _create(self, image, language, limits, command, owner, host_pids, ulimits, seccomp) -> str:
+    def _create(self, image, language, limits, command, owner, host_pids, ulimits, seccomp, sysctls) -> str:
         security = ["no-new-privileges"] + ([seccomp] if seccomp else [])
         host_config = self._api.create_host_config(
             mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
@@ -83,6 +83,7 @@ class DockerContainer:
             tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={limits.tmp_size},mode=1777"},
             cap_drop=["ALL"], security_opt=security, ulimits=ulimits,
             ipc_mode="none",                               # no writable /dev/shm
+            sysctls=sysctls,
             auto_remove=self._auto_remove,
             log_config=LogConfig(type="none"),             # output is read from the attach stream
             runtime=limits.runtime)

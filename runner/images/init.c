@@ -38,6 +38,14 @@
  *                         both phases; past that, kill the program (0: no cap)
  *   watch=NAME,...        calls the init refuses itself (EPERM) and reports as walls
  *                         (W records); the container's profile must let them through
+ *   net=off               the network is off: report each connection or datagram to an
+ *                         address off this container (W kind=network), and answer the
+ *                         program's name look-ups itself on 127.0.0.1:53 (where an empty
+ *                         resolv.conf sends them), refusing each (SERVFAIL) and reporting
+ *                         the name asked for. Port 53 needs the container's
+ *                         net.ipv4.ip_unprivileged_port_start at 53 or below
+ *   files=watch           report each change to the filesystem the sandbox refuses (the
+ *                         read-only root, files not the sandbox user's) as a wall
  *   fsize=N nofile=N nproc=N   RLIMIT_FSIZE, _NOFILE, _NPROC of the program, soft and
  *                         hard (0: leave alone). Under runc nproc counts every process
  *                         of the uid on the host: pass it only under gVisor.
@@ -57,7 +65,8 @@
  * standard input) or E (the end of a phase: how it ended, timed_out,
  * output_limited, elapsed_ms, the cgroup's figures, and the program's own maxrss_kb and
  * rusage_cpu_ns from wait4, which hold where the cgroup cannot be read), and last,
- * (W: a watched call refused, see watch=; E says calls_watched=N, how many were;
+ * (W: a wall, see watch= and net=; E says calls_watched=N, how many calls were
+ * watched, and net_watched=1 when the network was;
  * both S and E carry throttled_ns, the time the CPU limit held the program back, and
  * pids_refused, the forks the PID limit refused, from the cgroup: -1 where unreadable),
  * D (done) on both
@@ -95,6 +104,10 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
+#include <sys/xattr.h>
+#include <sys/statvfs.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -132,6 +145,8 @@ struct options {
     long long fsize, nofile, nproc;
     const char *source;
     const char *watch;   /* the calls the init refuses itself and reports: names, by commas */
+    int net_off;         /* net=off: watch connections and name look-ups */
+    int watch_files;     /* files=watch: watch changes to the filesystem */
 };
 
 /* One of the program's output streams on its way to the container's fd: a ring buffer
@@ -453,6 +468,20 @@ static const struct { const char *name; long nr; } KNOWN_CALLS[] = {
 
 static struct watched { const char *name; long nr; long long count, said, first_ms; } watched[MAX_WATCHED];
 static int n_watched;
+
+/* The walls seen by their arguments (network, filesystem), one per kind, call and target
+ * (a repeat counts). Past MAX_TARGETS of them, a new target of a call folds into that
+ * call's "other"; past MAX_SEEN in all, it goes uncounted: bounded, whatever the flood. */
+#define MAX_TARGETS 32
+#define MAX_SEEN 48
+static struct seen_wall {
+    char kind[12], call[12], target[264], err[16];
+    int exact;
+    long long count, said, first_ms;
+} seen[MAX_SEEN];
+static int n_seen;
+static int dns_fd = -1;            /* net=off: the refusing name server on 127.0.0.1:53 */
+static int have_ipv6;              /* whether the container has an IPv6 address (lo's ::1) */
 static int watch_fd = -1;          /* the listener, while a phase's program runs */
 static long long watch_t0;         /* the phase's start, for t_ms */
 
@@ -471,6 +500,82 @@ static int parse_watch(const char *list) {
     return 0;
 }
 
+/* --- the filesystem's walls ------------------------------------------------------------
+ *
+ * Calls that would change the filesystem: opens for writing (by their flags, in the
+ * filter), creating, removing, renaming and linking names, and changing a file's mode,
+ * owner, size or times. The init predicts the kernel's answer, in the kernel's own order
+ * of checks, from what it can see without doing anything on the program's behalf (stat,
+ * statvfs, the program's cwd), lets the call go on, and reports it as a wall when the
+ * answer is a refusal the sandbox makes: the read-only root (EROFS), or the files that
+ * are not the sandbox user's (EACCES, EPERM). A call that fails for the program's own
+ * reasons (no such file, already exists) or succeeds is no wall. */
+
+enum fs_change { FS_OPEN, FS_CREATE, FS_REMOVE, FS_MODE, FS_OWNER, FS_SIZE, FS_TIMES };
+
+/* Each call: its path argument, its directory fd argument (-1: relative to the cwd),
+ * its flags argument for opens (-1: none; -2: openat2's struct open_how). */
+#define FS(name, path, dirfd, flags, change) {#name, SYS_##name, path, dirfd, flags, change}
+static const struct fs_call { const char *name; long nr; int path, dirfd, flags; enum fs_change change; } FS_CALLS[] = {
+#ifdef SYS_open
+    FS(open, 0, -1, 1, FS_OPEN),
+#endif
+#ifdef SYS_creat
+    FS(creat, 0, -1, -1, FS_OPEN),
+#endif
+    FS(openat, 1, 0, 2, FS_OPEN),
+#ifdef SYS_openat2
+    FS(openat2, 1, 0, -2, FS_OPEN),
+#endif
+#ifdef SYS_mkdir
+    FS(mkdir, 0, -1, -1, FS_CREATE),
+#endif
+    FS(mkdirat, 1, 0, -1, FS_CREATE),
+#ifdef SYS_mknod
+    FS(mknod, 0, -1, -1, FS_CREATE),
+#endif
+    FS(mknodat, 1, 0, -1, FS_CREATE),
+#ifdef SYS_link
+    FS(link, 1, -1, -1, FS_CREATE),
+#endif
+    FS(linkat, 3, 2, -1, FS_CREATE),
+#ifdef SYS_symlink
+    FS(symlink, 1, -1, -1, FS_CREATE),
+#endif
+    FS(symlinkat, 2, 1, -1, FS_CREATE),
+#ifdef SYS_unlink
+    FS(unlink, 0, -1, -1, FS_REMOVE),
+#endif
+    FS(unlinkat, 1, 0, -1, FS_REMOVE),
+#ifdef SYS_rmdir
+    FS(rmdir, 0, -1, -1, FS_REMOVE),
+#endif
+#ifdef SYS_rename
+    FS(rename, 0, -1, -1, FS_REMOVE),
+#endif
+#ifdef SYS_renameat
+    FS(renameat, 1, 0, -1, FS_REMOVE),
+#endif
+    FS(renameat2, 1, 0, -1, FS_REMOVE),
+#ifdef SYS_chmod
+    FS(chmod, 0, -1, -1, FS_MODE),
+#endif
+    FS(fchmodat, 1, 0, -1, FS_MODE),
+#ifdef SYS_chown
+    FS(chown, 0, -1, -1, FS_OWNER),
+#endif
+#ifdef SYS_lchown
+    FS(lchown, 0, -1, -1, FS_OWNER),
+#endif
+    FS(fchownat, 1, 0, -1, FS_OWNER),
+    FS(truncate, 0, -1, -1, FS_SIZE),
+    FS(utimensat, 1, 0, -1, FS_TIMES),
+};
+#define N_FS_CALLS (sizeof FS_CALLS / sizeof FS_CALLS[0])
+/* The open flags that can change a file (glibc's __O_TMPFILE holds O_DIRECTORY, so only its
+ * own bit, which would match every directory open otherwise). */
+#define WRITE_FLAGS (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | 020000000)
+
 /* In the child, before exec: the filter, and its listener handed to the init over sock.
  * Any call of another architecture (or x32's) is refused outright: the watched numbers
  * are this architecture's. Never returns on failure: the program must not run unwatched. */
@@ -479,8 +584,16 @@ static void install_watch(int sock) {
     dprintf(2, "tui-sandbox: cannot watch the program's calls on this architecture\n");
     _exit(127);
 #else
-    struct sock_filter f[4 + 2 * MAX_WATCHED + 1];
+    struct sock_filter f[4 + 2 * MAX_WATCHED + 24 + 2 * N_FS_CALLS + 8];
     int n = 0;
+    /* The message that hands the listener over, here so that its address is known: the
+     * filter lets this one sendmsg through (the init is not answering yet: it waits for
+     * it), by its socket and its address, which nothing after exec can know. */
+    char byte = 'L', control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    unsigned long long handover = (unsigned long long)(uintptr_t)&msg;
     f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
     f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0);
     f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
@@ -488,6 +601,48 @@ static void install_watch(int sock) {
     for (int i = 0; i < n_watched; i++) {
         f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)watched[i].nr, 0, 1);
         f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+    }
+    if (opt.net_off) {
+        /* Seen and let through (the kernel refuses them itself): connect and sendmsg
+         * always, sendto only with an address. The address is in memory, which a filter
+         * cannot read: the init reads it. */
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_connect, 0, 1);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendmsg, 0, 8);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)sock, 0, 5);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)handover, 0, 3);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]) + 4);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)(handover >> 32), 0, 1);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+        /* sendto(fd, buf, len, flags, addr, addrlen): notify unless addr (args[4]) is NULL. */
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendto, 0, 6);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]));
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 3);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]) + 4);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+    }
+    if (opt.watch_files) {
+        /* Opens only with a flag that can change the file (the flags are in a register);
+         * the rest always. Each open block ends in a return: it loads over the number. */
+        for (size_t i = 0; i < N_FS_CALLS; i++) {
+            if (FS_CALLS[i].flags >= 0) continue;
+            f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)FS_CALLS[i].nr, 0, 1);
+            f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+        }
+        for (size_t i = 0; i < N_FS_CALLS; i++) {
+            if (FS_CALLS[i].flags < 0) continue;
+            f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)FS_CALLS[i].nr, 0, 4);
+            f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                                  offsetof(struct seccomp_data, args[0]) + 8 * FS_CALLS[i].flags);
+            f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, WRITE_FLAGS, 0, 1);
+            f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+            f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        }
     }
 #if defined(__x86_64__)
     /* x32 calls carry bit 30: of another ABI, not watched by number here. */
@@ -503,10 +658,6 @@ static void install_watch(int sock) {
         dprintf(2, "tui-sandbox: cannot watch the program's calls (%s): not starting it\n", strerror(errno));
         _exit(127);
     }
-    char byte = 'L', control[CMSG_SPACE(sizeof(int))];
-    memset(control, 0, sizeof control);
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
@@ -536,13 +687,305 @@ static int receive_watch(int sock) {
     return fd;
 }
 
+static void say_seen_wall(struct seen_wall *w, int sample) {
+    w->said = w->count;
+    record(err_stream, sample, "W kind=%s call=%s target=%s errno=%s exact=%d count=%lld t_ms=%lld",
+           w->kind, w->call, w->target, w->err, w->exact, w->count, w->first_ms);
+}
+
 static void say_walls(int final) {
     for (int i = 0; i < n_watched; i++) {
         struct watched *w = &watched[i];
         if (w->count == w->said || (!final && w->said == 0 && w->count == 0)) continue;
         w->said = w->count;
-        record(err_stream, !final, "W call=%s errno=EPERM count=%lld t_ms=%lld", w->name, w->count, w->first_ms);
+        record(err_stream, !final, "W kind=syscall call=%s errno=EPERM count=%lld t_ms=%lld",
+               w->name, w->count, w->first_ms);
     }
+    for (int i = 0; i < n_seen; i++)
+        if (seen[i].count != seen[i].said) say_seen_wall(&seen[i], !final);
+}
+
+static struct seen_wall *find_seen(const char *kind, const char *call, const char *target) {
+    for (int i = 0; i < n_seen; i++)
+        if (!strcmp(seen[i].kind, kind) && !strcmp(seen[i].call, call) && !strcmp(seen[i].target, target))
+            return &seen[i];
+    return NULL;
+}
+
+/* Counts one hit of a wall seen by its arguments; the first hit of each is told at once. */
+static void seen_wall(const char *kind, const char *call, const char *target, const char *err, int exact) {
+    struct seen_wall *w = find_seen(kind, call, target);
+    if (!w && n_seen >= MAX_TARGETS) {
+        target = "other";
+        w = find_seen(kind, call, target);
+    }
+    if (!w) {
+        if (n_seen == MAX_SEEN) return;
+        w = &seen[n_seen++];
+        snprintf(w->kind, sizeof w->kind, "%s", kind);
+        snprintf(w->call, sizeof w->call, "%s", call);
+        snprintf(w->target, sizeof w->target, "%s", target);
+        snprintf(w->err, sizeof w->err, "%s", err);
+        w->exact = exact;
+        w->first_ms = now_ms() - watch_t0;
+    }
+    if (w->count++ == 0) say_seen_wall(w, 0);
+}
+
+/* Up to size bytes of the program's memory at addr (process pid), via /proc/PID/mem:
+ * what it held when the call began, for display only (another thread may change it).
+ * The bytes read, or -1. */
+static ssize_t read_memory(pid_t pid, unsigned long long addr, void *buf, size_t size) {
+    char path[32];
+    snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = pread(fd, buf, size, (off_t)addr);
+    close(fd);
+    return n;
+}
+
+/* "tcp", "udp", ... for the program's socket fd, from the socket's own xattr ("" if
+ * it cannot be read). */
+static void socket_protocol(pid_t pid, unsigned long long fd, char *out, size_t size) {
+    char path[48], name[32];
+    snprintf(path, sizeof path, "/proc/%d/fd/%llu", (int)pid, fd);
+    ssize_t n = getxattr(path, "system.sockprotoname", name, sizeof name - 1);
+    name[n > 0 ? n : 0] = 0;
+    char *v6 = strstr(name, "v6");
+    if (v6) *v6 = 0;
+    size_t i = 0;
+    for (; name[i] && i + 1 < size; i++) out[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    out[i] = 0;
+}
+
+/* A connect, sendto or sendmsg while the network is off: a wall when its address is off
+ * this container (the kernel refuses it: the errno is predicted, and the call goes on to
+ * get it). Loopback, Unix sockets and the rest pass unremarked. */
+static void watch_network(const struct seccomp_notif *req) {
+    unsigned long long addr, len;
+    const char *call;
+    if (req->data.nr == SYS_connect) {
+        call = "connect";
+        addr = req->data.args[1];
+        len = req->data.args[2];
+    } else if (req->data.nr == SYS_sendto) {
+        call = "sendto";
+        addr = req->data.args[4];
+        len = req->data.args[5];
+    } else {
+        call = "sendmsg";
+        struct msghdr msg;
+        if (read_memory(req->pid, req->data.args[1], &msg, sizeof msg) != (ssize_t)sizeof msg) return;
+        addr = (unsigned long long)(uintptr_t)msg.msg_name;
+        len = msg.msg_namelen;
+    }
+    struct sockaddr_storage sa;
+    memset(&sa, 0, sizeof sa);
+    if (!addr || len < sizeof(sa_family_t)) return;
+    if (len > sizeof sa) len = sizeof sa;
+    if (read_memory(req->pid, addr, &sa, len) < (ssize_t)sizeof(sa_family_t)) return;
+    /* Read while the caller waited: still that call, or the bytes mean nothing. */
+    if (ioctl(watch_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) return;
+    char host[INET6_ADDRSTRLEN], target[sizeof seen[0].target], proto[16];
+    const char *err = "ENETUNREACH";
+    if (sa.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&sa;
+        uint32_t ip = ntohl(in->sin_addr.s_addr);
+        if ((ip >> 24) == 127 || ip == INADDR_ANY) return;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        socket_protocol(req->pid, req->data.args[0], proto, sizeof proto);
+        snprintf(target, sizeof target, "%s:%u%s%s", host, ntohs(in->sin_port), *proto ? "/" : "", proto);
+    } else if (sa.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&sa;
+        const struct in6_addr *a = &in6->sin6_addr;
+        static const unsigned char zero[4];
+        if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a)) return;
+        if (IN6_IS_ADDR_V4MAPPED(a) && (a->s6_addr[12] == 127 || !memcmp(a->s6_addr + 12, zero, 4))) return;
+        /* With no IPv6 address at all (Docker's default), there is no source to send from. */
+        if (!have_ipv6) err = "EADDRNOTAVAIL";
+        inet_ntop(AF_INET6, a, host, sizeof host);
+        socket_protocol(req->pid, req->data.args[0], proto, sizeof proto);
+        snprintf(target, sizeof target, "[%s]:%u%s%s", host, ntohs(in6->sin6_port), *proto ? "/" : "", proto);
+    } else {
+        return;
+    }
+    seen_wall("network", call, target, err, 0);
+}
+
+/* net=off: 127.0.0.1:53 UDP, where the program's resolver asks (an empty resolv.conf
+ * means 127.0.0.1). -1 where port 53 is not ours to bind: look-ups then fail unseen. */
+static int open_dns(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in at = {.sin_family = AF_INET, .sin_port = htons(53), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (bind(fd, (struct sockaddr *)&at, sizeof at) < 0) { close(fd); return -1; }
+    return fd;
+}
+
+/* The name a DNS query asks for, as dotted text of [A-Za-z0-9_-] (anything else as '?');
+ * the query's length up to the end of its first question, or -1 if it is not a query. */
+static int query_name(const unsigned char *q, int n, char *name, size_t size) {
+    if (n < 12 || (q[2] & 0x80) || !(q[4] | q[5])) return -1;   /* a reply, or no question */
+    int at = 12;
+    size_t used = 0;
+    while (at < n && q[at]) {
+        int label = q[at++];
+        if (label > 63 || at + label > n) return -1;
+        if (used && used + 1 < size) name[used++] = '.';
+        for (int i = 0; i < label; i++, at++) {
+            char c = (char)q[at];
+            int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+            if (used + 1 < size) name[used++] = plain ? c : '?';
+        }
+    }
+    name[used] = 0;
+    if (at + 5 > n) return -1;     /* the root label, then type and class */
+    return at + 5;
+}
+
+/* The program's name look-ups, each refused with SERVFAIL (which its resolver reports as
+ * a temporary failure, as it did with nobody answering) and counted: the wall's target
+ * is the name asked for. A bounded number a round, like the watched calls. */
+static void answer_dns(void) {
+    unsigned char q[512];
+    char name[256];
+    for (int round = 0; round < 256; round++) {
+        struct sockaddr_storage from;
+        socklen_t from_len = sizeof from;
+        ssize_t n = recvfrom(dns_fd, q, sizeof q, 0, (struct sockaddr *)&from, &from_len);
+        if (n < 0) return;
+        int end = query_name(q, (int)n, name, sizeof name);
+        if (end < 0) continue;
+        q[2] = (unsigned char)(0x80 | (q[2] & 0x79));   /* a response; opcode and RD kept */
+        q[3] = 2;                                       /* SERVFAIL, no recursion offered */
+        q[4] = 0; q[5] = 1;                             /* the one question, echoed */
+        memset(q + 6, 0, 6);                            /* no answers, no authority, no extras */
+        (void)sendto(dns_fd, q, (size_t)end, 0, (struct sockaddr *)&from, from_len);
+        seen_wall("network", "dns", name[0] ? name : ".", "EAI_AGAIN", 1);
+    }
+}
+
+
+static const struct fs_call *fs_call_of(long nr) {
+    for (size_t i = 0; i < N_FS_CALLS; i++)
+        if (FS_CALLS[i].nr == nr) return &FS_CALLS[i];
+    return NULL;
+}
+
+/* Whether the sandbox's user may write to a file of this owner and mode. */
+static int may_write(const struct stat *st) {
+    if (st->st_uid == geteuid()) return (st->st_mode & S_IWUSR) != 0;
+    if (st->st_gid == getegid()) return (st->st_mode & S_IWGRP) != 0;
+    return (st->st_mode & S_IWOTH) != 0;
+}
+
+static int read_only_at(const char *path) {
+    struct statvfs vfs;
+    return statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY);
+}
+
+/* The errno a change of `path` gets where the sandbox refuses it, or NULL: it succeeds,
+ * or fails for a reason of the program's own. In the kernel's order of checks. */
+static const char *predict_fs(enum fs_change change, const char *path, long long flags) {
+    char parent[2 * PATH_MAX + 2];
+    snprintf(parent, sizeof parent, "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (slash == parent) slash[1] = 0; else if (slash) *slash = 0;
+    struct stat st, dir;
+    int exists = (change == FS_OPEN ? stat(path, &st) : lstat(path, &st)) == 0;
+    int has_parent = stat(parent, &dir) == 0;
+    switch (change) {
+    case FS_OPEN:
+        if (!exists) {
+            if (!(flags & O_CREAT) || !has_parent) return NULL;                 /* ENOENT */
+            if (read_only_at(parent)) return "EROFS";
+            return may_write(&dir) ? NULL : "EACCES";
+        }
+        if ((flags & O_CREAT) && (flags & O_EXCL)) return NULL;                  /* EEXIST */
+        if ((flags & O_ACCMODE) == O_RDONLY && !(flags & O_TRUNC)) return NULL;  /* reads it */
+        if (S_ISDIR(st.st_mode) || !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))) return NULL;
+        if ((flags & O_TRUNC) && read_only_at(path)) return "EROFS";            /* asked first */
+        if (!may_write(&st)) return "EACCES";
+        return read_only_at(path) ? "EROFS" : NULL;
+    case FS_CREATE:
+        if (!has_parent || exists) return NULL;                                  /* ENOENT, EEXIST */
+        if (read_only_at(parent)) return "EROFS";
+        return may_write(&dir) ? NULL : "EACCES";
+    case FS_REMOVE:
+        if (has_parent && read_only_at(parent)) return "EROFS";                 /* before ENOENT */
+        if (!exists || !has_parent) return NULL;
+        if (!may_write(&dir)) return "EACCES";
+        if ((dir.st_mode & S_ISVTX) && st.st_uid != geteuid() && dir.st_uid != geteuid()) return "EPERM";
+        return NULL;
+    case FS_MODE:
+    case FS_OWNER:
+    case FS_TIMES:
+        if (!exists) return NULL;
+        if (read_only_at(path)) return "EROFS";
+        if (change == FS_TIMES) return st.st_uid == geteuid() || may_write(&st) ? NULL : "EACCES";
+        return st.st_uid == geteuid() ? NULL : "EPERM";
+    case FS_SIZE:
+        if (!exists || S_ISDIR(st.st_mode)) return NULL;
+        if (read_only_at(path)) return "EROFS";
+        return may_write(&st) ? NULL : "EACCES";
+    }
+    return NULL;
+}
+
+/* A NUL-terminated string of the program's at addr, into buf: its length, or -1. Read in
+ * pieces that stop at a page's end, as a string may end just before an unmapped page. */
+static ssize_t read_string(pid_t pid, unsigned long long addr, char *buf, size_t size) {
+    size_t used = 0;
+    while (used + 1 < size) {
+        size_t page_left = 4096 - ((addr + used) & 4095), want = size - 1 - used;
+        if (want > page_left) want = page_left;
+        ssize_t n = read_memory(pid, addr + used, buf + used, want);
+        if (n <= 0) return -1;
+        char *end = memchr(buf + used, 0, (size_t)n);
+        if (end) return end - buf;
+        used += (size_t)n;
+    }
+    return -1;
+}
+
+/* A watched change of the filesystem: a wall if the sandbox refuses it. */
+static void watch_filesystem(const struct seccomp_notif *req, const struct fs_call *call) {
+    char path[PATH_MAX], base[PATH_MAX], whole[2 * PATH_MAX + 2];
+    if (!req->data.args[call->path]) return;                                     /* by fd: no path */
+    if (read_string(req->pid, req->data.args[call->path], path, sizeof path) <= 0) return;
+    long long flags = 0;
+    if (call->flags >= 0) {
+        flags = (long long)req->data.args[call->flags];
+    } else if (call->flags == -2) {
+        unsigned long long how = 0;        /* struct open_how starts with its u64 flags */
+        if (read_memory(req->pid, req->data.args[2], &how, sizeof how) != (ssize_t)sizeof how) return;
+        flags = (long long)how;
+    } else if (call->change == FS_OPEN) {
+        flags = O_CREAT | O_WRONLY | O_TRUNC;                                    /* creat */
+    }
+    if (call->change == FS_OPEN && !(flags & WRITE_FLAGS)) return;
+    if (path[0] == '/') {
+        snprintf(whole, sizeof whole, "%s", path);
+    } else {
+        char link[64];
+        int dirfd = call->dirfd >= 0 ? (int)req->data.args[call->dirfd] : AT_FDCWD;
+        if (dirfd == AT_FDCWD) snprintf(link, sizeof link, "/proc/%d/cwd", (int)req->pid);
+        else snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)req->pid, dirfd);
+        ssize_t n = readlink(link, base, sizeof base - 1);
+        if (n <= 0) return;
+        base[n] = 0;
+        snprintf(whole, sizeof whole, "%s/%s", strcmp(base, "/") == 0 ? "" : base, path);
+    }
+    if (ioctl(watch_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) return;
+    const char *err = predict_fs(call->change, whole, flags);
+    if (!err) return;
+    /* As the program named it, as one word for the record: spaces and controls as '?'. */
+    char target[sizeof seen[0].target];
+    size_t i = 0;
+    for (; path[i] && i + 1 < sizeof target; i++) target[i] = (unsigned char)path[i] <= ' ' || path[i] == 127 ? '?' : path[i];
+    target[i] = 0;
+    seen_wall("filesystem", call->name, target, err, 0);
 }
 
 /* The watched calls waiting: each refused (EPERM) and counted. A few hundred a round at
@@ -560,6 +1003,16 @@ static void answer_watched(void) {
         if (ioctl(watch_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) continue;  /* its caller died meanwhile */
         memset(&resp, 0, sizeof resp);
         resp.id = req.id;
+        const struct fs_call *fs = opt.watch_files ? fs_call_of(req.data.nr) : NULL;
+        int network = opt.net_off && (req.data.nr == SYS_connect || req.data.nr == SYS_sendto
+                                      || req.data.nr == SYS_sendmsg);
+        if (fs || network) {
+            /* Only seen: it goes on, and the kernel gives it its own answer. */
+            if (fs) watch_filesystem(&req, fs); else watch_network(&req);
+            resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+            (void)ioctl(watch_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+            continue;
+        }
         resp.error = -EPERM;
         (void)ioctl(watch_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
         for (int i = 0; i < n_watched; i++) {
@@ -568,7 +1021,7 @@ static void answer_watched(void) {
             if (w->count++ == 0) {
                 w->first_ms = now_ms() - watch_t0;
                 w->said = w->count;     /* the first hit is told at once, never dropped */
-                record(err_stream, 0, "W call=%s errno=EPERM count=1 t_ms=%lld", w->name, w->first_ms);
+                record(err_stream, 0, "W kind=syscall call=%s errno=EPERM count=1 t_ms=%lld", w->name, w->first_ms);
             }
         }
     }
@@ -578,12 +1031,13 @@ static void answer_watched(void) {
  * pipes, or (while the program runs) a SIGCHLD, and moves what it can. Once it is
  * dead, what it left is read at once, not gathered. */
 static void pump(long long timeout_ms, int running) {
-    struct pollfd fds[6];
-    struct stream *of[6] = {0};
+    struct pollfd fds[8];
+    struct stream *of[8] = {0};
     int n = 0;
     long long t = now_ms();
     if (running) fds[n++] = (struct pollfd){sig_fd, POLLIN, 0};
     if (running && watch_fd >= 0) fds[n++] = (struct pollfd){watch_fd, POLLIN, 0};
+    if (running && dns_fd >= 0) fds[n++] = (struct pollfd){dns_fd, POLLIN, 0};
     for (int i = 0; i < 2; i++) {
         struct stream *s = &streams[i];
         int room = output_limited || s->out < 0 || s->len < BUF_SIZE - RECORD_ROOM;
@@ -600,6 +1054,8 @@ static void pump(long long timeout_ms, int running) {
         if (!fds[i].revents) continue;
         if (fds[i].fd == watch_fd && watch_fd >= 0) {
             answer_watched();
+        } else if (fds[i].fd == dns_fd && dns_fd >= 0) {
+            answer_dns();
         } else if (!of[i]) { /* SIGCHLD: the caller reaps; only clear what is pending */
             struct signalfd_siginfo info[8];
             while (read(sig_fd, info, sizeof info) > 0) {}
@@ -772,7 +1228,7 @@ static void exec_child(char **argv, int out_fd, int err_fd, int watch_sock) {
     if (opt.nproc > 0) set_limit(RLIMIT_NPROC, "nproc", opt.nproc);
     set_limit(RLIMIT_MSGQUEUE, "msgqueue", 0); /* /dev/mqueue is writable even on a read-only root */
     set_limit(RLIMIT_CORE, "core", 0);
-    if (n_watched > 0) install_watch(watch_sock);
+    if (n_watched > 0 || opt.net_off || opt.watch_files) install_watch(watch_sock);
     execvp(argv[0], argv);
     dprintf(2, "tui-sandbox: cannot start %s: %s\n", argv[0], strerror(errno));
     _exit(127);
@@ -873,7 +1329,7 @@ static int run_phase(char **argv, long long timeout_ms, struct phase *r) {
         return 0;
     }
     int watch_pair[2] = {-1, -1};
-    if (n_watched > 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, watch_pair) < 0) {
+    if ((n_watched > 0 || opt.net_off || opt.watch_files) && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, watch_pair) < 0) {
         say("tui-sandbox: socketpair failed: %s\n", strerror(errno));
         r->status = 127 << 8;
         r->deadline = now_ms();
@@ -956,11 +1412,11 @@ static void end_record(const char *phase, const struct phase *r) {
     record(err_stream, 0, "E phase=%s exited=%d code=%d signal=%d timed_out=%d "
                           "output_limited=%d elapsed_ms=%lld cpu_ns=%lld memory=%lld "
                           "peak=%lld oom_kills=%lld maxrss_kb=%ld rusage_cpu_ns=%lld throttled_ns=%lld "
-                          "pids_refused=%lld calls_watched=%d",
+                          "pids_refused=%lld calls_watched=%d net_watched=%d files_watched=%d",
            phase, WIFEXITED(status) ? 1 : 0, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
            WIFSIGNALED(status) ? WTERMSIG(status) : 0, r->timed_out, r->output_limited,
            r->elapsed_ms, s.cpu_ns, s.memory, s.peak, s.oom_kills, u->ru_maxrss, rusage_cpu_ns,
-           s.throttled_ns, s.pids_refused, n_watched);
+           s.throttled_ns, s.pids_refused, n_watched, opt.net_off, opt.watch_files);
 }
 
 static int exit_code_for(const struct phase *r) {
@@ -1007,7 +1463,7 @@ static int parse_options(int argc, char **argv) {
         {"output_bytes", &opt.output_bytes}, {"fsize", &opt.fsize},
         {"nofile", &opt.nofile}, {"nproc", &opt.nproc},
     };
-    int seen[sizeof keys / sizeof keys[0] + 2] = {0};
+    int seen[sizeof keys / sizeof keys[0] + 4] = {0};
     int i = 1;
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
         char *eq = strchr(argv[i], '=');
@@ -1022,6 +1478,14 @@ static int parse_options(int argc, char **argv) {
             k = sizeof keys / sizeof keys[0] + 1;
             if (opt.watch || parse_watch(eq + 1) < 0) return bad_usage("a call this init cannot watch", argv[i]), -1;
             opt.watch = eq + 1;
+        } else if (klen == 3 && strncmp(argv[i], "net", 3) == 0) {
+            k = sizeof keys / sizeof keys[0] + 2;
+            if (strcmp(eq + 1, "off") != 0) return bad_usage("net= takes only off", argv[i]), -1;
+            opt.net_off = 1;
+        } else if (klen == 5 && strncmp(argv[i], "files", 5) == 0) {
+            k = sizeof keys / sizeof keys[0] + 3;
+            if (strcmp(eq + 1, "watch") != 0) return bad_usage("files= takes only watch", argv[i]), -1;
+            opt.watch_files = 1;
         } else {
             for (size_t j = 0; j < sizeof keys / sizeof keys[0]; j++)
                 if (strlen(keys[j].name) == klen && strncmp(argv[i], keys[j].name, klen) == 0) k = j;
@@ -1077,6 +1541,11 @@ int main(int argc, char **argv) {
     sigprocmask(SIG_BLOCK, &chld, NULL);
     sig_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sig_fd < 0) { dprintf(2, "tui-sandbox: signalfd: %s\n", strerror(errno)); return 125; }
+    if (opt.net_off) {
+        dns_fd = open_dns();
+        char v6[64];
+        have_ipv6 = read_text("/proc/net/if_inet6", v6, sizeof v6) > 0;
+    }
     struct phase r;
     if (ncompile > 0) {
         char **compile_only = calloc(ncompile + 1, sizeof *compile_only);

@@ -73,7 +73,8 @@ async def test_f6_says_when_the_verdict_changes(sandbox):
         line = str(app.screen.difference.content)
         assert line.startswith("Difference: With a read-only root filesystem it ends ERROR (exit 1): OSError: "
                                "[Errno 30] Read-only file system"), line
-        assert line.endswith("with a writable root filesystem, OK")
+        assert line.endswith("with a writable root filesystem, OK; with a read-only root filesystem the sandbox "
+                             "blocked filesystem openat"), line
 
 
 async def test_every_run_is_recorded_and_reopens_from_the_history(sandbox):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from runner import Finished, Limits, Output, RunResult, Sandbox, Started, Stats, Verdict
+from runner.walls import WALL_KINDS
 from tui_sandbox.app.app import SandboxApp
 
 from .pilot import EXPERIMENTS, SIZE
@@ -51,7 +52,7 @@ TIMEOUT_RESULT = RunResult(
     kill_reason="Timed out after 2 s and was killed",
     output="still spinning after 1 s (4,282,756 turns)\n", error="", duration_s=2.0,
     peak_memory_bytes=4_089_446, truncated=False, language="python", runtime="runc",
-    limits=TIMEOUT_LIMITS, cpu_seconds=1.0, blocked=(), walls_watched=("process", "syscall"))
+    limits=TIMEOUT_LIMITS, cpu_seconds=1.0, blocked=(), walls_watched=tuple(sorted(WALL_KINDS)))
 
 
 async def finished_timeout(pilot) -> None:
@@ -89,7 +90,8 @@ NETWORK_LIMITS = Limits(network=True)
 def network_result(limits: Limits, output: str) -> RunResult:
     return RunResult(verdict=Verdict.OK, exit_code=0, signal=None, kill_reason="Finished normally", output=output,
                      error="", duration_s=0.07, peak_memory_bytes=5_000_000, truncated=False, language="python",
-                     runtime="runc", limits=limits, cpu_seconds=0.05, blocked=(), walls_watched=("process", "syscall"))
+                     runtime="runc", limits=limits, cpu_seconds=0.05, blocked=(),
+                     walls_watched=tuple(sorted(WALL_KINDS)))
 
 
 OFF_OUTPUT = "interfaces: lo\ndefault route: none\nonly loopback: nothing can leave this container\nNETWORK: OFF\n"

@@ -1,12 +1,15 @@
 """The walls a program hits, as the engine reports them, from real programs in real
-containers under every runtime. So far the PID limit's refusals (the pids cgroup's own
-count: exact); where the cgroup cannot be read (gVisor) the run says it saw no walls
-(blocked is None), never an empty list that reads as 'nothing was blocked'."""
+containers under every runtime: the PID limit's refusals (the pids cgroup's own count:
+exact), the calls the policy refuses (the init's own answer: exact), and with the network
+off the connections (predicted errno) and name look-ups (the init's answer: exact). Where
+they cannot be seen (gVisor) the run says it saw no walls (blocked is None), never an
+empty list that reads as 'nothing was blocked'."""
 
 import pytest
 
 from runner import Blocked, Limits, Output
 from runner.units import MiB
+from runner.walls import WALL_KINDS
 
 from .runtimes import RUNTIMES
 
@@ -42,7 +45,7 @@ def test_forks_refused_at_the_pid_limit_are_one_wall_with_their_exact_count(sand
         assert result.blocked is None and result.walls_watched == ()
         assert not any(isinstance(event, Blocked) for event in events)
         return
-    assert result.walls_watched == ("process", "syscall")
+    assert result.walls_watched == tuple(sorted(WALL_KINDS))
     [wall] = result.blocked
     assert (wall.wall, wall.call, wall.errno, wall.exact) == ("process", "fork", "EAGAIN", True)
     assert wall.count == refused, "the cgroup counts each refused fork: exactly the program's own count"
@@ -53,7 +56,7 @@ def test_forks_refused_at_the_pid_limit_are_one_wall_with_their_exact_count(sand
 def test_a_clean_run_and_a_write_where_writing_is_allowed_hit_no_wall(sandbox):
     result = events_of(sandbox, "open('/tmp/notes.txt', 'w').write('hi')\nprint('ok')")[-1].result
     assert result.output == "ok\n"
-    assert result.blocked == () and result.walls_watched == ("process", "syscall")
+    assert result.blocked == () and result.walls_watched == tuple(sorted(WALL_KINDS))
 
 
 def test_a_fork_bomb_stays_one_wall_and_a_few_events(sandbox):
@@ -130,3 +133,154 @@ def test_a_refused_call_is_refused_and_seen_from_a_thread_and_a_child_too(sandbo
     assert "thread -1" in result.output and "child -1" in result.output
     [unshare] = [wall for wall in result.blocked if wall.call == "unshare"]
     assert unshare.count == 3
+
+
+def test_the_program_holds_no_way_to_hide_a_wall(sandbox):
+    """The listener lives in the init alone: no fd of the program's is a seccomp listener,
+    and kill(1) from inside is dropped by the kernel, so the next refused call is still
+    refused and still seen."""
+    source = ("import os, signal, ctypes, errno\n"
+              "links = [os.readlink(f'/proc/self/fd/{fd}') for fd in os.listdir('/proc/self/fd')\n"
+              "         if os.path.exists(f'/proc/self/fd/{fd}')]\n"
+              "print('listener' if any('seccomp' in link for link in links) else 'none', flush=True)\n"
+              "os.kill(1, signal.SIGKILL)\n"
+              "libc = ctypes.CDLL(None, use_errno=True)\n"
+              "print('unshare', libc.unshare(0x10000000), errno.errorcode.get(ctypes.get_errno()))\n")
+    result = events_of(sandbox, source)[-1].result
+    assert result.output.splitlines() == ["none", "unshare -1 EPERM"], result
+    assert [(wall.wall, wall.call) for wall in result.blocked] == [("syscall", "unshare")]
+
+
+NETWORK = """
+import errno, socket
+def attempt(what, call):
+    try:
+        call()
+        print(what, "ok", flush=True)
+    except OSError as exc:
+        print(what, errno.errorcode.get(exc.errno, exc.strerror), flush=True)
+attempt("tcp", lambda: socket.create_connection(("93.184.216.34", 80), timeout=3))
+attempt("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("10.1.2.3", 9999)))
+attempt("loopback", lambda: socket.create_connection(("127.0.0.1", 9), timeout=3))
+attempt("dns", lambda: socket.gethostbyname("example.com"))
+"""
+
+
+def test_connections_and_look_ups_with_the_network_off_are_walls(sandbox, runtime):
+    """A connection and a datagram off the container: walls with the address, port and
+    protocol, and the errno the init predicted, which is the one the program got. A name
+    look-up: a wall with the name asked for (the init answers it, refusing: exact). A
+    connection to loopback is no wall."""
+    events = events_of(sandbox, NETWORK, runtime=runtime)
+    result = events[-1].result
+    lines = result.output.splitlines()
+    assert lines[2] == "loopback ECONNREFUSED" and lines[3] == "dns Temporary failure in name resolution", lines
+    if runtime == "runsc":
+        assert result.blocked is None
+        return
+    assert "network" in result.walls_watched
+    walls = {(wall.call, wall.target): wall for wall in result.blocked}
+    tcp, udp = walls["connect", "93.184.216.34:80/tcp"], walls["sendto", "10.1.2.3:9999/udp"]
+    assert lines[:2] == [f"tcp {tcp.errno}", f"udp {udp.errno}"], "predicted as the kernel answered"
+    assert (tcp.wall, tcp.errno, tcp.exact, tcp.count) == ("network", "ENETUNREACH", False, 1)
+    dns = walls["dns", "example.com"]
+    assert (dns.wall, dns.errno, dns.exact) == ("network", "EAI_AGAIN", True) and dns.count >= 1
+    assert not any("127.0.0.1" in target for _, target in walls), "loopback is no wall"
+
+
+def test_node_and_c_look_ups_and_connections_are_walls_too(sandbox):
+    node = ("require('dns').lookup('example.org', (err) => {\n"
+            "  console.log('dns', err.code);\n"
+            "  require('net').connect(443, '203.0.113.9').on('error', (e) => console.log('tcp', e.code));\n"
+            "});\n")
+    result = list(sandbox.start(node, "javascript", Limits()).events())[-1].result
+    assert result.output.splitlines() == ["dns EAI_AGAIN", "tcp ENETUNREACH"], result
+    assert {(wall.call, wall.target) for wall in result.blocked} == {
+        ("dns", "example.org"), ("connect", "203.0.113.9:443/tcp")}
+    c = ("#include <netdb.h>\n#include <stdio.h>\nint main(void) {\n"
+         "  struct addrinfo *ai;\n  int rc = getaddrinfo(\"example.net\", \"80\", 0, &ai);\n"
+         "  printf(\"%s\\n\", gai_strerror(rc));\n  return 0;\n}\n")
+    result = list(sandbox.start(c, "c", Limits()).events())[-1].result
+    assert result.output == "Temporary failure in name resolution\n", result
+    assert [(wall.call, wall.target) for wall in result.blocked] == [("dns", "example.net")]
+
+
+def test_with_the_network_on_nothing_is_watched_there(sandbox):
+    """Nothing is blocked then: the run does not claim to have watched it."""
+    result = events_of(sandbox, "print('hi')", network=True)[-1].result
+    assert result.output == "hi\n" and "network" not in result.walls_watched and result.blocked == ()
+
+
+def test_a_scan_of_many_addresses_stays_a_bounded_list(sandbox):
+    scan = ("import socket\nfor last in range(200):\n    for _ in range(5):\n        try:\n"
+            "            socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', (f'10.9.0.{last}', 7))\n"
+            "        except OSError:\n            pass\nprint('done')\n")
+    result = events_of(sandbox, scan)[-1].result
+    assert result.output == "done\n"
+    assert len(result.blocked) == 32 + 1, "32 targets of their own, then the rest as one: other"
+    other = next(wall for wall in result.blocked if wall.target == "other")
+    assert sum(wall.count for wall in result.blocked) == 1000 and other.count == (200 - 32) * 5
+
+
+FILES = """
+import errno, os
+def attempt(what, call):
+    try:
+        call()
+        print(what, "ok", flush=True)
+    except OSError as exc:
+        print(what, errno.errorcode[exc.errno], flush=True)
+attempt("create", lambda: open("/sandbox/notes.txt", "w"))
+attempt("append", lambda: open("/etc/passwd", "a"))
+attempt("mkdir", lambda: os.mkdir("out"))
+attempt("mkdir-exists", lambda: os.mkdir("/sandbox"))
+attempt("unlink", lambda: os.unlink("/sandbox/missing.txt"))
+attempt("rename", lambda: os.rename("/etc/hosts", "/etc/hosts2"))
+attempt("chmod", lambda: os.chmod("/etc/passwd", 0o777))
+attempt("symlink", lambda: os.symlink("/etc/passwd", "/sandbox/link"))
+attempt("tmp", lambda: open("/tmp/fine.txt", "w").write("x"))
+attempt("missing", lambda: open("/nonexistent/x", "w"))
+attempt("read", lambda: open("/etc/passwd").read())
+"""
+# Each attempt: the call the program makes and the path it passes.
+FILE_CALLS = {"create": ("openat", "/sandbox/notes.txt"), "append": ("openat", "/etc/passwd"),
+              "mkdir": ("mkdir", "out"), "mkdir-exists": ("mkdir", "/sandbox"),
+              "unlink": ("unlink", "/sandbox/missing.txt"), "rename": ("rename", "/etc/hosts"),
+              "chmod": ("chmod", "/etc/passwd"), "symlink": ("symlink", "/sandbox/link"),
+              "tmp": ("openat", "/tmp/fine.txt"), "missing": ("openat", "/nonexistent/x"),
+              "read": ("openat", "/etc/passwd")}
+
+
+def file_walls(sandbox, runtime="runc", **limits):
+    result = events_of(sandbox, FILES, runtime=runtime, **limits)[-1].result
+    got = dict(line.split() for line in result.output.splitlines())
+    assert set(got) == set(FILE_CALLS), result
+    return result, got
+
+
+@pytest.mark.parametrize("writable", [False, True], ids=["read-only", "writable"])
+def test_changes_the_sandbox_refuses_are_walls_with_the_errno_the_program_got(sandbox, writable):
+    """Each refusal the sandbox makes (the read-only root: EROFS; a file not the sandbox
+    user's: EACCES, EPERM) is a wall on the call and path the program used, with the
+    errno the init predicted, which is the kernel's own; a change that works (in /tmp),
+    or fails for the program's own reasons (no such directory, already there), is none."""
+    result, got = file_walls(sandbox, read_only=not writable)
+    assert "filesystem" in result.walls_watched
+    walls = {(wall.call, wall.target): wall for wall in result.blocked if wall.wall == "filesystem"}
+    refused = {what for what, errno in got.items() if errno in ("EROFS", "EACCES", "EPERM")}
+    for what in refused:
+        wall = walls.get(FILE_CALLS[what])
+        assert wall is not None, f"{what}: {got[what]} but no wall; walls: {sorted(walls)}"
+        assert (wall.errno, wall.exact) == (got[what], False), (what, wall)
+    seen = {FILE_CALLS[what] for what in refused}
+    assert set(walls) == seen, "a wall for a change that was not refused by the sandbox"
+    assert got["tmp"] == "ok" and got["missing"] == "ENOENT" and got["mkdir-exists"] == "EEXIST"
+    if not writable:
+        assert got["create"] == "EROFS" and got["mkdir"] == "EROFS" and got["unlink"] == "EROFS"
+    else:
+        assert got["create"] == "ok" and got["append"] == "EACCES"
+
+
+def test_no_filesystem_wall_can_be_seen_under_gvisor(sandbox):
+    result, got = file_walls(sandbox, runtime="runsc")
+    assert got["create"] == "EROFS" and result.blocked is None

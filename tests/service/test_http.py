@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
+from runner.walls import WALL_KINDS
 from tui_sandbox.service.models import RunResponse, StreamEvent
 
 from .conftest import container_gone, events, wait_until
@@ -286,8 +287,8 @@ def test_a_wall_streams_as_it_happens_and_stays_with_the_run(server):
     finished = lines[-1]
     refused = int(finished["output"].split()[1])
     assert [w["count"] for w in finished["blocked"]] == [refused]
-    assert finished["walls_watched"] == ["process", "syscall"]
+    assert finished["walls_watched"] == sorted(WALL_KINDS)
     kept = server.client.get(f"/runs/{finished['id']}").json()
-    assert kept["blocked"] == finished["blocked"] and kept["walls_watched"] == ["process", "syscall"]
+    assert kept["blocked"] == finished["blocked"] and kept["walls_watched"] == sorted(WALL_KINDS)
     answer = server.run({"code": "print(1)"})
-    assert answer["blocked"] == [] and answer["walls_watched"] == ["process", "syscall"]
+    assert answer["blocked"] == [] and answer["walls_watched"] == sorted(WALL_KINDS)

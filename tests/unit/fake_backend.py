@@ -56,7 +56,8 @@ def sample(t_ms: int, *, cpu_ns: int = -1, memory: int = -1, pids: int = -1, std
 def end(phase: str = "run", *, code: int = 0, signal: int = 0, timed_out: int = 0, output_limited: int = 0,
         elapsed_ms: int = 0, cpu_ns: int = -1, memory: int = -1, peak: int = -1, oom_kills: int = 0,
         maxrss_kb: int = 0, rusage_cpu_ns: int = 0, throttled_ns: int = -1, pids_refused: int = -1,
-        calls_watched: int = 0, nonce: str | None = None) -> InitRecord:
+        calls_watched: int = 0, net_watched: int = 0, files_watched: int = 0,
+        nonce: str | None = None) -> InitRecord:
     """An E record (init.c's end_record). A signal means the program did not exit: the
     init then writes exited=0 and code=-1, whatever code says."""
     exited = 0 if signal else 1
@@ -65,12 +66,22 @@ def end(phase: str = "run", *, code: int = 0, signal: int = 0, timed_out: int = 
                             ("elapsed_ms", elapsed_ms), ("cpu_ns", cpu_ns), ("memory", memory),
                             ("peak", peak), ("oom_kills", oom_kills), ("maxrss_kb", maxrss_kb),
                             ("rusage_cpu_ns", rusage_cpu_ns), ("throttled_ns", throttled_ns),
-                            ("pids_refused", pids_refused), ("calls_watched", calls_watched)), nonce)
+                            ("pids_refused", pids_refused), ("calls_watched", calls_watched),
+                            ("net_watched", net_watched), ("files_watched", files_watched)), nonce)
 
 
 def wall(call: str, count: int, t_ms: int = 0, nonce: str | None = None) -> InitRecord:
     """A W record (init.c's answer_watched and say_walls): a watched call refused."""
-    return InitRecord("W", (("call", call), ("errno", "EPERM"), ("count", count), ("t_ms", t_ms)), nonce)
+    return InitRecord("W", (("kind", "syscall"), ("call", call), ("errno", "EPERM"), ("count", count),
+                            ("t_ms", t_ms)), nonce)
+
+
+def network_wall(call: str, target: str, count: int, *, errno: str = "ENETUNREACH", exact: int = 0,
+                 t_ms: int = 0, nonce: str | None = None) -> InitRecord:
+    """A W record of kind network (init.c's net_wall and say_walls): a connection, a datagram
+    or a name look-up while the network is off."""
+    return InitRecord("W", (("kind", "network"), ("call", call), ("target", target), ("errno", errno),
+                            ("exact", exact), ("count", count), ("t_ms", t_ms)), nonce)
 
 
 def done(nonce: str | None = None) -> InitRecord:

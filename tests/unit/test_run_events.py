@@ -253,6 +253,26 @@ def test_a_watched_call_refused_is_a_wall_at_once_then_its_final_count():
     assert result.blocked == (walls[-1],) and result.walls_watched == ("process", "syscall")
 
 
+def test_network_walls_keep_their_target_and_whether_the_errno_was_predicted():
+    from runner import Blocked
+
+    from .fake_backend import network_wall
+
+    script = [err(network_wall("connect", "93.184.216.34:80/tcp", 1, t_ms=7)),
+              err(network_wall("dns", "example.com", 2, errno="EAI_AGAIN", exact=1, t_ms=9)),
+              err(network_wall("connect", "93.184.216.34:80/tcp", 3, t_ms=7)),
+              *finish(code=0, net_watched=1, pids_refused=0)]
+    events, _ = play(script)
+    walls = [event for event in events if isinstance(event, Blocked)]
+    assert [(w.wall, w.call, w.target, w.errno, w.exact, w.count) for w in walls] == [
+        ("network", "connect", "93.184.216.34:80/tcp", "ENETUNREACH", False, 1),
+        ("network", "dns", "example.com", "EAI_AGAIN", True, 2),
+        ("network", "connect", "93.184.216.34:80/tcp", "ENETUNREACH", False, 3)]
+    result = events[-1].result
+    assert result.walls_watched == ("network", "process")
+    assert [wall.count for wall in result.blocked] == [3, 2]
+
+
 def test_a_run_that_watched_nothing_says_so():
     result = play([*finish(code=0)])[0][-1].result
     assert result.blocked is None and result.walls_watched == ()

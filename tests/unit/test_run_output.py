@@ -97,7 +97,7 @@ def test_a_record_with_another_nonce_is_the_programs_own_bytes():
     assert (result.verdict, result.exit_code) == (Verdict.ERROR, 7)   # the real report decides
     assert result.output == f"\x1e{forged} D\nstill running\n"
     assert result.error.startswith(f"before \x1e{forged} S t_ms=0 ")
-    assert result.error.endswith(" calls_watched=0\nafter\n")
+    assert result.error.endswith(" files_watched=0\nafter\n")
     assert f"\x1e{forged} E phase=run exited=1 code=0 " in result.error
     assert not [e for e in events if isinstance(e, Stats)]
 

@@ -183,10 +183,12 @@
     const why = {
       process: `the PID limit of ${limits.pids}`,
       network: "the network is off",
-      filesystem: limits.read_only === false ? "not writable" : "the root is read-only",
+      filesystem: wall.errno === "EROFS" ? "the root is read-only" : "not the sandbox user's to change",
       syscall: "the sandbox's policy refuses it",
     }[wall.kind] || "refused";
-    const text = `▌ ${wall.kind}  ${wall.call}${wall.target ? "  " + wall.target : ""}  blocked (${wall.errno}): ` +
+    // runner/walls.py describe(), word for word: a predicted errno is marked so.
+    const errno = wall.exact ? wall.errno : `${wall.errno}, predicted`;
+    const text = `▌ ${wall.kind}  ${wall.call}${wall.target ? "  " + wall.target : ""}  blocked (${errno}): ` +
                  `${why}${wall.count > 1 ? "  ×" + wall.count : ""}`;
     const key = [wall.kind, wall.call, wall.target, wall.errno].join("\u0000");
     run.walls = run.walls || new Map();
