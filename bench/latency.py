@@ -8,9 +8,10 @@ them alike:
   each runtime the engine has registered (runc, and runsc, crun, ... where they are),
 - `tui-sandbox run` as a whole process (target <= 1.5x),
 - Python's start-up with the CLI's imports alone,
-- the cost of watching the walls: the same programs with the init watching the policy's
-  calls and without (our profile handed over as a custom one, which the init does not
-  watch), a hello world and an import-heavy program (target: within 1.05x), and the
+- the cost of watching the walls: the same programs with the init watching (the policy's
+  calls, the network, the filesystem) and without (our profile handed over as a custom
+  one, under which the init watches nothing), a hello world and an import-heavy program
+  (target: within 1.05x), and 1,000 files written to /tmp (each open seen, no wall), and the
   command's own CPU for a program that hits a wall 100,000 times against a hello
   world's (target: within 2x).
 
@@ -187,6 +188,8 @@ def main() -> int:
 
 
 IMPORTS = "import json, email, http.client, asyncio\nprint('hello')\n"
+# Watched but no wall: 1,000 files written where writing is allowed (each open is seen).
+WRITES = "for i in range(1000):\n    open(f'/tmp/f{i}', 'w').close()\nprint('hello')\n"
 FLOOD = ("import ctypes\nlibc = ctypes.CDLL(None)\nfor _ in range(100_000):\n"
          "    libc.unshare(0x10000000)\nprint('hello')\n")
 
@@ -215,7 +218,7 @@ def watching_cost(rounds: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="tui-sandbox-walls-"))
     ours = folder / "ours.json"
     ours.write_text(__import__("json").dumps(profile()))
-    programs = {"hello": SOURCE, "imports": IMPORTS, "flood": FLOOD}
+    programs = {"hello": SOURCE, "imports": IMPORTS, "writes": WRITES, "flood": FLOOD}
     for name, text in programs.items():
         (folder / f"{name}.py").write_text(text)
     modes = {"watching": {k: v for k, v in os.environ.items() if k != "TUI_SANDBOX_SECCOMP"},
@@ -225,7 +228,7 @@ def watching_cost(rounds: int) -> None:
     cpu: dict[str, list[float]] = defaultdict(list)
     for round_number in range(rounds + 1):          # the first round warms up, untimed
         for mode, env in modes.items():
-            for name in ("hello", "imports"):
+            for name in ("hello", "imports", "writes"):
                 result, wall, _ = run_command(folder / f"{name}.py", env)
                 if round_number:
                     inside[mode, name].append(result["duration_s"])
@@ -238,7 +241,7 @@ def watching_cost(rounds: int) -> None:
                 cpu[name].append(used)
     print(f"\nthe cost of watching the walls, {rounds} rounds, interleaved (median):")
     print(f"{'':22} {'inside, on':>11} {'off':>9} {'ratio':>7} {'whole, on':>11} {'off':>9} {'ratio':>7}")
-    for name in ("hello", "imports"):
+    for name in ("hello", "imports", "writes"):
         on_in, off_in = (statistics.median(inside[mode, name]) for mode in modes)
         on_all, off_all = (statistics.median(whole[mode, name]) for mode in modes)
         print(f"{name:22} {on_in * 1000:9.1f}ms {off_in * 1000:7.1f}ms {on_in / off_in:6.2f}x "

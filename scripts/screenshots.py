@@ -98,6 +98,8 @@ async def main() -> None:
         await shoot("history", size, sandbox, keys=["f7", "enter"])
         # The fork bomb at 16 PIDs: the wall it hits, with its count, among its output.
         await shoot("walls", size, sandbox, experiment="fork_bomb.py", run=True, limits=Limits(pids=16))
+        # The network check with the network off: the look-up and the connection it tries.
+        await shoot("network-walls", size, sandbox, experiment="network.py", run=True)
     await shoot("projector", (100, 30), sandbox, experiment="memory_bomb.py", run=True, theme="projector")
 
 

@@ -65,8 +65,9 @@
  * standard input) or E (the end of a phase: how it ended, timed_out,
  * output_limited, elapsed_ms, the cgroup's figures, and the program's own maxrss_kb and
  * rusage_cpu_ns from wait4, which hold where the cgroup cannot be read), and last,
- * (W: a wall, see watch= and net=; E says calls_watched=N, how many calls were
- * watched, and net_watched=1 when the network was;
+ * (W: a wall, see watch=, net= and files=, its first hit on stdout, where the program's
+ * output is, its later counts here; E says calls_watched=N, how many calls were
+ * watched, net_watched=1 when the network was and files_watched=1 when the files were;
  * both S and E carry throttled_ns, the time the CPU limit held the program back, and
  * pids_refused, the forks the PID limit refused, from the cgroup: -1 where unreadable),
  * D (done) on both
@@ -105,6 +106,7 @@
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/xattr.h>
+#include <sched.h>
 #include <sys/statvfs.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -575,6 +577,9 @@ static const struct fs_call { const char *name; long nr; int path, dirfd, flags;
 /* The open flags that can change a file (glibc's __O_TMPFILE holds O_DIRECTORY, so only its
  * own bit, which would match every directory open otherwise). */
 #define WRITE_FLAGS (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | 020000000)
+/* clone's namespace flags: NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET (the
+ * mask Docker's profile checks). */
+#define NAMESPACE_FLAGS 0x7E020000u
 
 /* In the child, before exec: the filter, and its listener handed to the init over sock.
  * Any call of another architecture (or x32's) is refused outright: the watched numbers
@@ -584,7 +589,7 @@ static void install_watch(int sock) {
     dprintf(2, "tui-sandbox: cannot watch the program's calls on this architecture\n");
     _exit(127);
 #else
-    struct sock_filter f[4 + 2 * MAX_WATCHED + 24 + 2 * N_FS_CALLS + 8];
+    struct sock_filter f[4 + 2 * MAX_WATCHED + 40 + 5 * N_FS_CALLS + 8];
     int n = 0;
     /* The message that hands the listener over, here so that its address is known: the
      * filter lets this one sendmsg through (the init is not answering yet: it waits for
@@ -600,6 +605,27 @@ static void install_watch(int sock) {
     f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
     for (int i = 0; i < n_watched; i++) {
         f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)watched[i].nr, 0, 1);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+    }
+    if (n_watched > 0) {
+        /* Refused by their arguments, which sit in registers: clone with a namespace flag
+         * (Docker's own mask; the container's profile lets clone through for this), and
+         * sockets that need CAP_NET_RAW (packet, raw; netlink's raw sockets are
+         * everyday: glibc lists interfaces with them). Answered EPERM, as the kernel or
+         * the profile would. */
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NAMESPACE_FLAGS, 0, 1);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 8);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_PACKET, 5, 0);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 3, 0);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_RAW, 1, 0);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
         f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
     }
     if (opt.net_off) {
@@ -687,9 +713,19 @@ static int receive_watch(int sock) {
     return fd;
 }
 
-static void say_seen_wall(struct seen_wall *w, int sample) {
+/* Where a wall's first record goes: into standard output, after what the program wrote
+ * there before its call (taken in first), so that the wall shows where it happened. The
+ * two streams travel apart (Docker copies each pipe on its own), so only one of them can
+ * hold the record in place: the one most programs write to. Later counts go to stderr. */
+static struct stream *stream_for_new_wall(void) {
+    for (int i = 0; i < 2; i++)
+        if (streams[i].in >= 0) fill(&streams[i]);
+    return out_stream;
+}
+
+static void say_seen_wall(struct seen_wall *w, struct stream *to, int sample) {
     w->said = w->count;
-    record(err_stream, sample, "W kind=%s call=%s target=%s errno=%s exact=%d count=%lld t_ms=%lld",
+    record(to, sample, "W kind=%s call=%s target=%s errno=%s exact=%d count=%lld t_ms=%lld",
            w->kind, w->call, w->target, w->err, w->exact, w->count, w->first_ms);
 }
 
@@ -702,7 +738,7 @@ static void say_walls(int final) {
                w->name, w->count, w->first_ms);
     }
     for (int i = 0; i < n_seen; i++)
-        if (seen[i].count != seen[i].said) say_seen_wall(&seen[i], !final);
+        if (seen[i].count != seen[i].said) say_seen_wall(&seen[i], err_stream, !final);
 }
 
 static struct seen_wall *find_seen(const char *kind, const char *call, const char *target) {
@@ -729,7 +765,7 @@ static void seen_wall(const char *kind, const char *call, const char *target, co
         w->exact = exact;
         w->first_ms = now_ms() - watch_t0;
     }
-    if (w->count++ == 0) say_seen_wall(w, 0);
+    if (w->count++ == 0) say_seen_wall(w, stream_for_new_wall(), 0);
 }
 
 /* Up to size bytes of the program's memory at addr (process pid), via /proc/PID/mem:
@@ -861,8 +897,8 @@ static void answer_dns(void) {
         q[3] = 2;                                       /* SERVFAIL, no recursion offered */
         q[4] = 0; q[5] = 1;                             /* the one question, echoed */
         memset(q + 6, 0, 6);                            /* no answers, no authority, no extras */
+        seen_wall("network", "dns", name[0] ? name : ".", "EAI_AGAIN", 1);   /* told before it is answered */
         (void)sendto(dns_fd, q, (size_t)end, 0, (struct sockaddr *)&from, from_len);
-        seen_wall("network", "dns", name[0] ? name : ".", "EAI_AGAIN", 1);
     }
 }
 
@@ -988,6 +1024,28 @@ static void watch_filesystem(const struct seccomp_notif *req, const struct fs_ca
     seen_wall("filesystem", call->name, target, err, 0);
 }
 
+/* A clone or socket the filter handed over for its arguments (refused already): a wall
+ * named by them, read from registers (exact, not the program's memory). */
+static void refused_by_arguments(const struct seccomp_notif *req) {
+    char target[160] = "";
+    if (req->data.nr == SYS_clone) {
+        static const struct { unsigned long long flag; const char *name; } flags[] = {
+            {CLONE_NEWNS, "CLONE_NEWNS"}, {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {CLONE_NEWUTS, "CLONE_NEWUTS"},
+            {CLONE_NEWIPC, "CLONE_NEWIPC"}, {CLONE_NEWUSER, "CLONE_NEWUSER"}, {CLONE_NEWPID, "CLONE_NEWPID"},
+            {CLONE_NEWNET, "CLONE_NEWNET"}};
+        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+            if (req->data.args[0] & flags[i].flag)
+                snprintf(target + strlen(target), sizeof target - strlen(target), "%s%s", *target ? "|" : "",
+                         flags[i].name);
+        seen_wall("syscall", "clone", target, "EPERM", 1);
+    } else {
+        unsigned long long family = req->data.args[0];
+        snprintf(target, sizeof target, "%s", family == AF_PACKET ? "AF_PACKET"
+                 : family == AF_INET ? "SOCK_RAW/AF_INET" : family == AF_INET6 ? "SOCK_RAW/AF_INET6" : "SOCK_RAW");
+        seen_wall("syscall", "socket", target, "EPERM", 1);
+    }
+}
+
 /* The watched calls waiting: each refused (EPERM) and counted. A few hundred a round at
  * most, so a flood of them cannot starve the output, the samples or the deadline. */
 static void answer_watched(void) {
@@ -1015,13 +1073,17 @@ static void answer_watched(void) {
         }
         resp.error = -EPERM;
         (void)ioctl(watch_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+        if (req.data.nr == SYS_clone || req.data.nr == SYS_socket) {
+            refused_by_arguments(&req);
+            continue;
+        }
         for (int i = 0; i < n_watched; i++) {
             struct watched *w = &watched[i];
             if (w->nr != req.data.nr) continue;
             if (w->count++ == 0) {
                 w->first_ms = now_ms() - watch_t0;
                 w->said = w->count;     /* the first hit is told at once, never dropped */
-                record(err_stream, 0, "W kind=syscall call=%s errno=EPERM count=1 t_ms=%lld", w->name, w->first_ms);
+                record(stream_for_new_wall(), 0, "W kind=syscall call=%s errno=EPERM count=1 t_ms=%lld", w->name, w->first_ms);
             }
         }
     }

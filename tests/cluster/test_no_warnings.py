@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pyte
-
 from ..classroom.test_ssh import CODE, Student
 from ..service.conftest import Server, assert_nothing_left
 from ..service.test_mcp import mcp_session, run_code
+from ..terminal import AppAtTerminal
 from .conftest import Cluster, free_port, run, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,38 +107,13 @@ async def test_mcp(sandbox, tmp_path):
 
 def test_the_app_at_a_terminal(sandbox, tmp_path):
     """The app starts in a real terminal, draws, and quits on ctrl+q, with nothing else said."""
-    import pty
-
-    pid, terminal = pty.fork()
-    if pid == 0:
-        os.chdir(ROOT)
-        os.environ.update({"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-                           "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30", **WARNINGS_ARE_ERRORS})
-        os.execv(sys.executable, [sys.executable, "-m", "tui_sandbox"])
-    import fcntl
-    import struct
-    import termios
-
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    screen = pyte.Screen(100, 30)
-    stream = pyte.ByteStream(screen)
-    seen, quit_sent, deadline = b"", False, time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if select.select([terminal], [], [], 0.2)[0]:
-            try:
-                chunk = os.read(terminal, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-            stream.feed(chunk)
-        if not quit_sent and "Limits" in "\n".join(screen.display):
-            time.sleep(0.5)           # let it settle, so a late warning would be seen
-            os.write(terminal, b"\x11")          # ctrl+q
-            quit_sent = True
-    _, status = os.waitpid(pid, 0)
-    text = seen.decode(errors="replace")
-    assert quit_sent, "\n".join(screen.display)
-    assert os.waitstatus_to_exitcode(status) == 0, text
+    app = AppAtTerminal(env={"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+                             **WARNINGS_ARE_ERRORS})
+    drawn = app.wait_for(lambda text: "Limits" in text)
+    if drawn:
+        time.sleep(0.5)           # let it settle, so a late warning would be seen
+    code = app.quit()
+    text = app.seen.decode(errors="replace")
+    assert drawn, app.text
+    assert code == 0, text
     assert_quiet(text, "the app")

@@ -284,3 +284,53 @@ def test_changes_the_sandbox_refuses_are_walls_with_the_errno_the_program_got(sa
 def test_no_filesystem_wall_can_be_seen_under_gvisor(sandbox):
     result, got = file_walls(sandbox, runtime="runsc")
     assert got["create"] == "EROFS" and result.blocked is None
+
+
+BY_ARGUMENTS = """
+import ctypes, errno, os, socket
+libc = ctypes.CDLL(None, use_errno=True)
+made = libc.syscall(56, 0x10000000 | 17, 0, 0, 0, 0)       # clone(CLONE_NEWUSER | SIGCHLD)
+if made == 0:
+    os._exit(0)                                             # a child, had it been allowed
+print("clone", made, errno.errorcode.get(ctypes.get_errno()), flush=True)
+for name, family, kind, protocol in [("packet", 17, socket.SOCK_RAW, 0),
+                                     ("raw", socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)]:
+    try:
+        socket.socket(family, kind, protocol)
+        print(name, "ok", flush=True)
+    except OSError as exc:
+        print(name, errno.errorcode[exc.errno], flush=True)
+print("interfaces", *[name for _, name in socket.if_nameindex()], flush=True)
+child = os.fork()
+if child == 0:
+    os._exit(0)
+os.waitpid(child, 0)
+print("fork ok")
+"""
+
+
+def test_calls_refused_for_their_arguments_are_walls_named_by_them(sandbox, runtime):
+    """clone with a namespace flag, and packet and raw sockets: refused (EPERM), each a wall
+    named by its arguments; a plain fork and netlink's raw socket (how glibc lists the
+    interfaces) go on as before."""
+    result = events_of(sandbox, BY_ARGUMENTS, runtime=runtime)[-1].result
+    lines = result.output.splitlines()
+    assert lines[3:] == ["interfaces lo", "fork ok"], result
+    if runtime == "runsc":
+        assert result.blocked is None
+        return
+    assert lines[:3] == ["clone -1 EPERM", "packet EPERM", "raw EPERM"], result
+    assert [(wall.wall, wall.call, wall.target, wall.errno, wall.exact) for wall in result.blocked] == [
+        ("syscall", "clone", "CLONE_NEWUSER", "EPERM", True), ("syscall", "socket", "AF_PACKET", "EPERM", True),
+        ("syscall", "socket", "SOCK_RAW/AF_INET", "EPERM", True)]
+
+
+def test_a_network_wall_shows_between_what_the_program_said_before_and_after_it(sandbox):
+    source = ("import socket, time\nprint('before', flush=True)\ntime.sleep(0.3)\n"
+              "try:\n    socket.gethostbyname('example.com')\nexcept OSError:\n    pass\n"
+              "print('after', flush=True)\n")
+    for _ in range(3):
+        events = events_of(sandbox, source)
+        said = "".join(f"<wall {event.call}>" if isinstance(event, Blocked) else event.text
+                       for event in events if isinstance(event, Blocked | Output))
+        assert said.startswith("before\n<wall dns>") and "after\n" in said.split("<wall dns>", 1)[1], said

@@ -92,3 +92,25 @@ def test_the_calls_the_init_watches_are_ones_it_knows_and_the_profile_denies():
     assert not allowed & set(WATCHED), "the plain profile refuses them all"
     watching = security_option(init_watches=True)
     assert all(f'"{name}"' in watching for name in WATCHED)
+
+
+def test_clone_is_narrowed_by_the_profile_unless_the_init_narrows_it():
+    """The plain profile lets clone through only without namespace flags (Docker's mask);
+    the watching one lets every clone reach the init, whose filter refuses those flags
+    (init.c's NAMESPACE_FLAGS, the same mask) and reports each."""
+    import json
+    import re
+    from pathlib import Path
+
+    from runner.docker.seccomp import INIT_NARROWS, profile, security_option
+
+    def unconditional(rules) -> set[str]:
+        return {name for rule in rules if not rule.get("args") and rule["action"] == "SCMP_ACT_ALLOW"
+                and not rule["includes"] for name in rule["names"]}
+
+    watching = json.loads(security_option(init_watches=True).removeprefix("seccomp="))
+    assert "clone" not in unconditional(profile()["syscalls"])
+    assert set(INIT_NARROWS) <= unconditional(watching["syscalls"])
+    masks = {arg["value"] for rule in profile()["syscalls"] if "clone" in rule["names"] for arg in rule["args"]}
+    init_c = (Path(__file__).resolve().parents[2] / "runner" / "images" / "init.c").read_text()
+    assert {int(re.search(r"#define NAMESPACE_FLAGS (0x[0-9A-Fa-f]+)u", init_c).group(1), 16)} == masks
