@@ -151,14 +151,19 @@ def test_the_program_holds_no_way_to_hide_a_wall(sandbox):
     assert [(wall.wall, wall.call) for wall in result.blocked] == [("syscall", "unshare")]
 
 
-NETWORK = """
-import errno, socket
+# A program's prelude: attempt(what, call) prints "what ok" or "what ERRNO" (or the
+# message of an error that has no errno, such as a failed look-up).
+ATTEMPT = """
+import errno, os, socket
 def attempt(what, call):
     try:
         call()
         print(what, "ok", flush=True)
     except OSError as exc:
         print(what, errno.errorcode.get(exc.errno, exc.strerror), flush=True)
+"""
+
+NETWORK = ATTEMPT + """
 attempt("tcp", lambda: socket.create_connection(("93.184.216.34", 80), timeout=3))
 attempt("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("10.1.2.3", 9999)))
 attempt("loopback", lambda: socket.create_connection(("127.0.0.1", 9), timeout=3))
@@ -222,14 +227,7 @@ def test_a_scan_of_many_addresses_stays_a_bounded_list(sandbox):
     assert sum(wall.count for wall in result.blocked) == 1000 and other.count == (200 - 32) * 5
 
 
-FILES = """
-import errno, os
-def attempt(what, call):
-    try:
-        call()
-        print(what, "ok", flush=True)
-    except OSError as exc:
-        print(what, errno.errorcode[exc.errno], flush=True)
+FILES = ATTEMPT + """
 attempt("create", lambda: open("/sandbox/notes.txt", "w"))
 attempt("append", lambda: open("/etc/passwd", "a"))
 attempt("mkdir", lambda: os.mkdir("out"))
