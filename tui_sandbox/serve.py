@@ -44,6 +44,7 @@ class ServeOptions:
     history: Path | str | None = None       # None: history.default_path(); or a postgresql:// URL
     broker: str | None = None               # redis://...: a front of a cluster (tui_sandbox.cluster)
     cors_origins: tuple[str, ...] = ()
+    public: bool = False                    # anyone, without a token: users by address (a learning site)
     max_body_bytes: int = 1024 * 1024
     access_log: bool = False
     ssh: "ClassOptions | None" = None          # also a class over SSH (tui_sandbox.classroom)
@@ -87,9 +88,15 @@ def is_loopback(host: str) -> bool:
 
 def check_options(options: ServeOptions) -> None:
     """Refuse what would be unsafe or cannot work, before anything starts."""
-    if not is_loopback(options.host) and not options.tokens:
+    if options.public and options.tokens:
+        raise ServeError("--public serves anyone without a token: give --public or --token, not both")
+    if options.public and not options.rate:
+        raise ServeError("--public needs --rate: how many runs one visitor (one address) may start, "
+                         "e.g. --rate 10/minute")
+    if not is_loopback(options.host) and not options.tokens and not options.public:
         raise ServeError(f"refusing to serve on {options.host} without a token: anyone who reaches it could run "
-                         "code here. Give --token NAME=TOKEN (or --token-file FILE), or serve on 127.0.0.1")
+                         "code here. Give --token NAME=TOKEN (or --token-file FILE), serve on 127.0.0.1, or, "
+                         "for a public site's pages, --public with a --rate")
     if options.rate:
         from limits import parse
 
@@ -124,9 +131,9 @@ def build(options: ServeOptions):
                                  max_waiting=options.max_waiting, rate=options.rate, ceilings=options.ceilings,
                                  history=history)
     # Without tokens a loopback server answers only to loopback names (see http.LoopbackHosts).
-    hosts = LOOPBACK_NAMES if not options.tokens else None
+    hosts = LOOPBACK_NAMES if not options.tokens and not options.public else None
     app = create_app(service, tokens=options.tokens, cors_origins=options.cors_origins,
-                     max_body_bytes=options.max_body_bytes, allowed_hosts=hosts)
+                     max_body_bytes=options.max_body_bytes, allowed_hosts=hosts, public=options.public)
     return app, service, history.path
 
 
@@ -283,6 +290,7 @@ def announcement(options: ServeOptions, port: int, cap: int, history_path: Path)
     host = f"[{options.host}]" if ":" in options.host else options.host
     names = sorted(set(options.tokens.values()))
     users = (f"{len(options.tokens)} token(s): {', '.join(names)}" if names
+             else "public: anyone, each visitor a user by address" if options.public
              else "no tokens: users are X-Sandbox-User or their address")
     rate = f", at most {options.rate} each" if options.rate else ""
     return (f"tui-sandbox serving on http://{host}:{port} (docs at /docs) · up to {cap} running, "

@@ -41,6 +41,9 @@ def add_serve_parser(commands) -> None:
                        "are this Redis's (redis://[:PASSWORD@]HOST:6379/0), carried out by `tui-sandbox worker`s")
     serve.add_argument("--cors-origin", action="append", metavar="ORIGIN",
                        help="let web pages from this origin call the API (repeatable; default: none)")
+    serve.add_argument("--public", action="store_true",
+                       help="answer anyone without a token, for a public site's pages: each visitor is a user "
+                       "by address, held to --rate (required) and the --max-* ceilings")
     serve.add_argument("--max-body", default="1m", metavar="SIZE", help="the largest request body (default 1m)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     from ..classroom.options import add_ssh_flags, add_web_flags  # light: no asyncssh until a class starts
@@ -89,7 +92,7 @@ def cmd_serve(args) -> int:
             max_waiting=args.max_waiting, rate=args.rate,
             tokens=server.parse_tokens(args.token or (), [args.token_file] if args.token_file else ()),
             ceilings=ceilings, history=history_location(args.history), broker=args.broker,
-            cors_origins=tuple(args.cors_origin or ()),
+            cors_origins=tuple(args.cors_origin or ()), public=args.public,
             max_body_bytes=parse_size(args.max_body, "--max-body"), access_log=args.access_log,
             ssh=class_options_from_args(args), web=web_options_from_args(args))
         server.check_options(options)

@@ -1,6 +1,7 @@
 """Who is asking, and may they: bearer tokens when the server has them (or Judge0's
-X-Auth-Token header, for its clients), else the X-Sandbox-User header, else the client's
-address. Shared by every HTTP front."""
+X-Auth-Token header, for its clients); on a public server (serve --public) the client's
+address alone; else the X-Sandbox-User header, else the client's address. Shared by every
+HTTP front."""
 
 from __future__ import annotations
 
@@ -30,7 +31,10 @@ def current_user(request: Request) -> str:
         if user == CLASSROOM:
             return _named(request) or user
         return user
-    return _named(request) or (request.client.host if request.client else "anonymous")
+    address = request.client.host if request.client else "anonymous"
+    if is_public(request):
+        return address      # a visitor names nobody: not another visitor, not a way past the rate limit
+    return _named(request) or address
 
 
 def _named(request: Request) -> str | None:
@@ -42,10 +46,10 @@ def is_teacher(request: Request) -> bool:
     """May this request see the whole class and cancel any run? With tokens: only with a
     token whose own user is TEACHER (the classroom's token naming a student "teacher" is
     not the teacher). Without tokens the server answers on loopback alone and every run is
-    everyone's already: yes."""
+    everyone's already: yes; but a public server has no teacher."""
     tokens: dict[str, str] = getattr(request.app.state, "tokens", None) or {}
     if not tokens:
-        return True
+        return not is_public(request)
     token = _token(request)
     return token is not None and tokens.get(token) == TEACHER
 
@@ -63,12 +67,19 @@ def service_of(request: Request) -> SandboxService:
     return request.app.state.service
 
 
-def has_tokens(request: Request) -> bool:
-    return bool(getattr(request.app.state, "tokens", None))
+def is_public(request: Request) -> bool:
+    """Does this server answer anyone, each visitor a user by their address (serve --public)?"""
+    return bool(getattr(request.app.state, "public", False))
+
+
+def runs_are_private(request: Request) -> bool:
+    """Is each run its own user's? With tokens, or on a public server (users by address);
+    without either users only name themselves, with a header anyone may send."""
+    return bool(getattr(request.app.state, "tokens", None)) or is_public(request)
 
 
 def may_see(request: Request, owner: str, user: str, teacher: bool = False) -> bool:
     """With tokens, a run is its user's alone (and, where teacher is True, the teacher's
     too: to read and to cancel, never to type into); without, users only name themselves
     (a header anyone may send), so every run is everyone's to see."""
-    return not has_tokens(request) or owner == user or (teacher and is_teacher(request))
+    return not runs_are_private(request) or owner == user or (teacher and is_teacher(request))

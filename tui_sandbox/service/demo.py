@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from runner import LimitError, parse_limits
 
-from .access import current_user, has_tokens, is_teacher, service_of
+from .access import current_user, is_teacher, runs_are_private, service_of
 from .classview import NotTheTeacher, refuse_unless_teacher
 from .errors import error_responses
 from .models import ErrorBody, RunInfo, _encodable
@@ -145,7 +145,7 @@ async def demos(request: Request, user: str = Depends(current_user)) -> DemoList
 
 
 def _refuse_unless_self(request: Request, student: str, user: str) -> None:
-    if has_tokens(request) and student != user:
+    if runs_are_private(request) and student != user:
         raise NotTheTeacher(f"{user} may report only their own program, not {student}'s",
                             f"PUT /class/students/{user}/program")
 

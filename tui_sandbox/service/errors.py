@@ -1,6 +1,7 @@
 """Errors over HTTP: one JSON shape everywhere, `{"error": ..., "fix": ...}`, FastAPI's
 own validation errors, 404s and 405s included; under /api/v2/ (Piston's paths) they take
-Piston's shape, `{"message": ...}`, instead. Every 429 and 503 carries Retry-After.
+Piston's shape, `{"message": ...}`, and under /v1/ (codapi's) codapi's, `{"id": "-", "ok":
+false, "stderr": ...}`, instead. Every 429 and 503 carries Retry-After.
 
     install_error_handlers(app)              # every exception becomes one of those answers
     @router.get(..., responses=error_responses(401, 404))   # and the schema says which
@@ -28,6 +29,7 @@ from .models import ErrorBody
 log = logging.getLogger("tui_sandbox.service.http")
 
 PISTON_PREFIX = "/api/v2"
+CODAPI_PREFIX = "/v1"
 EXAMPLE = '{"code": "print(2+2)"}'
 # Retry-After when the refusal itself does not know better.
 DEFAULT_RETRY_AFTER_S = 5
@@ -47,6 +49,9 @@ def error_response(path: str, status: int, message: str, fix: str | None = None,
         headers["Retry-After"] = str(DEFAULT_RETRY_AFTER_S)
     if path == PISTON_PREFIX or path.startswith(PISTON_PREFIX + "/"):
         return JSONResponse({"message": message, **({"fix": fix} if fix else {})}, status, headers)
+    if path.startswith(CODAPI_PREFIX + "/"):       # codapi's clients read stderr
+        stderr = f"{message} ({fix})" if fix else message
+        return JSONResponse({"id": "-", "ok": False, "duration": 0, "stdout": "", "stderr": stderr}, status, headers)
     return JSONResponse(ErrorBody(error=message, fix=fix).model_dump(), status, headers)
 
 

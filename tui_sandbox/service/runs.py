@@ -11,7 +11,7 @@ from typing import AsyncIterator
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from .access import current_user, has_tokens, is_teacher, may_see, service_of
+from .access import current_user, is_teacher, may_see, runs_are_private, service_of
 from .core import Job, SandboxService
 from .errors import error_response, error_responses, retry_after
 from .models import NDJSON, InputBody, RunBody, RunInfo, RunList, RunResponse
@@ -81,7 +81,7 @@ async def list_runs(request: Request, user: str = Depends(current_user),
                     before: float | None = Query(None, description="Only runs that ended before this Unix time "
                                                  "(for the next page).")) -> RunList:
     service = service_of(request)
-    if has_tokens(request) and not is_teacher(request):
+    if runs_are_private(request) and not is_teacher(request):
         of = user
     live = [] if verdict is not None or before is not None else [
         live_summary(job, service) for job in sorted(service.jobs.values(), key=lambda j: -j.queued_at)
