@@ -186,6 +186,11 @@ JSON = {"Content-Type": "application/json"}
     (b'{"code": "1", "timeout": -1}', JSON, 422, "timeout -1 s must be more than zero"),
     (b'{"code": "1", "timeout": "soon"}', JSON, 422, "timeout: 'soon' is not a number"),
     (b'{"code": "1", "network": "maybe"}', JSON, 422, "network: Input should be a valid boolean"),
+    # Strict where the schema says boolean or integer: no 1, 0.0, "true" or "16" read as one.
+    (b'{"code": "1", "network": 1}', JSON, 422, "network: Input should be a valid boolean"),
+    (b'{"code": "1", "read_only": 0.0}', JSON, 422, "read_only: Input should be a valid boolean"),
+    (b'{"code": "1", "interactive": "true"}', JSON, 422, "interactive: Input should be a valid boolean"),
+    (b'{"code": "1", "pids": "16"}', JSON, 422, "pids: Input should be a valid integer"),
     (b'{"code": "1", "runtime": "kata"}', JSON, 422, "unknown runtime 'kata'"),
     (b'{"code": "1", "memroy": "1m"}', JSON, 422, "memroy is not a field of this request"),
     (b'{"code": "\\ud800"}', JSON, 422, "code is not valid text"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import MISSING, fields
 from typing import Literal, Union, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model, field_validator
 
 from runner import EVENT_KINDS, Blocked, EventData, Finished, Limits, RunResult, parse_limits
 from runner.events import wire_name
@@ -46,13 +46,15 @@ class RunBody(BaseModel):
         None, examples=["64m", 134217728], description='Memory limit, no swap: "64m", "1g" (binary units) or bytes. '
         "Default 128m.")
     cpus: float | str | None = Field(None, examples=[0.5], description="CPU share, e.g. 0.5 (the default).")
-    pids: int | None = Field(None, examples=[16], description="Process limit (default 64).")
+    pids: StrictInt | None = Field(None, examples=[16], description="Process limit (default 64).")
     timeout: float | str | None = Field(None, examples=[2, "2s"],
                                        description='Wall-clock limit in seconds, e.g. 5 or "5s" (default 10).')
-    network: bool | None = Field(None, description="Network access (default off).")
-    read_only: bool | None = Field(None, description="Read-only root filesystem, writable /tmp only (default on).")
+    # Strict, as the schema says: 1, 0.0 or "yes" is not a boolean (a 422 naming the field).
+    network: StrictBool | None = Field(None, description="Network access (default off).")
+    read_only: StrictBool | None = Field(None, description="Read-only root filesystem, writable /tmp only (default "
+                                         "on).")
     runtime: str | None = Field(None, max_length=64, description="runc, or runsc for gVisor (see GET /health).")
-    interactive: bool = Field(False, description="Keep the program's standard input open (after `stdin`, if "
+    interactive: StrictBool = Field(False, description="Keep the program's standard input open (after `stdin`, if "
                               "given) for POST /runs/{id}/input, until it sends eof: a person typing into "
                               "their program. Meant for the stream (POST /runs).")
     expected_output: str | None = Field(None, description="The output the program should give: the result's "
@@ -88,7 +90,7 @@ class InputBody(BaseModel):
     """More of an interactive run's standard input."""
     model_config = ConfigDict(extra="forbid")
     text: str = Field("", max_length=1024 * 1024, description="Sent as it is (add the newline yourself).")
-    eof: bool = Field(False, description="Then end of file: the program reads no more.")
+    eof: StrictBool = Field(False, description="Then end of file: the program reads no more.")
 
     @field_validator("text")
     @classmethod

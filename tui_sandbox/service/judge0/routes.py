@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 
 from fastapi import APIRouter, HTTPException, Request
@@ -208,12 +209,23 @@ ROUTES = (
     ("/languages", get_languages, "GET", "Judge0: the languages, by id"),
     ("/languages/{language_id}", get_language, "GET", "Judge0: one language"),
 )
+
+
+def _path_parameters(path: str) -> dict:
+    """The schema's word for each {name} in a path: the handlers read them from the request
+    themselves (Judge0's own errors), so FastAPI would not declare them, and a document with
+    an undeclared path parameter is not valid OpenAPI (client generators refuse it)."""
+    names = re.findall(r"{(\w+)}", path)
+    return {"parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                           for name in names]} if names else {}
+
+
 for _path, _endpoint, _method, _summary in ROUTES:
     for _prefix in (PREFIX, ""):
         if _prefix == "" and _path.startswith("/languages"):
             continue
         router.add_api_route(_prefix + _path, _endpoint, methods=[_method], summary=_summary, response_model=None,
-                             responses=JUDGE0_ERRORS,
+                             responses=JUDGE0_ERRORS, openapi_extra=_path_parameters(_path),
                              include_in_schema=_prefix == PREFIX,
                              name=f"judge0_{_endpoint.__name__}{'_root' if not _prefix else ''}")
 del _path, _endpoint, _method, _summary, _prefix
