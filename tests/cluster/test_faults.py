@@ -123,6 +123,12 @@ def test_postgresql_away_for_a_while(cluster, postgres):
     postgres.stop()
     try:
         ids = [run(client, f"print({i})", "ada").json()["id"] for i in range(3)]
+        # Reading the history meanwhile is a 503 that says why, never a 500.
+        for path in ("/runs", f"/runs/{ids[0]}", "/class"):
+            answer = client.get(path)
+            assert answer.status_code == 503, (path, answer.text)
+            assert "PostgreSQL" in answer.json()["error"] and answer.json()["fix"], answer.json()
+            assert "Retry-After" in answer.headers
     finally:
         postgres.start()
 

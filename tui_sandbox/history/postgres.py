@@ -41,6 +41,11 @@ class HistoryUnavailable(Exception):
     """The database cannot be used as asked: what is wrong and the fix, in one line."""
 
 
+class HistoryDown(HistoryUnavailable):
+    """The database stopped answering while the server runs: a read cannot be answered now
+    (runs go on, their rows wait in the spool). The HTTP front answers 503 with this."""
+
+
 def is_postgres_url(where: object) -> bool:
     return isinstance(where, str) and urlsplit(where).scheme in ("postgresql", "postgres")
 
@@ -180,12 +185,19 @@ class PostgresHistory:
 
     def delete(self, run_id: str) -> bool:
         """Forget one run (Judge0's DELETE /submissions/{token}); False if it was not here."""
-        return bool(self._execute("DELETE FROM runs WHERE id = %s RETURNING id", (run_id,)))
+        return bool(self._query("DELETE FROM runs WHERE id = %s RETURNING id", (run_id,)))
 
     # --- reading -----------------------------------------------------------------------
 
+    def _query(self, sql: str, args: Iterable = ()) -> list[dict]:
+        """A query a client waits on, or HistoryDown saying why it cannot be answered now."""
+        try:
+            return self._execute(sql, args)
+        except self._psycopg.OperationalError as exc:
+            raise HistoryDown(self._explain(exc)) from None
+
     def get(self, run_id: str) -> RunRecord | None:
-        rows = self._execute("SELECT * FROM runs WHERE id = %s", (run_id,))
+        rows = self._query("SELECT * FROM runs WHERE id = %s", (run_id,))
         return _record(rows[0]) if rows else None
 
     def list(self, *, user: str | None = None, verdict: str | None = None, text: str | None = None,
@@ -202,12 +214,12 @@ class PostgresHistory:
             args += [text] * 4
         sql = "SELECT * FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "")
         sql += " ORDER BY finished_at DESC LIMIT %s"
-        return [_record(row) for row in self._execute(sql, (*args, max(1, min(limit, 1000))))]
+        return [_record(row) for row in self._query(sql, (*args, max(1, min(limit, 1000))))]
 
     def totals(self, *, since: float | None = None, exclude: Iterable[str] = ()) -> dict[str, int]:
         where, args = _window(since, exclude)
-        rows = self._execute(f"SELECT verdict, COUNT(*) AS n FROM runs{where.replace('?', '%s')} GROUP BY verdict",
-                             args)
+        rows = self._query(f"SELECT verdict, COUNT(*) AS n FROM runs{where.replace('?', '%s')} GROUP BY verdict",
+                          args)
         return {row["verdict"]: row["n"] for row in rows}
 
     def by_user(self, *, since: float | None = None, exclude: Iterable[str] = ()) -> list[UserTally]:
@@ -217,11 +229,11 @@ class PostgresHistory:
                "(array_agg(verdict ORDER BY finished_at DESC))[1] AS verdict, "
                "(array_agg(kill_reason ORDER BY finished_at DESC))[1] AS kill_reason "
                f'FROM runs{where.replace("?", "%s")} GROUP BY "user" ORDER BY "user"')
-        walls = walls_by_user(self._execute(walls_query(where).replace("?", "%s"), args))
+        walls = walls_by_user(self._query(walls_query(where).replace("?", "%s"), args))
         return [UserTally(user=row["user"], runs=row["runs"], timeouts=row["timeouts"], oom_kills=row["oom_kills"],
                           last_verdict=row["verdict"], last_kill_reason=row["kill_reason"], last_at=row["last_at"],
                           walls=walls.get(row["user"], {}))
-                for row in self._execute(sql, args)]
+                for row in self._query(sql, args)]
 
     def close(self) -> None:
         self._stop.set()

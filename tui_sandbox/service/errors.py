@@ -22,6 +22,7 @@ from starlette.routing import Match
 
 from runner import EngineUnavailable, ImageMissing, SandboxError
 
+from ..history.postgres import HistoryDown
 from .core import Refused
 from .models import ErrorBody
 
@@ -117,6 +118,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def refused(request: Request, exc: Refused) -> JSONResponse:
         headers = retry_after(exc.retry_after) if exc.status in (429, 503) or exc.retry_after else None
         return error_response(request.url.path, exc.status, exc.message, exc.fix, headers)
+
+    @app.exception_handler(HistoryDown)
+    async def history_down(request: Request, exc: HistoryDown) -> JSONResponse:
+        # Runs go on meanwhile: their rows wait in the spool until the database is back.
+        return error_response(request.url.path, 503, f"the history cannot be read now: {exc}",
+                              "runs still run, and are kept until it is back: ask again then", retry_after(None))
 
     @app.exception_handler(SandboxError)
     async def sandbox_error(request: Request, exc: SandboxError) -> JSONResponse:
