@@ -70,6 +70,12 @@ def test_the_report_runs_every_seed_experiment_for_real(tmp_path, sandbox):
     assert runc[("Memory bomb (python)", "default")][3] == "OOM"
     assert runc[("Overwrite its own script (python)", "default")][3] == "ERROR (exit 1)"
     assert runc[("Network check (python)", "network on")][5] == "yes"
+    # The walls index.toml says each must hit are there: the report judged them so.
+    assert runc[("Network check (python)", "network off")][5] == "yes"
+    network = text.split("### Network check (python) · runc · network off\n", 1)[1].split("\n### ", 1)[0]
+    assert "network  dns  example.com  blocked (EAI_AGAIN)" in network, network
+    assert "network  connect  93.184.216.34:80/tcp  blocked (ENETUNREACH, predicted)" in network, network
+    assert runc[("Write to /tmp and the root filesystem (python)", "read-only root")][5] == "yes"
     assert runc[("Write to /tmp and the root filesystem (python)", "writable root")][5] == "yes"
     learned = text.split("## What I learned", 1)[1]
     assert "The timeout holds under runc" in learned
