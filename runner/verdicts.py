@@ -70,8 +70,11 @@ def decide(o: Observed) -> tuple[Verdict, str]:
         return Verdict.OOM, ("Out of memory: Node.js reached its heap limit (sized to half of the "
                              f"{format_size(o.memory_limit)} limit) and stopped")
     if o.no_report:
-        return Verdict.ERROR, (f"The sandbox stopped without a report (exit {o.exit_code}): under "
-                               f"{o.runtime} this usually means it hit its process limit")
+        # What is known, not a guess at why: the init's end, and that the program's is not known.
+        killer = signal_name(o.exit_code - 128) if o.exit_code is not None and o.exit_code > 128 else None
+        how = f"its init was killed by {killer}" if killer else f"its init exited with {o.exit_code}"
+        return Verdict.ERROR, (f"The sandbox stopped without a report (exit {o.exit_code}: {how}), so how "
+                               "the program ended is not known")
     if o.compile_failed:
         if o.signal_number:
             return Verdict.SIGNAL, f"The compiler was killed by {signal_name(o.signal_number)}"
