@@ -130,3 +130,15 @@ def test_a_wall_crosses_the_broker_as_it_happens_and_into_the_history(cluster):
     kept = wait_for(lambda: (row := client.get(f"/runs/{finished['id']}").json()).get("blocked") and row, 20,
                     "the run never reached the history")
     assert kept["blocked"] == finished["blocked"] and kept["walls_watched"] == sorted(WALL_KINDS)
+
+
+def test_every_kind_of_wall_crosses_the_broker(cluster):
+    from ..engine.test_walls import EVERY_KIND, EVERY_KIND_WALLS
+
+    cluster.worker("w1", 1)
+    _front, client = cluster.front()
+    with client.stream("POST", "/runs", json={"code": EVERY_KIND, "language": "python", "pids": 16}) as stream:
+        events = [json.loads(line) for line in stream.iter_lines() if line.strip()]
+    walls = {(e["kind"], e["call"], e["target"]) for e in events if e["event"] == "blocked"}
+    assert walls == EVERY_KIND_WALLS
+    assert {(w["kind"], w["call"], w["target"]) for w in events[-1]["blocked"]} == EVERY_KIND_WALLS

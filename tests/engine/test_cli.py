@@ -243,3 +243,15 @@ def test_a_wall_is_a_line_on_stderr_as_it_happens_and_in_the_json(sandbox, progr
     data = json.loads(cli("run", path, "--pids", "16", "--json").stdout)
     assert data["walls_watched"] == sorted(WALL_KINDS) and data["blocked"][0]["kind"] == "process"
     assert json.loads(cli("run", program("print(1)"), "--json").stdout)["blocked"] == []
+
+
+def test_every_kind_of_wall_on_stderr_and_in_the_json(sandbox, program):
+    from .test_walls import EVERY_KIND, EVERY_KIND_WALLS
+
+    path = program(EVERY_KIND)
+    said = cli("run", path, "--pids", "16").stderr.decode()
+    for kind, call, target in EVERY_KIND_WALLS:
+        assert any(line.startswith(f"── wall: {kind}  {call}") and target in line
+                   for line in said.splitlines()), (kind, call, said)
+    data = json.loads(cli("run", path, "--pids", "16", "--json").stdout)
+    assert {(w["kind"], w["call"], w["target"]) for w in data["blocked"]} == EVERY_KIND_WALLS

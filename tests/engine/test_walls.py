@@ -332,3 +332,27 @@ def test_a_network_wall_shows_between_what_the_program_said_before_and_after_it(
         said = "".join(f"<wall {event.call}>" if isinstance(event, Blocked) else event.text
                        for event in events if isinstance(event, Blocked | Output))
         assert said.startswith("before\n<wall dns>") and "after\n" in said.split("<wall dns>", 1)[1], said
+
+
+# One program that hits a wall of each kind (with pids=16), for the fronts' tests.
+EVERY_KIND = FORKS + """
+import ctypes, socket
+ctypes.CDLL(None).unshare(0x10000000)
+try:
+    socket.gethostbyname("example.com")
+except OSError:
+    pass
+try:
+    open("/sandbox/notes.txt", "w")
+except OSError:
+    pass
+print("done", flush=True)
+"""
+EVERY_KIND_WALLS = {("process", "fork", ""), ("syscall", "unshare", ""), ("network", "dns", "example.com"),
+                    ("filesystem", "openat", "/sandbox/notes.txt")}
+
+
+def test_one_program_hits_a_wall_of_each_kind(sandbox):
+    result = events_of(sandbox, EVERY_KIND, pids=16)[-1].result
+    assert result.output.endswith("done\n")
+    assert {(wall.wall, wall.call, wall.target) for wall in result.blocked} == EVERY_KIND_WALLS

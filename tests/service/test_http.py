@@ -297,3 +297,17 @@ def test_a_wall_streams_as_it_happens_and_stays_with_the_run(server):
     assert kept["blocked"] == finished["blocked"] and kept["walls_watched"] == sorted(WALL_KINDS)
     answer = server.run({"code": "print(1)"})
     assert answer["blocked"] == [] and answer["walls_watched"] == sorted(WALL_KINDS)
+
+
+def test_every_kind_of_wall_streams_before_what_follows_it(server):
+    from ..engine.test_walls import EVERY_KIND, EVERY_KIND_WALLS
+
+    with server.stream({"code": EVERY_KIND, "pids": 16}) as stream:
+        lines = events(stream.iter_lines())
+    walls = {(line["kind"], line["call"], line["target"]) for line in lines if line["event"] == "blocked"}
+    assert walls == EVERY_KIND_WALLS
+    dns_at = next(i for i, line in enumerate(lines) if line["event"] == "blocked" and line["call"] == "dns")
+    done_at = next(i for i, line in enumerate(lines) if line["event"] == "output" and "done" in line["text"])
+    assert dns_at < done_at
+    kept = server.client.get(f"/runs/{lines[-1]['id']}").json()
+    assert {(w["kind"], w["call"], w["target"]) for w in kept["blocked"]} == EVERY_KIND_WALLS
