@@ -211,13 +211,14 @@ def run_command(path: Path, env: dict) -> tuple[dict, float, float]:
 
 
 def watching_cost(rounds: int) -> None:
+    import json
     import os
 
     from runner.docker.seccomp import profile
 
     folder = Path(tempfile.mkdtemp(prefix="tui-sandbox-walls-"))
     ours = folder / "ours.json"
-    ours.write_text(__import__("json").dumps(profile()))
+    ours.write_text(json.dumps(profile()))
     programs = {"hello": SOURCE, "imports": IMPORTS, "writes": WRITES, "flood": FLOOD}
     for name, text in programs.items():
         (folder / f"{name}.py").write_text(text)

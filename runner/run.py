@@ -23,6 +23,9 @@ from .walls import WallLedger
 
 # The init enforces the deadline; the host kills too, this much later, in case it cannot.
 HOST_GRACE_S = 5.0
+# The init's E record says which of its watchers ran (init.c's end_record): the wall kinds
+# this run could see besides the PID limit's.
+WATCHED_BY_FIELD = {"calls_watched": "syscall", "net_watched": "network", "files_watched": "filesystem"}
 
 
 class Run(RunHandle):
@@ -163,12 +166,7 @@ class Run(RunHandle):
             return [wall] if wall else []
         if record.kind != "E":
             return []
-        if record.int("calls_watched"):
-            facts.walls.watched.add("syscall")
-        if record.int("net_watched"):
-            facts.walls.watched.add("network")
-        if record.int("files_watched"):
-            facts.walls.watched.add("filesystem")
+        facts.walls.watched.update(kind for field, kind in WATCHED_BY_FIELD.items() if record.int(field))
         # The report's count is the last word: forks refused since the last sample.
         wall = facts.walls.forks_refused(record.int("pids_refused"), (record.int("elapsed_ms") or 0) / 1000)
         walls = [wall] if wall else []

@@ -45,8 +45,9 @@ class WallLedger:
 
     def reported(self, kind: str | None, call: str | None, target: str, errno: str | None, exact: bool,
                  total: int | None, at_s: float) -> Blocked | None:
-        """A wall the init saw (a W record): a watched call it refused itself (exact), a
-        connection or a name look-up while the network is off; its count so far."""
+        """A wall the init saw (a W record): a call it refused itself (exact), a connection
+        or a name look-up while the network is off, a change to the files the sandbox
+        refused; its count so far."""
         if kind not in WALL_KINDS or not call or not total:
             return None
         return self._count(Blocked(wall=kind, call=call, target=target, errno=errno or "EPERM", exact=exact,

@@ -109,8 +109,8 @@ class DockerBackend:
         watch = watched_calls() if traits.init_watches_calls else ()
         watching = bool(watch)
         watch_network = watching and not limits.network
-        if bool(watch) not in self._seccomp:    # a bad custom profile raises, every time
-            self._seccomp[bool(watch)] = security_option(init_watches=bool(watch)) or ""
+        if watching not in self._seccomp:    # a bad custom profile raises, every time
+            self._seccomp[watching] = security_option(init_watches=watching) or ""
         return DockerContainer(
             self.api, self.removals, image=image_ref(language), language=language, limits=limits,
             command=init_command(language, limits, process_limit=traits.guest_process_limit,
@@ -118,7 +118,7 @@ class DockerBackend:
                                  watch_files=watching),
             owner=self.owner, host_pids=traits.host_pids(limits.pids), ulimits=ulimits,
             sysctls=NETWORK_WATCH_SYSCTLS if watch_network else None,
-            seccomp=self._seccomp[bool(watch)] or None)
+            seccomp=self._seccomp[watching] or None)
 
     def wait_for_cleanup(self, timeout: float = 30) -> bool:
         return self.removals.wait(timeout)

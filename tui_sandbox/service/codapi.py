@@ -33,10 +33,12 @@ from runner import EngineUnavailable, ImageMissing, RunResult, SandboxError, Ver
 
 from .access import current_user, service_of
 from .core import Refused
+from .errors import error_response, retry_after
 from .requests import Busy, RunRequest
 from .runs import wait_unless_gone
 
 PREFIX = "/v1"
+EXEC_PATH = PREFIX + "/exec"
 router = APIRouter(prefix=PREFIX, tags=["codapi"])
 
 # codapi's sandbox names, and the names people write, for our languages.
@@ -62,10 +64,10 @@ class CodapiExecution(BaseModel):
     stderr: str
 
 
-def codapi_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """codapi's body for a refusal: its clients read stderr."""
-    body = CodapiExecution(id="-", ok=False, duration=0, stdout="", stderr=message)
-    return JSONResponse(body.model_dump(), status, headers)
+def codapi_error(status: int, message: str, retry_after_s: float | None = None) -> JSONResponse:
+    """codapi's body for a refusal (errors.error_response's shape under /v1: codapi's
+    clients read stderr); a 429 or 503 carries Retry-After."""
+    return error_response(EXEC_PATH, status, message, headers=retry_after(retry_after_s) if retry_after_s else None)
 
 
 def execution(run_id: str, result: RunResult) -> CodapiExecution:
@@ -113,17 +115,15 @@ async def exec_code(request: Request) -> Response:
         job = await service.submit(run)
     except Refused as exc:
         # codapi's clients know one word for "not now": 429, whichever queue is full.
-        status = 429 if isinstance(exc, Busy) else exc.status
-        retry = {"Retry-After": str(max(1, round(exc.retry_after or 5)))} if status in (429, 503) else None
-        return codapi_error(status, exc.message, retry)
+        return codapi_error(429 if isinstance(exc, Busy) else exc.status, exc.message, exc.retry_after)
     except (EngineUnavailable, ImageMissing) as exc:
-        return codapi_error(503, exc.message, {"Retry-After": "5"})
+        return codapi_error(503, exc.message)
     except SandboxError as exc:           # a limit the server's own defaults break: the operator's to fix
         return codapi_error(400, exc.message)
     if not await wait_unless_gone(job, request, service):
         return Response(status_code=204)        # nobody is listening any more
     if job.failure is not None:
-        return codapi_error(503, job.failure.message, {"Retry-After": "5"})
+        return codapi_error(503, job.failure.message)
     assert job.result is not None
     return JSONResponse(execution(job.id, job.result).model_dump())
 
