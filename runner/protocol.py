@@ -12,6 +12,12 @@ from .limits import Limits
 
 INIT = "/opt/tui-sandbox/init"
 SANDBOX_UID = 10001
+# The init's own real (and saved) uid: not the program's, so the program can neither signal
+# nor trace it on any runtime (init.c, leave_root). The container starts as root, with only
+# the capabilities the init needs to get there, which it then drops, bounding set and all.
+INIT_UID = 10000
+CONTAINER_USER = "0:0"
+INIT_CAPABILITIES = ("SETPCAP", "SETUID", "SETGID")
 RECORD_START = b"\x1e"
 STREAMS = {1: "stdout", 2: "stderr"}
 SAMPLE_INTERVAL_MS = 250
@@ -48,7 +54,12 @@ def init_command(language: Language, limits: Limits, *, process_limit: bool,
         "output_bytes": limits.output,
         "fsize": limits.file_size,
         "nofile": limits.open_files,
-        "nproc": limits.pids if process_limit else 0,
+        # The same count as the PIDs limit elsewhere, where the init is one of the pids:
+        # the init is not of the program's uid, and gVisor lets a uid have one process
+        # more than RLIMIT_NPROC (measured: nproc=N, the program and N children).
+        "nproc": max(limits.pids - 2, 1) if process_limit else 0,
+        "uid": SANDBOX_UID,
+        "init_uid": INIT_UID,
         **({"watch": ",".join(watch)} if watch else {}),
         **({"net": "off"} if watch_network and not limits.network else {}),
         **({"files": "watch"} if watch_files else {}),

@@ -17,7 +17,7 @@ from ..backend import ExitFacts
 from ..errors import ImageMissing, SandboxError
 from ..languages import CODE_DIR, Language
 from ..limits import Limits
-from ..protocol import SANDBOX_UID, STREAMS
+from ..protocol import CONTAINER_USER, INIT_CAPABILITIES, STREAMS
 from ..runtimes import runtime
 from .cleanup import LABEL, OWNER_LABEL, Removals
 from .images import build_command
@@ -81,7 +81,7 @@ class DockerContainer:
             pids_limit=host_pids, network_mode="bridge" if limits.network else "none",
             read_only=limits.read_only,
             tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={limits.tmp_size},mode=1777"},
-            cap_drop=["ALL"], security_opt=security, ulimits=ulimits,
+            cap_drop=["ALL"], cap_add=list(INIT_CAPABILITIES), security_opt=security, ulimits=ulimits,
             ipc_mode="none",                               # no writable /dev/shm
             sysctls=sysctls,
             auto_remove=self._auto_remove,
@@ -90,7 +90,7 @@ class DockerContainer:
         environment = {"HOME": "/home/sandbox", "LANG": "C.UTF-8", "TERM": "dumb", **dict(language.env)}
         try:
             config = self._api.create_container_config(
-                image, command, user=f"{SANDBOX_UID}:{SANDBOX_UID}", working_dir=CODE_DIR,
+                image, command, user=CONTAINER_USER, working_dir=CODE_DIR,
                 environment=environment, stdin_open=True, tty=False, hostname=HOSTNAME,
                 host_config=host_config,
                 # Network off: the container still gets a network namespace of its own with

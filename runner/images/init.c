@@ -14,10 +14,11 @@
  *    write to the container's pipe comes back short (64 KiB), and unbuffered CPython
  *    drops the rest without a word; the init loops over short writes instead.
  *  - Nor may too much be kept: the output cap is enforced here, cut at the exact byte,
- *    and the program killed at once, not a round trip through Docker later. (Under
- *    gVisor a program can still open /proc/1/fd/1 and write past the init: gVisor
- *    leaves a non-dumpable process's /proc entries to its uid. The controller keeps
- *    a cap of its own.)
+ *    and the program killed at once, not a round trip through Docker later. (The
+ *    program cannot write past the init through /proc/1/fd/1: the init's uid is not
+ *    its own, see uid= below. The controller keeps a cap of its own all the same.)
+ *  - The program must not be able to end, stop or read the init on any runtime: the
+ *    init starts as root only to leave it for a uid of its own (uid=, init_uid=).
  *  - The limits (file size, open files, processes, message queues, core files) are
  *    set by the init on the program, so a backend without Docker's ulimits gets them.
  *    gVisor refuses RLIMIT_MSGQUEUE from inside: there the runtime must set it (Docker:
@@ -46,6 +47,10 @@
  *                         net.ipv4.ip_unprivileged_port_start at 53 or below
  *   files=watch           report each change to the filesystem the sandbox refuses (the
  *                         read-only root, files not the sandbox user's) as a wall
+ *   uid=N init_uid=N      the program runs as uid and gid N; the init, started as root,
+ *                         keeps init_uid as its real and saved uid and drops every
+ *                         capability, so the program cannot signal, trace or open it
+ *                         (see leave_root)
  *   fsize=N nofile=N nproc=N   RLIMIT_FSIZE, _NOFILE, _NPROC of the program, soft and
  *                         hard (0: leave alone). Under runc nproc counts every process
  *                         of the uid on the host: pass it only under gVisor.
@@ -110,6 +115,7 @@
 #include <sys/statvfs.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -145,6 +151,7 @@
 struct options {
     long long timeout_ms, compile_timeout_ms, interval_ms, idle_ms, output_bytes;
     long long fsize, nofile, nproc;
+    long long uid, init_uid; /* the program's uid (and gid); the init's own real uid */
     const char *source;
     const char *watch;   /* the calls the init refuses itself and reports: names, by commas */
     int net_off;         /* net=off: watch connections and name look-ups */
@@ -1252,11 +1259,53 @@ static int open_nonblocking(int fd) {
     char path[32];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     int o = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (o < 0) dprintf(2, "tui-sandbox: reopening fd %d: %s\n", fd, strerror(errno));
-    return o;
+    if (o < 0) { dprintf(2, "tui-sandbox: reopening fd %d: %s\n", fd, strerror(errno)); return -1; }
+    /* Above fd 3, which the source's memfd takes later. */
+    int high = fcntl(o, F_DUPFD_CLOEXEC, 10);
+    close(o);
+    if (high < 0) dprintf(2, "tui-sandbox: moving fd %d: %s\n", fd, strerror(errno));
+    return high;
 }
 
 /* --- a phase ----------------------------------------------------------------------- */
+
+/* Out of the program's reach, on every runtime. The init starts as root with CAP_SETPCAP,
+ * CAP_SETUID and CAP_SETGID only, empties the bounding set, and keeps real and saved uid
+ * init_uid but the program's uid as its effective one:
+ *  - the program (every uid = uid) cannot signal it: kill needs the sender's real or
+ *    effective uid to be the target's real or saved one, and both are init_uid. runc's
+ *    kernel drops a SIGKILL to a namespace's init anyway; gVisor delivers it, and the
+ *    whole sandbox, report and all, went with it;
+ *  - nor trace it, nor open its /proc/1/mem or fds: that takes all three uids equal;
+ *  - while the init signals and reads the program as its own (the effective uid is the
+ *    program's): no capability stays with it, once the last uid left 0 the kernel cleared
+ *    them. Its children become the program's uid without privilege (it is their euid). */
+static int leave_root(void) {
+    for (int cap = 0; cap <= 63; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
+            dprintf(2, "tui-sandbox: the init must start as root with CAP_SETPCAP, CAP_SETUID and "
+                       "CAP_SETGID to put itself out of the program's reach (dropping capability "
+                       "%d: %s)\n", cap, strerror(errno));
+            return -1;
+        }
+    gid_t gid = (gid_t)opt.uid;
+    if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+        setresuid((uid_t)opt.init_uid, (uid_t)opt.uid, (uid_t)opt.init_uid) < 0) {
+        dprintf(2, "tui-sandbox: the init must start as root with CAP_SETUID and CAP_SETGID "
+                   "to put itself out of the program's reach: %s\n", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The program's side of leave_root: every uid its own (it may: it is the euid). */
+static void become_program(void) {
+    if (!opt.uid) return;
+    if (setresuid((uid_t)opt.uid, (uid_t)opt.uid, (uid_t)opt.uid) < 0) {
+        dprintf(2, "tui-sandbox: cannot take the program's uid %lld: %s\n", opt.uid, strerror(errno));
+        _exit(127);
+    }
+}
 
 static void set_limit(int resource, const char *name, long long value) {
     struct rlimit rl;
@@ -1280,6 +1329,7 @@ static void exec_child(char **argv, int out_fd, int err_fd, int watch_sock) {
     /* The program writes into the init's pipes; the container's own fds 1 and 2 are
      * replaced, so nothing the program starts can write past the relay (or its cap). */
     if (dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) _exit(127);
+    become_program();
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -1509,7 +1559,7 @@ static int finish(const struct phase *r) {
 /* --- the command line ---------------------------------------------------------------- */
 
 #define USAGE "usage: init timeout_ms=N [compile_timeout_ms=N] [interval_ms=N] [source=PATH] [watch=CALL,...] " \
-              "[idle_ms=N] [output_bytes=N] [fsize=N] [nofile=N] [nproc=N] -- NCOMPILE " \
+              "[idle_ms=N] [output_bytes=N] [fsize=N] [nofile=N] [nproc=N] [uid=N init_uid=N] -- NCOMPILE " \
               "[compile argv...] run argv..."
 
 static int bad_usage(const char *what, const char *arg) {
@@ -1535,6 +1585,7 @@ static int parse_options(int argc, char **argv) {
         {"interval_ms", &opt.interval_ms}, {"idle_ms", &opt.idle_ms},
         {"output_bytes", &opt.output_bytes}, {"fsize", &opt.fsize},
         {"nofile", &opt.nofile}, {"nproc", &opt.nproc},
+        {"uid", &opt.uid}, {"init_uid", &opt.init_uid},
     };
     int seen[sizeof keys / sizeof keys[0] + 4] = {0};
     int i = 1;
@@ -1573,6 +1624,8 @@ static int parse_options(int argc, char **argv) {
     if (!seen[1]) opt.compile_timeout_ms = opt.timeout_ms;
     if (opt.compile_timeout_ms < 1 || opt.interval_ms < 1)
         return bad_usage("compile_timeout_ms and interval_ms must be >= 1", NULL), -1;
+    if (!opt.uid != !opt.init_uid || (opt.uid && opt.uid == opt.init_uid) || opt.uid > INT_MAX || opt.init_uid > INT_MAX)
+        return bad_usage("uid and init_uid go together, each >= 1 and different", NULL), -1;
     return i + 1;
 }
 
@@ -1590,6 +1643,12 @@ int main(int argc, char **argv) {
         dprintf(2, "%s: refusing to run: must be PID 1 of a container\n", argv[0]);
         return 125;
     }
+    /* From here on, the container's stdout and stderr are written only through these,
+     * opened before leaving root: then /proc/self/fd belongs to root. */
+    out_stream->in = err_stream->in = -1;
+    if ((out_stream->out = open_nonblocking(1)) < 0 || (err_stream->out = open_nonblocking(2)) < 0)
+        return 125;
+    if (opt.uid && leave_root() < 0) return 125;
     /* Nobody else of our uid may read this process's memory (and with it the nonce),
      * from before the nonce arrives. */
     prctl(PR_SET_DUMPABLE, 0);
@@ -1604,10 +1663,6 @@ int main(int argc, char **argv) {
     }
     if (load_source(source_size) < 0) return 125;
 
-    /* From here on, the container's stdout and stderr are written only through these. */
-    out_stream->in = err_stream->in = -1;
-    if ((out_stream->out = open_nonblocking(1)) < 0 || (err_stream->out = open_nonblocking(2)) < 0)
-        return 125;
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
