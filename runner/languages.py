@@ -10,6 +10,13 @@ A user's `languages.toml` (in the XDG config directory, see `config_dir`) looks 
     file = "main.lua"
     run = ["lua5.4", "{file}"]
     extensions = [".lua"]
+    title = "Lua"                   # what every front calls it (default: the name, capitalised)
+    aliases = ["lua5.4"]            # other names it answers to (the CLI, Piston's clients)
+    version = "5.4.4"               # or version_probe: a program printing it, asked of the image
+    judge0_id = 64                  # Judge0's id for it (default: one made from its name)
+
+Every front reads a language from here and nowhere else: the CLI and the API, Piston's
+/runtimes and Judge0's /languages, the app's picker and editor, the report.
 
 Placeholders in commands: {file} (the source's path in the container), {memory_mib}
 and {heap_mib} (half the memory limit, for runtimes that size their own heap).
@@ -18,12 +25,15 @@ and {heap_mib} (half the memory limit, for runtimes that size their own heap).
 from __future__ import annotations
 
 import os
+import zlib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from .errors import LanguageError
 
 CODE_DIR = "/sandbox"
+# Judge0's ids for languages it does not know: above any Judge0 CE uses (under 100).
+JUDGE0_OWN_IDS, JUDGE0_OWN_ID_SPAN = 1000, 9000
 
 
 @dataclass(frozen=True)
@@ -39,10 +49,37 @@ class Language:
     extensions: tuple[str, ...] = ()
     highlight: str | None = None         # the editor's syntax name
     env: tuple[tuple[str, str], ...] = ()
+    # What people call it, and the other names it answers to (the CLI's --language,
+    # Piston's clients, MCP): every front lists and resolves languages by these.
+    title: str = ""
+    aliases: tuple[str, ...] = ()
+    # Its version: a program that prints it (asked of the image once, by the Piston and
+    # Judge0 fronts), and the one its image is known to have, for when none can be asked.
+    version_probe: str = ""
+    version: str = ""
+    # Judge0's id for it and its name there ({version} filled in); by default an id made
+    # from the name, stable from one server to the next, and "Title ({version})".
+    judge0_id: int | None = None
+    judge0_name: str = ""
+    # The editor: spaces per level, line ends that open a block, where a comment starts.
+    indent: int = 4
+    block_openers: tuple[str, ...] = ()
+    line_comment: str = ""
 
     @property
     def source_path(self) -> str:
         return f"{CODE_DIR}/{self.file}"
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.name.capitalize()
+
+    @property
+    def judge0(self) -> tuple[int, str]:
+        """(Judge0's id, its name pattern with {version})."""
+        number = self.judge0_id if self.judge0_id is not None else JUDGE0_OWN_IDS + zlib.crc32(
+            self.name.encode()) % JUDGE0_OWN_ID_SPAN
+        return number, self.judge0_name or f"{self.display_name} ({{version}})"
 
     def commands(self, memory_bytes: int) -> tuple[list[str], list[str]]:
         """(compile argv, run argv) with placeholders filled in."""
@@ -59,26 +96,48 @@ BUILTIN: dict[str, Language] = {
         Language("python", packages=("python3",), file="main.py", run=("python3", "{file}"),
                  extensions=(".py",), highlight="python",
                  # Output must appear as it is printed, and nothing may be written beside the source.
-                 env=(("PYTHONUNBUFFERED", "1"), ("PYTHONDONTWRITEBYTECODE", "1"))),
+                 env=(("PYTHONUNBUFFERED", "1"), ("PYTHONDONTWRITEBYTECODE", "1")),
+                 title="Python", aliases=("py", "py3", "python3"),
+                 version_probe="import sys; print('%d.%d.%d' % sys.version_info[:3])", version="3.11.2",
+                 judge0_id=71, judge0_name="Python ({version})",
+                 indent=4, block_openers=(":",), line_comment="#"),
         # Node sizes its heap from the host's memory, not the container's: it would be
         # killed by the kernel before its own, clearer, heap-limit error could show.
         # The source is a link to a sealed memfd: Node must not resolve it to its target.
         Language("javascript", packages=("nodejs",), file="main.js",
                  run=("node", "--preserve-symlinks-main", "--max-old-space-size={heap_mib}",
                       "--require=/opt/tui-sandbox/node-stdin.js", "{file}"),
-                 extensions=(".js", ".mjs", ".cjs"), highlight="javascript"),
+                 extensions=(".js", ".mjs", ".cjs"), highlight="javascript",
+                 title="JavaScript", aliases=("js", "node", "node-js", "node-javascript", "nodejs"),
+                 version_probe="console.log(process.versions.node)", version="18.20.4",
+                 judge0_id=63, judge0_name="JavaScript (Node.js {version})",
+                 indent=2, block_openers=("{", "(", "[")),
         # bash and coreutils are in every Debian base: nothing is added.
         Language("bash", packages=(), file="main.sh", run=("bash", "{file}"),
-                 extensions=(".sh", ".bash"), highlight="bash"),
+                 extensions=(".sh", ".bash"), highlight="bash",
+                 title="Bash", aliases=("sh", "shell"),
+                 version_probe='echo "${BASH_VERSINFO[0]}.${BASH_VERSINFO[1]}.${BASH_VERSINFO[2]}"',
+                 version="5.2.15", judge0_id=46, judge0_name="Bash ({version})",
+                 indent=2, block_openers=("then", "do", "{", "else"), line_comment="#"),
         # The root filesystem may be read-only: the binary goes to /tmp, mounted exec.
         Language("c", packages=("gcc", "libc6-dev"), file="main.c",
                  compile=("gcc", "-O2", "-Wall", "-o", "/tmp/main", "{file}", "-lm"),
-                 run=("/tmp/main",), extensions=(".c", ".h"), highlight="c"),
+                 run=("/tmp/main",), extensions=(".c", ".h"), highlight="c",
+                 title="C", aliases=("gcc",),
+                 version_probe='#include <stdio.h>\nint main(void) {\n'
+                               '    printf("%d.%d.%d\\n", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);\n'
+                               '    return 0;\n}\n',
+                 version="12.2.0", judge0_id=50, judge0_name="C (GCC {version})",
+                 indent=4, block_openers=("{", "(", "[")),
     )
 }
+# The versions above are Debian bookworm's (with its security updates), which the images
+# are built from.
 
-ALIASES = {"py": "python", "python3": "python", "js": "javascript", "node": "javascript",
-           "sh": "bash", "shell": "bash", "gcc": "c"}
+
+def aliases(table: dict[str, Language] | None = None) -> dict[str, str]:
+    """Every other name a language answers to, to its name."""
+    return {alias: lang.name for lang in (table or BUILTIN).values() for alias in lang.aliases}
 
 
 def config_dir() -> Path:
@@ -109,7 +168,27 @@ def load_languages(config_file: Path | None = None) -> dict[str, Language]:
         raise LanguageError(f"{path}: [languages] must be a table of tables")
     for name, entry in entries.items():
         table[name] = _language_from_toml(name, entry, table.get(name), path)
+    _check_names(table, path)
     return table
+
+
+def _check_names(table: dict[str, Language], path: Path) -> None:
+    """A name or Judge0 id that means two languages would pick one of them by chance."""
+    seen: dict[str, str] = {}
+    for lang in table.values():
+        for alias in lang.aliases:
+            if alias in table and alias != lang.name:
+                raise LanguageError(f"{path}: {lang.name}'s alias {alias!r} is a language of its own",
+                                    f"remove it from [languages.{lang.name}] aliases")
+            if seen.setdefault(alias, lang.name) != lang.name:
+                raise LanguageError(f"{path}: {alias!r} is an alias of both {seen[alias]} and {lang.name}",
+                                    "keep it in one language's aliases")
+    ids: dict[int, str] = {}
+    for lang in table.values():
+        number = lang.judge0[0]
+        if ids.setdefault(number, lang.name) != lang.name:
+            raise LanguageError(f"{path}: {ids[number]} and {lang.name} have the same Judge0 id {number}",
+                                f"give [languages.{lang.name}] a judge0_id of its own")
 
 
 def _language_from_toml(name: str, entry, base: Language | None, path: Path) -> Language:
@@ -120,16 +199,21 @@ def _language_from_toml(name: str, entry, base: Language | None, path: Path) -> 
     unknown = set(entry) - known
     if unknown:
         raise LanguageError(f"{where}: unknown keys {sorted(unknown)}", f"known keys: {sorted(known)}")
+    types = {f.name: f.type for f in fields(Language)}
     values = {}
     for key, value in entry.items():
-        if key in ("run", "compile", "extensions", "packages"):
+        kind = types[key]
+        if kind.startswith("tuple[tuple"):
+            if not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+                raise LanguageError(f"{where}: {key} must be a table of strings")
+            value = tuple(value.items())
+        elif kind.startswith("tuple"):
             if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 raise LanguageError(f"{where}: {key} must be a list of strings")
             value = tuple(value)
-        elif key == "env":
-            if not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
-                raise LanguageError(f"{where}: env must be a table of strings")
-            value = tuple(value.items())
+        elif kind.startswith("int"):
+            if not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31):
+                raise LanguageError(f"{where}: {key} must be a whole number, 0 or more")
         elif not isinstance(value, str):
             raise LanguageError(f"{where}: {key} must be a string")
         values[key] = value
@@ -151,8 +235,8 @@ def _language_from_toml(name: str, entry, base: Language | None, path: Path) -> 
 
 def resolve(name: str, table: dict[str, Language] | None = None) -> Language:
     table = table or BUILTIN
-    key = name.lower()
-    key = ALIASES.get(key, key) if key not in table else key
+    key = name.strip().lower()
+    key = aliases(table).get(key, key) if key not in table else key
     if key not in table:
         raise LanguageError(f"unknown language {name!r}", f"choose one of: {', '.join(sorted(table))}")
     return table[key]

@@ -80,6 +80,19 @@ def test_user_toml_overrides_and_adds_languages(tmp_path):
     assert image_ref(table["lua"]) == "my-lua:1" and image_ref(table["python"]).startswith("tui-sandbox-python:")
 
 
+def test_a_language_added_without_front_fields_gets_them_from_its_name(tmp_path):
+    config = tmp_path / "languages.toml"
+    config.write_text('[languages.lua]\nimage = "my-lua:1"\nfile = "main.lua"\nrun = ["lua5.4", "{file}"]\n'
+                      'aliases = ["lua5.4"]\n')
+    table = load_languages(config)
+    lua = table["lua"]
+    assert lua.display_name == "Lua" and resolve("LUA5.4", table) is lua
+    number, name = lua.judge0
+    assert 1000 <= number < 10000 and name.format(version="5.4.6") == "Lua (5.4.6)"
+    assert load_languages(config)["lua"].judge0 == (number, name)     # the same id every time
+    assert BUILTIN["python"].judge0 == (71, "Python ({version})")
+
+
 def test_naming_an_image_for_a_built_in_language_drops_the_packages(tmp_path):
     config = tmp_path / "languages.toml"
     config.write_text('[languages.python]\nimage = "my-python:2"\n')
@@ -93,6 +106,11 @@ def test_naming_an_image_for_a_built_in_language_drops_the_packages(tmp_path):
     ("[languages.x]\nimage='i'\nfile='a'\nrun='python3 a'\n", "list of strings"),
     ("[languages.python]\ncolour = 'red'\n", "unknown keys"),
     ("[languages\n", "cannot read"),
+    ("[languages.python]\nindent = '4'\n", "whole number"),
+    ("[languages.python]\njudge0_id = true\n", "whole number"),
+    ("[languages.python]\naliases = ['js']\n", "alias of both"),
+    ("[languages.python]\naliases = ['bash']\n", "a language of its own"),
+    ("[languages.python]\njudge0_id = 63\n", "same Judge0 id 63"),
 ])
 def test_bad_user_toml_is_a_clear_error(tmp_path, text, message):
     config = tmp_path / "languages.toml"

@@ -44,9 +44,20 @@ LATE_MODULES = (
 # The packages whose every module a session may load (its screens and widgets, each
 # imported when first shown).
 PACKAGES = ("tui_sandbox.app",)
-# TextArea's languages (tree-sitter grammars), and C, which the app registers itself.
-LANGUAGES = ("bash", "css", "go", "html", "java", "javascript", "json", "markdown", "python", "regex",
-             "rust", "sql", "toml", "xml", "yaml", "c")
+# The grammars a session shows beside its languages' own (Language.highlight): the report's.
+SCREEN_GRAMMARS = ("markdown",)
+
+
+def grammars() -> list[str]:
+    """The tree-sitter grammars a session may highlight with: its languages' and its screens'."""
+    from runner.errors import LanguageError
+    from runner.languages import BUILTIN, load_languages
+
+    try:
+        table = load_languages()
+    except LanguageError:
+        table = BUILTIN     # the session itself will say what is wrong with the file
+    return sorted({lang.highlight for lang in table.values() if lang.highlight} | set(SCREEN_GRAMMARS))
 
 
 def preload() -> list[str]:
@@ -67,7 +78,7 @@ def preload() -> list[str]:
     except ImportError:
         pass
     else:
-        for language in LANGUAGES:
+        for language in grammars():
             if get_language(language) is None:
                 missing.append(f"tree_sitter_{language}")
     fill_free_blocks()      # so that the copies go to fresh pools, side by side

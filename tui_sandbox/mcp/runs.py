@@ -14,7 +14,6 @@ import threading
 
 from runner import Engine, Finished, Limits, RunHandle, RunResult, Sandbox, SandboxError, describe, parse_limits
 from runner.ceilings import Ceilings
-from runner.languages import ALIASES
 from runner.verdicts import figures, headline
 
 from ..remote import RemoteSandbox
@@ -103,7 +102,7 @@ def language_table(engine: Engine) -> list[dict]:
     if isinstance(engine, RemoteSandbox):
         return engine.language_table()
     if isinstance(engine, Sandbox):
-        return [{"name": lang.name, "aliases": sorted(a for a, n in ALIASES.items() if n == lang.name),
+        return [{"name": lang.name, "aliases": sorted(lang.aliases),
                  "extensions": list(lang.extensions), "compiled": bool(lang.compile)}
                 for lang in engine.languages.values()]
     raise SandboxError(f"cannot list the languages of {type(engine).__name__}")

@@ -10,7 +10,7 @@ from runner import format_size
 from runner.verdicts import headline
 
 from ..compare import Side, difference, how_it_ended, last_error_line
-from .runs import LANGUAGE_NAMES, Case
+from .runs import Case
 
 
 def quote(text: str) -> str:
@@ -104,7 +104,7 @@ def learned(cases: list[Case]) -> list[str]:
         if case.as_expected:
             lesson = _lesson(case)
             if lesson and several:
-                lesson = f"in {LANGUAGE_NAMES.get(case.experiment.language, case.experiment.language)}, {lesson}"
+                lesson = f"in {case.language_title}, {lesson}"
             if lesson:
                 lines.append(f"{lesson[0].upper()}{lesson[1:]}.")
     # A toggle flipped: the difference it made, said as F6 says it.

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from runner import Engine, EngineInfo, Finished, Limits, RunResult, Sandbox, SandboxError, Verdict
+from runner.errors import LanguageError
+from runner.languages import load_languages, resolve
 from runner.runtimes import ordered, runtime
 
 from ..experiments import Experiment, load_experiments
@@ -19,7 +21,6 @@ from ..experiments import Experiment, load_experiments
 # The seeds' experiments, in the seeds' order (file names without their extension).
 SEEDS = ("hello", "infinite_loop", "memory_bomb", "network", "read_passwd", "overwrite_self", "write_files",
          "fork_bomb")
-LANGUAGE_NAMES = {"python": "Python", "javascript": "JavaScript", "bash": "Bash", "c": "C"}
 OUTPUT_LINES = 15
 ERROR_LINES = 10
 DEFAULT_JOBS = 4
@@ -77,6 +78,14 @@ class Case:
     @property
     def stem(self) -> str:
         return Path(self.experiment.file).stem
+
+    @property
+    def language_title(self) -> str:
+        """What the report calls its language: the language's own title (languages.toml's too)."""
+        try:
+            return resolve(self.experiment.language, load_languages()).display_name
+        except LanguageError:
+            return self.experiment.language
 
     @property
     def expected_verdict(self) -> str | None:

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from runner import SandboxError
-from runner.languages import ALIASES
 
 from . import demo
 from .access import current_user, is_teacher, service_of
@@ -30,7 +29,7 @@ router.include_router(demo.router)
             summary="The languages this server runs")
 async def languages(request: Request, user: str = Depends(current_user)) -> list[LanguageOut]:
     table = service_of(request).sandbox.languages
-    return [LanguageOut(name=lang.name, aliases=sorted(a for a, n in ALIASES.items() if n == lang.name),
+    return [LanguageOut(name=lang.name, aliases=sorted(lang.aliases),
                         extensions=list(lang.extensions), compiled=bool(lang.compile))
             for lang in table.values()]
 

@@ -10,12 +10,7 @@ from textual import events
 from textual.widgets import TextArea
 
 from runner import Language
-
-# Indentation that matches each language's usual style.
-INDENT_WIDTH = {"python": 4, "c": 4, "javascript": 2, "bash": 2}
-# A line ending in one of these opens a block: the next line goes one level deeper.
-BLOCK_OPENERS = {"python": (":",), "c": ("{", "(", "["), "javascript": ("{", "(", "["),
-                 "bash": ("then", "do", "{", "else")}
+from runner.languages import BUILTIN
 
 
 def _c_grammar():
@@ -41,7 +36,8 @@ class CodeEditor(TextArea):
         grammar = _c_grammar()
         if grammar is not None:
             self.register_language("c", *grammar)
-        self.language_name = "python"
+        # Its indentation, block openers and comments (Language): Python's until set_language.
+        self.code_style: Language = BUILTIN["python"]
 
     async def _on_key(self, event: events.Key) -> None:
         """Enter keeps the line's indentation, one level deeper after a block opener, as
@@ -59,8 +55,9 @@ class CodeEditor(TextArea):
         row, column = min(start, end)
         before = self.document.get_line(row)[:column]
         indent = before[:len(before) - len(before.lstrip(" \t"))]
-        code = before.split("#")[0] if self.language_name in ("python", "bash") else before
-        if code.rstrip().endswith(BLOCK_OPENERS.get(self.language_name, ())):
+        style = self.code_style
+        code = before.split(style.line_comment)[0] if style.line_comment else before
+        if style.block_openers and code.rstrip().endswith(style.block_openers):
             indent += " " * self.indent_width
         self._replace_via_keyboard("\n" + indent, start, end)
 
@@ -82,5 +79,5 @@ class CodeEditor(TextArea):
         if self.language != highlight:
             self.language = highlight
         self.indent_type = "spaces"
-        self.indent_width = INDENT_WIDTH.get(language.name, 4)
-        self.language_name = language.name
+        self.indent_width = language.indent or 4
+        self.code_style = language

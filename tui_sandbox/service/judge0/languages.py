@@ -1,6 +1,7 @@
-"""The languages this server offers Judge0's clients: our built-in ones under the ids
-Judge0 CE 1.13.1 gives them (the ids its official SDK resolves Python, JavaScript, Bash
-and C to), each named with its image's own version, as Judge0 names its languages.
+"""The languages this server offers Judge0's clients: every one the engine has, under its
+Judge0 id (the built-in ones under those Judge0 CE 1.13.1 gives them, the ids its official
+SDK resolves Python, JavaScript, Bash and C to; see Language.judge0), each named with its
+image's own version, as Judge0 names its languages.
 
     listed = await languages(request, service)   # [Judge0Language(71, "python", "Python (3.11.2)", ...), ...]
     by_id(listed, 71).name                        # "Python (3.11.2)"
@@ -16,14 +17,6 @@ from runner import Limits
 
 from ..core import SandboxService
 from ..piston.catalog import catalog_for
-
-# Judge0's id, our language, and how Judge0 names it (the version goes in the braces).
-TABLE = (
-    (46, "bash", "Bash ({})"),
-    (50, "c", "C (GCC {})"),
-    (63, "javascript", "JavaScript (Node.js {})"),
-    (71, "python", "Python ({})"),
-)
 
 
 @dataclass(frozen=True)
@@ -46,24 +39,18 @@ class Judge0Language:
 
 
 async def languages(request: Request, service: SandboxService) -> list[Judge0Language]:
-    """Those of ours this server has, by Judge0 id, with the versions Piston's catalog
+    """Every language this server has, by Judge0 id, with the versions Piston's catalog
     asked of the images (one probe for both fronts)."""
     versions = dict(await catalog_for(request, service).runtimes())
     listed = []
-    for judge0_id, name, pattern in TABLE:
-        if name not in versions:
-            continue
+    for name, version in versions.items():
         language = service.sandbox.language(name)
+        judge0_id, pattern = language.judge0
         compile_argv, run_argv = language.commands(Limits().memory)
-        listed.append(Judge0Language(judge0_id, name, pattern.format(versions[name]), language.file,
+        listed.append(Judge0Language(judge0_id, name, pattern.format(version=version), language.file,
                                      " ".join(compile_argv) or None, " ".join(run_argv)))
-    return listed
+    return sorted(listed, key=lambda language: language.id)
 
 
 def by_id(listed: list[Judge0Language], judge0_id: int) -> Judge0Language | None:
     return next((language for language in listed if language.id == judge0_id), None)
-
-
-def id_of(language: str) -> int | None:
-    """Judge0's id for one of our languages (a history row's), or None."""
-    return next((judge0_id for judge0_id, name, _ in TABLE if name == language), None)

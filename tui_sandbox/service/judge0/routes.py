@@ -176,8 +176,7 @@ async def _read(request: Request, service: SandboxService, body, base64_encoded:
 
 
 async def _find(request: Request, service: SandboxService, token: str) -> Submission | None:
-    names = {language.language: language.name for language in await languages(request, service)}
-    return await asyncio.to_thread(find, service, token, names)
+    return await asyncio.to_thread(find, service, token, await languages(request, service))
 
 
 async def _visible(request: Request, service: SandboxService, token: str, user: str) -> Submission:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from runner import Limits, RunResult
 
 from ..core import SandboxService
-from .languages import id_of
+from .languages import Judge0Language
 from .statuses import ACCEPTED, COMPILATION_ERROR, IN_QUEUE, PROCESSING, WRONG_ANSWER, status_id, status_json
 
 # Judge0 CE 1.13.1's serializer: its columns (less id), then status and language.
@@ -48,6 +48,7 @@ class Submission:
     user: str
     state: str                      # queued, running, finished, failed
     language: str                   # ours
+    language_id: int | None         # Judge0's (None: a language this server no longer has)
     language_name: str              # Judge0's, with the version
     source: str
     stdin: str | None
@@ -70,7 +71,7 @@ class Submission:
     def _every_field(self) -> dict:
         result, limits = self.result, self.limits
         status = status_id(self.state, result)
-        judge0_id = id_of(self.language)
+        judge0_id = self.language_id
         ran = result is not None and status != COMPILATION_ERROR
         return {
             "source_code": self.source, "language_id": judge0_id, "stdin": self.stdin,
@@ -109,16 +110,22 @@ class Submission:
         return self.result.kill_reason
 
 
-def find(service: SandboxService, token: str, names: dict[str, str]) -> Submission | None:
+def find(service: SandboxService, token: str, listed: list[Judge0Language]) -> Submission | None:
     """The run by its id: the service's Job while it has one (with the history's end time
-    once it has ended), else the history's row. names: Judge0's name of each language."""
+    once it has ended), else the history's row. listed: this server's Judge0 languages."""
+    known = {language.language: (language.id, language.name) for language in listed}
+
+    def judge0(name: str) -> tuple[int | None, str]:
+        return known.get(name, (None, name))
+
     job = service.get(token)
     record = service.history.get(token) if service.history is not None and (job is None or job.done) else None
     if job is not None:
         request = job.request
         language = service.sandbox.language(request.language).name
         return Submission(token=job.id, user=request.user, state=job.state, language=language,
-                          language_name=names.get(language, language), source=request.source,
+                          language_id=judge0(language)[0], language_name=judge0(language)[1],
+                          source=request.source,
                           stdin=request.stdin, expected_output=request.expected_output,
                           limits=job.result.limits if job.result is not None else request.limits,
                           result=job.result, failure=job.failure.message if job.failure else None,
@@ -128,7 +135,8 @@ def find(service: SandboxService, token: str, names: dict[str, str]) -> Submissi
         return None
     result = record.result()
     return Submission(token=record.id, user=record.user, state="finished" if result else "failed",
-                      language=record.language, language_name=names.get(record.language, record.language),
+                      language=record.language, language_id=judge0(record.language)[0],
+                      language_name=judge0(record.language)[1],
                       source=record.source, stdin=record.stdin or None, expected_output=None,
                       limits=Limits.from_dict(record.limits), result=result,
                       failure=None if result else record.kill_reason, created_at=record.queued_at,

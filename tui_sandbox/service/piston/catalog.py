@@ -1,7 +1,7 @@
-"""The runtimes this server offers Piston's clients: our built-in languages under
-Piston's names and aliases, each with its image's own version, asked of the image once
-(a tiny program printing its version: a probe run, not queued and not in the history)
-and kept, with the Debian bookworm version as a fallback when the engine cannot answer.
+"""The runtimes this server offers Piston's clients: every language the engine has, under
+its name and aliases, each with its image's own version, asked of the image once (its
+version_probe: a probe run, not queued and not in the history) and kept, with the version
+its entry names as a fallback when the engine cannot answer (or it has no probe).
 
     catalog = catalog_for(request, service)
     await catalog.runtimes()      # [("python", "3.11.2"), ...]
@@ -15,12 +15,11 @@ import logging
 import math
 import re
 import time
-from dataclasses import dataclass
 
 from fastapi import Request
 
 from runner import Limits, SandboxError, Verdict
-from runner.languages import ALIASES
+from runner.languages import Language, aliases
 
 from ..core import SandboxService
 
@@ -28,36 +27,13 @@ log = logging.getLogger("tui_sandbox.service.piston")
 
 # How long a failed version probe is trusted before the image is asked again.
 PROBE_RETRY_S = 30.0
-
-
-# Piston's names for our built-in languages, their aliases (ours and Piston's usual
-# ones), a program that prints the version, and the version that Debian bookworm (with
-# its security updates), which the images are built from, has: for when the engine
-# cannot be asked.
-@dataclass(frozen=True)
-class Known:
-    aliases: tuple[str, ...]
-    probe: str
-    fallback: str
-
-
-KNOWN: dict[str, Known] = {
-    "python": Known(("py", "py3", "python3"),
-                    "import sys; print('%d.%d.%d' % sys.version_info[:3])", "3.11.2"),
-    "javascript": Known(("js", "node", "node-js", "node-javascript", "nodejs"),
-                        "console.log(process.versions.node)", "18.20.4"),
-    "bash": Known(("sh", "shell"),
-                  'echo "${BASH_VERSINFO[0]}.${BASH_VERSINFO[1]}.${BASH_VERSINFO[2]}"', "5.2.15"),
-    "c": Known(("gcc",),
-               '#include <stdio.h>\nint main(void) {\n'
-               '    printf("%d.%d.%d\\n", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);\n'
-               '    return 0;\n}\n', "12.2.0"),
-}
+# Piston's clients want a version: for a language whose entry names none and cannot be asked.
+UNKNOWN_VERSION = "0.0.0"
 
 
 class Catalog:
-    """The built-in languages this server has, each with its image's own version, asked
-    once (a probe run, not queued and not in the history) and kept."""
+    """The languages this server has, each with its image's own version, asked once (a
+    probe run, not queued and not in the history) and kept."""
 
     def __init__(self, service: SandboxService) -> None:
         self.service = service
@@ -66,12 +42,15 @@ class Catalog:
         self._lock = asyncio.Lock()
 
     def names(self) -> list[str]:
-        return [name for name in KNOWN if name in self.service.sandbox.languages]
+        return list(self.service.sandbox.languages)
+
+    def language(self, name: str) -> Language:
+        return self.service.sandbox.languages[name]
 
     async def runtimes(self) -> list[tuple[str, str]]:
         names = self.names()
         async with self._lock:
-            due = [name for name in names if name not in self._versions
+            due = [name for name in names if name not in self._versions and self.language(name).version_probe
                    and time.monotonic() - self._failed_at.get(name, -math.inf) > PROBE_RETRY_S]
             if due:
                 found = await asyncio.gather(*(asyncio.to_thread(self._probe, name) for name in due))
@@ -80,11 +59,11 @@ class Catalog:
                         self._versions[name] = version
                     else:
                         self._failed_at[name] = time.monotonic()
-        return [(name, self._versions.get(name, KNOWN[name].fallback)) for name in names]
+        return [(name, self._versions.get(name, self.language(name).version or UNKNOWN_VERSION)) for name in names]
 
     def _probe(self, name: str) -> str | None:
         try:
-            result = self.service.sandbox.run(KNOWN[name].probe, name, Limits(timeout=20))
+            result = self.service.sandbox.run(self.language(name).version_probe, name, Limits(timeout=20))
         except SandboxError as exc:
             log.warning("could not ask the %s image its version: %s", name, exc.message)
             return None
@@ -97,14 +76,8 @@ class Catalog:
     def find(self, language: str) -> str | None:
         """Our language for a Piston name or alias, any case."""
         key = language.strip().lower()
-        names = self.names()
-        if key in names:
-            return key
-        for name in names:
-            if key in KNOWN[name].aliases:
-                return name
-        alias = ALIASES.get(key)
-        return alias if alias in names else None
+        table = self.service.sandbox.languages
+        return key if key in table else aliases(table).get(key)
 
 
 def catalog_for(request: Request, service: SandboxService) -> Catalog:

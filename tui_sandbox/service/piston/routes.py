@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from ..access import current_user
 from ..core import Job, RunRequest, SandboxService
 from .answer import piston_answer
-from .catalog import KNOWN, catalog_for
+from .catalog import catalog_for
 from .errors import PistonError, answers_in_pistons_shape
 from .models import ERRORS, EXECUTE_BODY, PistonResult, PistonRuntime
 from .request import parse, read_json
@@ -26,8 +26,9 @@ PREFIXES = ("/api/v2", "/api/v2/piston")
 async def runtimes(request: Request) -> JSONResponse:
     current_user(request)
     service = _service(request)
-    listed = await catalog_for(request, service).runtimes()
-    return JSONResponse([{"language": name, "version": version, "aliases": list(KNOWN[name].aliases)}
+    catalog = catalog_for(request, service)
+    listed = await catalog.runtimes()
+    return JSONResponse([{"language": name, "version": version, "aliases": list(catalog.language(name).aliases)}
                          for name, version in listed])
 
 
