@@ -1,20 +1,23 @@
 """The API fuzzed from its own OpenAPI schema (schemathesis), against the real server:
 valid and invalid requests alike never get a 5xx, and every answer is one the schema
-documents, in the shape it documents. Bounded: a few examples an operation, and short
-runs (the server's timeout ceiling is 3 s)."""
+documents, in the shape it documents; then the stateful phase, sequences that follow the
+document's links (a run made, then read, cancelled, typed into). Bounded: a few examples
+an operation, a few short sequences, and short runs (the server's timeout ceiling is 3 s)."""
 
 from __future__ import annotations
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from schemathesis.config import SchemathesisConfig
 
 from .conftest import Server, assert_nothing_left
 
 CONFIG = {
-    # Examples and fuzzing; the coverage phase's boundary cases too (they find the 5xx).
-    "phases": {"stateful": {"enabled": False}},
+    # Examples and fuzzing; the coverage phase's boundary cases too (they find the 5xx); and
+    # sequences along the links the document declares (docs.LINKS), not ones guessed from names.
+    # Sequences are of valid calls: an invalid one makes nothing to follow.
+    "phases": {"stateful": {"generation": {"mode": "positive"}, "inference": {"algorithms": []}}},
     "generation": {"mode": "all", "max-examples": 8},
     "checks": {
         # Valid by the schema is not always acceptable: a limit over this server's ceiling,
@@ -52,6 +55,28 @@ schema = schemathesis.pytest.from_fixture("api")
 @settings(deadline=None, suppress_health_check=list(HealthCheck), max_examples=8)
 def test_the_api_keeps_its_own_schema(case):
     case.call_and_validate()
+
+
+# A sequence: a first call, then up to three along the links from its answer.
+SEQUENCES = 40
+
+
+def test_sequences_along_the_documents_links(api):
+    steps: list[tuple[str, str | None, int]] = []     # (operation, the link followed, status)
+
+    class Followed(api.as_state_machine()):
+        def step(self, input):
+            output = super().step(input)            # raises on a 5xx or an answer the schema does not say
+            link = input.transition.id if input.transition is not None and input.is_applied else None
+            steps.append((input.case.operation.label, link, output.response.status_code))
+            return output
+
+    Followed.run(settings=settings(max_examples=SEQUENCES, stateful_step_count=4, deadline=None,
+                                   phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
+    followed = [(label, status) for label, link, status in steps if link is not None]
+    assert followed, steps
+    # The links lead somewhere real: a run made, then found by its id.
+    assert ("GET /runs/{run_id}", 200) in followed, steps
 
 
 def test_the_schema_is_valid_openapi(fuzzed):

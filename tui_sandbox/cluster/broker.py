@@ -17,6 +17,7 @@
     <prefix>:worker-runs:<name>  SET     the runs a worker has started
     <prefix>:wake:<runtime>      LIST    a nudge for an idle worker offering that runtime: a run
                                          that needs it was queued
+    <prefix>:demo:*                      the teacher's demo: its keys are demo_board.py's
 
 The queue's moves are Lua scripts, so that two fronts and any number of workers never
 see it half-changed. redis-py loads only here and in the modules that use it.

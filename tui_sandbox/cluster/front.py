@@ -27,6 +27,7 @@ from ..service.queue import round_robin
 from ..service.rates import RateLimit
 from ..service.requests import Busy, Ceilings, RunRequest, Stopping
 from .broker import Broker, request_from_json
+from .demo_board import RedisDemoBoard
 from .engine import ClusterEngine
 from .jobs import ClusterJob
 from .reaper import reap_gone_workers
@@ -68,6 +69,7 @@ class ClusterService:
         self.per_user, self.max_waiting = per_user, max_waiting
         self.ceilings = ceilings or Ceilings()
         self.history = history
+        self.demo = RedisDemoBoard(self.broker)         # one class: a push at any front reaches every student
         self.sandbox = ClusterEngine(self)
         self.queue = ClusterQueue()
         self.jobs: dict[str, Job] = self.queue.jobs

@@ -26,6 +26,7 @@ from typing import AsyncIterator
 from runner import Failed, Finished, Queued, RunResult, Sandbox, SandboxError, WireEvent
 
 from ..history.store import History
+from .demo_board import DemoBoard, MemoryDemoBoard
 from .outcomes import record_of, unrun_result
 from .queue import FairQueue, QueueFull, UserQueueFull
 from .rates import RateLimit
@@ -156,6 +157,7 @@ class SandboxService:
                                           spares_in_all=self.cap)
         self.ceilings = ceilings or Ceilings()
         self.history = history
+        self.demo: DemoBoard = MemoryDemoBoard()
         self.queue: FairQueue[Job] = FairQueue(per_user=per_user, total=max_waiting)
         self._rate = RateLimit(rate) if rate else None
         self.jobs: dict[str, Job] = {}

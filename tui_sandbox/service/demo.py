@@ -8,16 +8,14 @@ student's app offers it, and the teacher can look at one student's attempt.
 
 A student's "current program" is the newer of what their app last reported (PUT, sent
 when the editor changed) and the source of their last run; the last result is their
-newest ended run. Pushes and reports live in this server's memory for its life: a
-cluster's fronts (serve --broker) each keep their own.
+newest ended run. Pushes and reports are kept by the service's board (demo_board.py):
+this server's memory, or with a broker (serve --broker) the broker, which every front of
+the cluster shares.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -27,12 +25,11 @@ from runner import LimitError, parse_limits
 
 from .access import current_user, is_teacher, runs_are_private, service_of
 from .classview import NotTheTeacher, refuse_unless_teacher
+from .demo_board import DemoBoard, DemoPush, StudentProgram
 from .errors import error_responses
 from .models import ErrorBody, RunInfo, _encodable
 from .views import live_info, record_info
 
-# More would be a flood in every student's experiments list; the oldest go first.
-MAX_PUSHES = 50
 # A program as large as the editor opens (source_file.MAX_EDIT_BYTES).
 MAX_CODE_CHARS = 512 * 1024
 LIMIT_NAMES = ("memory", "cpus", "pids", "timeout", "network", "read_only", "runtime")
@@ -61,25 +58,8 @@ class DemoBody(ProgramBody):
                                           "pids, timeout, network, read_only, runtime); left out, the defaults.")
 
 
-class DemoPush(BaseModel):
-    """One push, as every student's app gets it."""
-    id: int = Field(description="Counts up from 1 for this server's life: an app asks for what came after.")
-    title: str
-    code: str
-    language: str
-    limits: dict = Field(description="Every limit, as GET /runs/{id}'s `limits`.")
-    pushed_at: float = Field(description="Unix time.")
-
-
 class DemoList(BaseModel):
     pushes: list[DemoPush] = Field(description="Oldest first.")
-
-
-class StudentProgram(BaseModel):
-    code: str
-    language: str
-    at: float = Field(description="Unix time it was reported, or its run ended.")
-    came_from: str = Field(description="'editor': their app reported it; 'run': the source of their last run.")
 
 
 class StudentPeek(BaseModel):
@@ -89,31 +69,14 @@ class StudentPeek(BaseModel):
     last: RunInfo | None = Field(description="Their newest ended run, in full; None before their first.")
 
 
-@dataclass
-class DemoBoard:
-    """This server's pushes and its students' reported programs (on the event loop only)."""
-    pushes: list[DemoPush] = field(default_factory=list)
-    programs: dict[str, StudentProgram] = field(default_factory=dict)
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
-
-    def push(self, code: str, language: str, limits: dict, title: str) -> DemoPush:
-        pushed = DemoPush(id=next(self._ids), title=title, code=code, language=language, limits=limits,
-                          pushed_at=time.time())
-        self.pushes = [*self.pushes, pushed][-MAX_PUSHES:]
-        return pushed
-
-    def report(self, user: str, code: str, language: str) -> None:
-        self.programs[user] = StudentProgram(code=code, language=language, at=time.time(), came_from="editor")
-
-
 def board_of(request: Request) -> DemoBoard:
-    state = request.app.state
-    if getattr(state, "demo_board", None) is None:
-        state.demo_board = DemoBoard()
-    return state.demo_board
+    return service_of(request).demo
 
 
-TEACHER_ONLY = {**error_responses(400, 401, 413, 422),
+# With a broker the board is the broker's (demo_board.py): it may be away for a while.
+BOARD_AWAY = {503: {**error_responses(503)[503],
+                    "description": "The cluster's broker, which keeps the demo, does not answer: see Retry-After."}}
+TEACHER_ONLY = {**error_responses(400, 401, 413, 422), **BOARD_AWAY,
                 403: {"model": ErrorBody, "description": "The token is not the teacher's."}}
 
 
@@ -135,13 +98,14 @@ async def push_demo(body: DemoBody, request: Request, user: str = Depends(curren
     # the class is never offered a program the server would then refuse to run.
     checked = parse_limits(service.ceilings.default_limits(), **limits).validate()
     service.ceilings.check(checked)
-    return board_of(request).push(body.code, language, checked.to_dict(), body.title or f"a {language} program")
+    title = body.title or f"a {language} program"
+    return await board_of(request).push(body.code, language, checked.to_dict(), title)
 
 
-@router.get("/class/demo", response_model=DemoList, responses=error_responses(401),
+@router.get("/class/demo", response_model=DemoList, responses={**error_responses(401), **BOARD_AWAY},
             summary="What the teacher has pushed to the class")
 async def demos(request: Request, user: str = Depends(current_user)) -> DemoList:
-    return DemoList(pushes=board_of(request).pushes)
+    return DemoList(pushes=await board_of(request).pushes())
 
 
 def _refuse_unless_self(request: Request, student: str, user: str) -> None:
@@ -151,14 +115,14 @@ def _refuse_unless_self(request: Request, student: str, user: str) -> None:
 
 
 @router.put("/class/students/{student}/program", status_code=204, responses={
-                **error_responses(400, 401, 413, 422),
+                **error_responses(400, 401, 413, 422), **BOARD_AWAY,
                 403: {"model": ErrorBody, "description": "Not this student's own."}},
             summary="A student's app says what its editor holds now",
             description="The teacher's peek (GET /class/students/{user}) shows it when it is newer than their "
             "last run. With tokens, only as the student themself.")
 async def report_program(student: str, body: ProgramBody, request: Request, user: str = Depends(current_user)):
     _refuse_unless_self(request, student, user)
-    board_of(request).report(student, body.code, body.language)
+    await board_of(request).report(student, body.code, body.language)
 
 
 @router.get("/class/students/{student}", response_model=StudentPeek, responses=TEACHER_ONLY,
@@ -169,7 +133,7 @@ async def peek(student: str, request: Request, user: str = Depends(current_user)
     if not is_teacher(request):
         raise refuse_unless_teacher()
     last = await _last_run(request, student)
-    program = board_of(request).programs.get(student)
+    program = await board_of(request).program(student)
     if last is not None and (program is None or (last.finished_at or 0) > program.at):
         program = StudentProgram(code=last.source, language=last.language, at=last.finished_at or 0,
                                  came_from="run")

@@ -1,5 +1,6 @@
-"""The API's documentation: /docs served offline, and the stream (POST /runs) described
-line by line in the OpenAPI schema, where FastAPI alone would say "a string"."""
+"""The API's documentation: /docs served offline, the stream (POST /runs) described line
+by line in the OpenAPI schema, where FastAPI alone would say "a string", and the links
+from an answer to what a client asks next of what it made (a run, a submission)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def complete_the_schema(app: FastAPI) -> None:
             answer = schema["paths"]["/runs"]["post"]["responses"]["200"]
             answer["content"] = {NDJSON: {"schema": events}}
             _document_the_middlewares(schema)
+            _link_the_operations(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -66,3 +68,38 @@ def _document_the_middlewares(schema: dict) -> None:
             answers = operation.setdefault("responses", {})
             for status, description in MIDDLEWARE_ANSWERS.items():
                 answers.setdefault(status, {"description": description, "content": error})
+
+
+RUN_ID_HEADER = "$response.header.X-Run-Id"
+# (from: method, path, status; the link's name; to: method, path; its parameters.) What a
+# client (or a generator, or a stateful fuzzer) may do next with what an answer made.
+LINKS = (
+    ("post", "/run", "200", "GetRun", "get", "/runs/{run_id}", {"run_id": "$response.body#/id"}),
+    ("post", "/run", "200", "CancelRun", "delete", "/runs/{run_id}", {"run_id": "$response.body#/id"}),
+    ("post", "/runs", "200", "GetRun", "get", "/runs/{run_id}", {"run_id": RUN_ID_HEADER}),
+    ("post", "/runs", "200", "CancelRun", "delete", "/runs/{run_id}", {"run_id": RUN_ID_HEADER}),
+    ("post", "/runs", "200", "TypeIntoRun", "post", "/runs/{run_id}/input", {"run_id": RUN_ID_HEADER}),
+    ("delete", "/runs/{run_id}", "202", "GetRun", "get", "/runs/{run_id}", {"run_id": "$response.body#/id"}),
+    ("post", "/judge0/submissions", "201", "GetSubmission", "get", "/judge0/submissions/{token}",
+     {"token": "$response.body#/token"}),
+    ("post", "/judge0/submissions", "201", "DeleteSubmission", "delete", "/judge0/submissions/{token}",
+     {"token": "$response.body#/token"}),
+    ("post", "/class/demo", "201", "ReadTheDemo", "get", "/class/demo", {}),
+    ("put", "/class/students/{student}/program", "204", "PeekAtTheStudent", "get", "/class/students/{student}",
+     {"student": "$request.path.student"}),
+)
+# POST /runs says where its run is before its first line: a stream has no body to point into.
+RUN_HEADERS = {"Location": {"description": "The run's path: GET it, or DELETE it to cancel the run.",
+                            "schema": {"type": "string"}},
+               "X-Run-Id": {"description": "The run's id.", "schema": {"type": "string"}}}
+
+
+def _link_the_operations(schema: dict) -> None:
+    paths = schema.get("paths", {})
+    paths["/runs"]["post"]["responses"]["200"].setdefault("headers", {}).update(RUN_HEADERS)
+    for method, path, status, name, to_method, to_path, parameters in LINKS:
+        answer = paths[path][method]["responses"][status]
+        link = {"operationId": paths[to_path][to_method]["operationId"]}
+        if parameters:
+            link["parameters"] = parameters
+        answer.setdefault("links", {})[name] = link
