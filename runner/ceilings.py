@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import CeilingExceeded
-from .limits import Limits
-from .units import GiB, format_size
+from .limits import LIMIT_FIELDS, Limits
+from .units import GiB, MiB
 
 
 @dataclass(frozen=True)
@@ -20,32 +20,37 @@ class Ceilings:
     pids: int = 256
     timeout: float = 60.0
     network: bool = True          # whether a run may turn the network on at all
+    # What a run holds beyond its memory: the host's disk (file size, with the root writable),
+    # the server's memory (the output it keeps), its open files.
+    tmp_size: int = 256 * MiB
+    output: int = 8 * MiB
+    file_size: int = 256 * MiB
+    open_files: int = 4096
 
     def check(self, limits: Limits) -> None:
         over = []
-        if limits.memory > self.memory:
-            over.append(f"memory {format_size(limits.memory)} is over this server's ceiling of "
-                        f"{format_size(self.memory)}")
-        if limits.cpus > self.cpus:
-            over.append(f"cpus {limits.cpus:g} is over this server's ceiling of {self.cpus:g}")
-        if limits.pids > self.pids:
-            over.append(f"pids {limits.pids} is over this server's ceiling of {self.pids}")
-        if limits.timeout > self.timeout:
-            over.append(f"timeout {limits.timeout:g} s is over this server's ceiling of {self.timeout:g} s")
-        if limits.network and not self.network:
-            over.append("the network is not allowed on this server")
+        for field in CAPPED:
+            asked, most = getattr(limits, field.name), getattr(self, field.name)
+            if field.kind == "switch":
+                if asked and not most:
+                    over.append(f"the {field.flag} is not allowed on this server")
+            elif asked > most:
+                over.append(f"{field.flag} {field.show(asked)} is over this server's ceiling of {field.show(most)}")
         if over:
             raise CeilingExceeded("; ".join(over), "ask for less, or ask the operator to raise the ceiling")
 
     def to_dict(self) -> dict:
-        return {"memory_bytes": self.memory, "cpus": self.cpus, "pids": self.pids,
-                "timeout_s": self.timeout, "network": self.network}
+        return {field.key: getattr(self, field.name) for field in CAPPED}
 
     def default_limits(self, base: Limits | None = None) -> Limits:
         """The limits of a request that names none: the defaults, lowered to the ceilings
         where those are lower. (A request that asks for more is refused; one that did not
         ask is not refused for the server's own defaults.)"""
         base = base or Limits()
-        return base.with_(memory=min(base.memory, self.memory), cpus=min(base.cpus, self.cpus),
-                          pids=min(base.pids, self.pids), timeout=min(base.timeout, self.timeout),
-                          network=base.network and self.network)
+        return base.with_(**{field.name: (getattr(base, field.name) and getattr(self, field.name))
+                             if field.kind == "switch" else min(getattr(base, field.name), getattr(self, field.name))
+                             for field in CAPPED})
+
+
+# The limits an operator caps (LimitField.ceiling): a field of Ceilings each, by the same name.
+CAPPED = tuple(field for field in LIMIT_FIELDS if field.ceiling)

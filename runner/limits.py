@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from .errors import LimitError
 from .info import EngineInfo
@@ -71,45 +72,112 @@ class Limits:
     def to_dict(self) -> dict:
         """The limits as data, with their units in the names: what the CLI's --json, the
         API, the history and the remote client all carry."""
-        return {key: getattr(self, name) for key, name in _DATA_NAMES.items()}
+        return {field.key: getattr(self, field.name) for field in LIMIT_FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Limits":
         """The inverse of to_dict (a history row, a server's answer); a key left out keeps
         its default, and one it does not know is ignored."""
-        return cls(**{name: data[key] for key, name in _DATA_NAMES.items() if key in data})
+        return cls(**{field.name: data[field.key] for field in LIMIT_FIELDS if field.key in data})
+
+    def asked(self) -> dict:
+        """Every limit by its asking name (LimitField.flag), as parse_limits reads it back:
+        what a client sends a server, so that none is dropped on the way."""
+        return {field.flag: getattr(self, field.name) for field in LIMIT_FIELDS}
 
 
-# The names limits have as data -> their fields.
-_DATA_NAMES = {"memory_bytes": "memory", "cpus": "cpus", "pids": "pids", "timeout_s": "timeout",
-               "network": "network", "read_only": "read_only", "tmp_bytes": "tmp_size",
-               "output_bytes": "output", "file_size_bytes": "file_size", "open_files": "open_files",
-               "runtime": "runtime"}
+Kind = Literal["size", "number", "whole", "seconds", "switch", "name"]
 
 
-def parse_limits(base: Limits | None = None, *, memory=None, cpus=None, pids=None, timeout=None,
-                 network=None, read_only=None, runtime=None) -> Limits:
-    """Limits from user text (CLI flags, TUI inputs); None keeps the base value."""
+@dataclass(frozen=True)
+class LimitField:
+    """One limit as every front spells it: the CLI's flag, the API's request and answer,
+    the history, the ceilings and the remote client all read this table, so a limit added
+    to Limits and here reaches each of them."""
+    name: str               # the Limits field
+    key: str                # as data, with its unit (to_dict: answers, the history, --json)
+    flag: str               # as asked for: the CLI's --flag (dashes for underscores), the API's field
+    kind: Kind              # how it is read from text (parse_limits)
+    help: str               # what it is, for --help and the API's schema
+    ceiling: bool = True    # whether an operator's ceiling caps it (Ceilings)
+    off_flag: str = ""      # a switch's CLI flag for off (default --no-FLAG), and what it does
+    off_help: str = ""
+
+    @property
+    def cli(self) -> str:
+        return "--" + self.flag.replace("_", "-")
+
+    @property
+    def metavar(self) -> str:
+        return {"size": "SIZE", "number": "N", "whole": "N", "seconds": "SECONDS", "name": "NAME"}.get(self.kind, "")
+
+    def default_text(self) -> str:
+        """The default, as people read it (--help, the schema)."""
+        return self.show(getattr(Limits(), self.name))
+
+    def show(self, value) -> str:
+        """A value of this limit, as people read it."""
+        if self.kind == "size":
+            return format_size(value)
+        if self.kind == "seconds":
+            return f"{value:g} s"
+        if self.kind == "switch":
+            return "on" if value else "off"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def read(self, value, what: str = ""):
+        """A value asked for (CLI text, a JSON value) as the Limits field's type; a
+        LimitError names it as `what` (default: its flag)."""
+        what = what or self.flag
+        if self.kind == "size":
+            return parse_size(value, what)
+        if self.kind == "number":
+            return _number(value, what, float)
+        if self.kind == "whole":
+            return _number(value, what, int)
+        if self.kind == "seconds":
+            return _number(str(value).rstrip("sS"), what, float)
+        if self.kind == "switch":
+            return bool(value)
+        return str(value)
+
+
+LIMIT_FIELDS: tuple[LimitField, ...] = (
+    LimitField("memory", "memory_bytes", "memory", "size", "memory limit, no swap"),
+    LimitField("cpus", "cpus", "cpus", "number", "CPU share"),
+    LimitField("pids", "pids", "pids", "whole", "process limit"),
+    LimitField("timeout", "timeout_s", "timeout", "seconds", "wall-clock limit"),
+    LimitField("network", "network", "network", "switch", "network access"),
+    # Writable is the learner's own choice, and what it opens is still the container's own.
+    LimitField("read_only", "read_only", "read_only", "switch", "read-only root filesystem, writable /tmp only",
+               ceiling=False, off_flag="--writable", off_help="writable root filesystem and working directory"),
+    LimitField("tmp_size", "tmp_bytes", "tmp_size", "size", "size of the writable /tmp (in the memory limit)"),
+    LimitField("output", "output_bytes", "output_cap", "size", "output cap, stdout and stderr together"),
+    LimitField("file_size", "file_size_bytes", "file_size", "size", "largest file the program may write"),
+    LimitField("open_files", "open_files", "open_files", "whole", "open files cap"),
+    LimitField("runtime", "runtime", "runtime", "name", "OCI runtime: any the engine has registered "
+               "(runc, runsc for gVisor, crun, ...; `tui-sandbox doctor` lists them)", ceiling=False),
+)
+LIMITS_BY_FLAG = {field.flag: field for field in LIMIT_FIELDS}
+
+
+def parse_limits(base: Limits | None = None, **asked) -> Limits:
+    """Limits from what was asked for by flag name (CLI flags, TUI inputs, a request's
+    fields: LimitField.flag); None keeps the base value."""
     limits = base or Limits()
     changes: dict = {}
-    if memory is not None:
-        changes["memory"] = parse_size(memory, "memory")
-    if cpus is not None:
-        changes["cpus"] = _number(cpus, "cpus", float)
-    if pids is not None:
-        changes["pids"] = _number(pids, "pids", int)
-    if timeout is not None:
-        changes["timeout"] = _number(str(timeout).rstrip("sS"), "timeout", float)
-    if network is not None:
-        changes["network"] = bool(network)
-    if read_only is not None:
-        changes["read_only"] = bool(read_only)
-    if runtime is not None:
-        changes["runtime"] = runtime
+    for flag, value in asked.items():
+        field = LIMITS_BY_FLAG.get(flag)
+        if field is None:
+            raise LimitError(f"unknown limit {flag!r}", f"known limits: {', '.join(LIMITS_BY_FLAG)}")
+        if value is not None:
+            changes[field.name] = field.read(value)
     return limits.with_(**changes)
 
 
 def _number(text, what: str, kind):
+    if kind is int and isinstance(text, float) and not text.is_integer():
+        raise LimitError(f"{what}: {text!r} is not a whole number")
     try:
         return kind(text)
     except (TypeError, ValueError):

@@ -75,9 +75,8 @@ class RemoteSandbox(Engine):
               expected_output: str | None = None) -> "RemoteRun":
         limits = (limits or Limits()).validate()
         name = language.name if isinstance(language, Language) else language
-        body = {"code": source, "language": name, "memory": limits.memory, "cpus": limits.cpus,
-                "pids": limits.pids, "timeout": limits.timeout, "network": limits.network,
-                "read_only": limits.read_only, "runtime": limits.runtime, "interactive": interactive}
+        # Every limit goes: one the server cannot give is refused there, never dropped here.
+        body = {"code": source, "language": name, **limits.asked(), "interactive": interactive}
         if stdin is not None:
             body["stdin"] = stdin
         if expected_output is not None:

@@ -67,8 +67,13 @@ def test_the_cap_holds_and_each_waiting_run_hears_its_place(serve):
 
 def test_ceilings_refuse_and_name_the_ceiling(serve):
     server = serve("--max-memory", "256m", "--max-cpus", "0.5", "--max-pids", "32", "--max-timeout", "5",
-                   "--no-network-allowed")
+                   "--no-network-allowed", "--max-output-cap", "2m", "--max-file-size", "32m",
+                   "--max-tmp-size", "64m", "--max-open-files", "512")
     cases = {
+        "output_cap": ({"output_cap": "4m"}, "output_cap 4 MiB is over this server's ceiling of 2 MiB"),
+        "file_size": ({"file_size": "1g"}, "file_size 1 GiB is over this server's ceiling of 32 MiB"),
+        "tmp_size": ({"tmp_size": "128m"}, "tmp_size 128 MiB is over this server's ceiling of 64 MiB"),
+        "open_files": ({"open_files": 1024}, "open_files 1024 is over this server's ceiling of 512"),
         "memory": ({"memory": "1g"}, "memory 1 GiB is over this server's ceiling of 256 MiB"),
         "cpus": ({"cpus": 1}, "cpus 1 is over this server's ceiling of 0.5"),
         "pids": ({"pids": 64}, "pids 64 is over this server's ceiling of 32"),
@@ -86,7 +91,13 @@ def test_ceilings_refuse_and_name_the_ceiling(serve):
     ok = server.run({"code": "print(1)", "memory": "256m", "cpus": 0.5, "pids": 32, "timeout": 5})
     assert ok["verdict"] == "ok"
     assert server.client.get("/health").json()["ceilings"] == {
-        "memory_bytes": 256 << 20, "cpus": 0.5, "pids": 32, "timeout_s": 5, "network": False}
+        "memory_bytes": 256 << 20, "cpus": 0.5, "pids": 32, "timeout_s": 5, "network": False,
+        "tmp_bytes": 64 << 20, "output_bytes": 2 << 20, "file_size_bytes": 32 << 20, "open_files": 512}
+    # Within them, each is the run's own.
+    asked = server.run({"code": "print(1)", "output_cap": "2m", "file_size": "1m", "tmp_size": "8m",
+                        "open_files": 64})["limits"]
+    assert (asked["output_bytes"], asked["file_size_bytes"], asked["tmp_bytes"], asked["open_files"]) == (
+        2 << 20, 1 << 20, 8 << 20, 64)
 
 
 def test_over_the_rate_is_429_with_retry_after(serve):

@@ -106,3 +106,23 @@ def test_every_kind_of_event_reaches_the_remote_client(serve):
     finally:
         blocker_side.close()
         remote.close()
+
+
+def test_every_limit_reaches_the_server_or_is_refused_there(serve):
+    """The remote client sends each limit (runner.limits.LIMIT_FIELDS): the server runs with
+    them, or refuses the one over its ceiling by name. It used to send 7 of the 11."""
+    server = serve("--max-output-cap", "2m", "--max-open-files", "512")
+    remote = RemoteSandbox(server.url, user="ada")
+    try:
+        asked = Limits(memory=96 << 20, cpus=0.25, pids=20, timeout=4, read_only=False, tmp_size=8 << 20,
+                       output=2 << 20, file_size=1 << 20, open_files=64)
+        result = events_of(remote.start("import resource\nprint(resource.getrlimit(resource.RLIMIT_NOFILE)[0])",
+                                        "python", asked))[-1].result
+        assert result.verdict is Verdict.OK and result.output == "64\n", result
+        assert result.limits == asked
+        for over, says in ((Limits(output=4 << 20), "output_cap 4 MiB is over this server's ceiling of 2 MiB"),
+                           (Limits(open_files=1024), "open_files 1024 is over this server's ceiling of 512")):
+            with pytest.raises(LimitError, match=says):
+                events_of(remote.start("print(1)", "python", over))
+    finally:
+        remote.close()

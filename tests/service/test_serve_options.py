@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from runner.ceilings import CAPPED, Ceilings
 from tui_sandbox.cli import build_parser
 from tui_sandbox.serve import ServeError, ServeOptions, check_options, is_loopback, parse_tokens
-from tui_sandbox.service.core import Ceilings
 
 
 def test_tokens_from_flags_and_a_file(tmp_path):
@@ -41,9 +41,11 @@ def test_the_help_texts_ceilings_are_the_services(capsys):
         build_parser().parse_args(["serve", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
     defaults = Ceilings()
-    for text in (f"(default {defaults.memory >> 30}g)", f"(default {defaults.cpus:g})",
-                 f"(default {defaults.pids})", f"(default {defaults.timeout:g})"):
-        assert text in shown
+    for field in CAPPED:
+        if field.kind != "switch":
+            assert f"--max-{field.cli[2:]} {field.metavar}" in shown
+            assert f"(default {field.show(getattr(defaults, field.name))})" in shown
+    assert "(default 1 GiB)" in shown and "--no-network-allowed" in shown
 
 
 def test_defaults_are_lowered_to_the_ceilings_not_refused():

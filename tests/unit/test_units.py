@@ -186,3 +186,29 @@ def test_limits_read_back_from_their_dict():
     limits = Limits(memory=64 * MiB, cpus=1.5, pids=10, timeout=3, network=True, read_only=False, runtime="runsc")
     assert Limits.from_dict(limits.to_dict()) == limits
     assert Limits.from_dict({"memory_bytes": 32 * MiB}) == Limits(memory=32 * MiB)
+
+
+def test_every_limit_is_one_entry_of_the_table_and_every_front_reads_it():
+    from dataclasses import fields
+
+    from runner.ceilings import CAPPED, Ceilings
+    from runner.limits import LIMIT_FIELDS
+    from tui_sandbox.cli import build_parser
+    from tui_sandbox.service.models import LimitsOut, RunBody
+
+    assert [field.name for field in LIMIT_FIELDS] == [field.name for field in fields(Limits)]
+    assert [field.name for field in CAPPED] == [field.name for field in fields(Ceilings)]
+    odd = Limits(memory=96 * MiB, cpus=0.25, pids=20, timeout=4.5, network=True, read_only=False,
+                 tmp_size=8 * MiB, output=2 * MiB, file_size=MiB, open_files=64, runtime="crun")
+    assert parse_limits(**odd.asked()) == odd == Limits.from_dict(odd.to_dict())
+    assert RunBody(code="x", **odd.asked()).limits() == odd.validate()
+    assert list(LimitsOut.model_fields) == list(odd.to_dict())
+    flags = ["--memory", "96m", "--cpus", "0.25", "--pids", "20", "--timeout", "4.5s", "--network", "--writable",
+             "--tmp-size", "8m", "--output-cap", "2m", "--file-size", "1m", "--open-files", "64", "--runtime", "crun"]
+    from tui_sandbox.cli.common import limits_from_args
+
+    assert limits_from_args(build_parser().parse_args(["run", "x.py", *flags])) == odd
+    with pytest.raises(LimitError, match="unknown limit 'colour'"):
+        parse_limits(colour="red")
+    with pytest.raises(LimitError, match="open_files: 3.5 is not a whole number"):
+        parse_limits(open_files=3.5)

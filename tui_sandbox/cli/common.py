@@ -7,8 +7,9 @@ import argparse
 import json
 import sys
 
-from runner import Limits, SandboxError, format_size, parse_limits
+from runner import Limits, SandboxError, parse_limits
 from runner.errors import LanguageError, LimitError, SourceError
+from runner.limits import LIMIT_FIELDS
 
 from ..settings import environment
 
@@ -22,21 +23,18 @@ USAGE_ERRORS = (LimitError, LanguageError, SourceError)
 
 
 def add_limit_flags(parser: argparse.ArgumentParser) -> None:
-    defaults = Limits()
+    """--lang, and a flag for every limit (runner.limits.LIMIT_FIELDS)."""
     parser.add_argument("-l", "--lang", metavar="NAME", help="language (default: from the file's extension)")
-    parser.add_argument("--memory", metavar="SIZE",
-                        help=f"memory limit, no swap (default {format_size(defaults.memory)})")
-    parser.add_argument("--cpus", metavar="N", help=f"CPU share (default {defaults.cpus:g})")
-    parser.add_argument("--pids", metavar="N", help=f"process limit (default {defaults.pids})")
-    parser.add_argument("--timeout", metavar="SECONDS", help=f"wall-clock limit (default {defaults.timeout:g} s)")
-    parser.add_argument("--network", action=argparse.BooleanOptionalAction, default=None,
-                        help="network access (default off)")
-    parser.add_argument("--read-only", dest="read_only", action="store_true", default=None,
-                        help="read-only root filesystem, writable /tmp only (the default)")
-    parser.add_argument("--writable", dest="read_only", action="store_false",
-                        help="writable root filesystem and working directory")
-    parser.add_argument("--runtime", metavar="NAME", help="OCI runtime: any the engine has registered "
-                        "(runc, runsc for gVisor, crun, ...; `tui-sandbox doctor` lists them)")
+    for field in LIMIT_FIELDS:
+        described = f"{field.help} (default {field.default_text()})"
+        if field.kind != "switch":
+            parser.add_argument(field.cli, dest=field.flag, metavar=field.metavar, help=described)
+        elif field.off_flag:
+            parser.add_argument(field.cli, dest=field.flag, action="store_true", default=None, help=described)
+            parser.add_argument(field.off_flag, dest=field.flag, action="store_false", help=field.off_help)
+        else:
+            parser.add_argument(field.cli, dest=field.flag, action=argparse.BooleanOptionalAction, default=None,
+                                help=described)
 
 
 def add_server_flags(parser) -> None:
@@ -53,8 +51,7 @@ def add_server_flags(parser) -> None:
 
 
 def limits_from_args(args) -> Limits:
-    return parse_limits(memory=args.memory, cpus=args.cpus, pids=args.pids, timeout=args.timeout,
-                        network=args.network, read_only=args.read_only, runtime=args.runtime).validate()
+    return parse_limits(**{field.flag: getattr(args, field.flag) for field in LIMIT_FIELDS}).validate()
 
 
 def fail(args, exc: SandboxError, status: int) -> int:
@@ -63,15 +60,3 @@ def fail(args, exc: SandboxError, status: int) -> int:
         print(json.dumps({"verdict": verdict, "message": exc.message, "fix": exc.fix}))
     print(f"tui-sandbox: {exc}", file=sys.stderr)
     return status
-
-
-def positive(text, flag: str, kind, default):
-    if text is None:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        raise LimitError(f"{flag}: {text!r} is not a {'whole ' if kind is int else ''}number") from None
-    if not value > 0:
-        raise LimitError(f"{flag} must be more than zero")
-    return value

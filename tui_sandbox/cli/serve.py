@@ -7,11 +7,10 @@ import os
 import sys
 from pathlib import Path
 
-from runner import format_size
-from runner.ceilings import Ceilings
+from runner.ceilings import CAPPED, Ceilings
 from runner.errors import LimitError
 
-from .common import EXIT_INTERRUPTED, EXIT_USAGE, positive
+from .common import EXIT_INTERRUPTED, EXIT_USAGE
 
 
 def add_serve_parser(commands) -> None:
@@ -54,28 +53,33 @@ def add_serve_parser(commands) -> None:
 
 
 def add_ceiling_flags(parser) -> None:
-    """The most a run may ask for: the same flags on `serve` and on `mcp`."""
+    """The most a run may ask for: the same flags on `serve` and on `mcp`, one for each
+    limit an operator caps (runner.ceilings.CAPPED)."""
     ceilings = Ceilings()
-    parser.add_argument("--max-memory", metavar="SIZE", help=f"the most memory a run may ask for (default "
-                        f"{format_size(ceilings.memory, 'flag')})")
-    parser.add_argument("--max-cpus", metavar="N", help=f"the most CPUs (default {ceilings.cpus:g})")
-    parser.add_argument("--max-pids", metavar="N", help=f"the most processes (default {ceilings.pids})")
-    parser.add_argument("--max-timeout", metavar="SECONDS", help=f"the longest timeout (default "
-                        f"{ceilings.timeout:g})")
-    parser.add_argument("--no-network-allowed", action="store_true", help="refuse runs that ask for the network")
+    for field in CAPPED:
+        if field.kind == "switch":
+            parser.add_argument(f"--no-{field.flag}-allowed", dest=f"max_{field.flag}", action="store_false",
+                                help=f"refuse runs that ask for {field.help}")
+        else:
+            parser.add_argument(f"--max-{field.cli[2:]}", dest=f"max_{field.flag}", metavar=field.metavar,
+                                help=f"the most a run may ask for as its {field.help} "
+                                f"(default {field.show(getattr(ceilings, field.name))})")
 
 
 def ceilings_from_args(args):
     """The Ceilings add_ceiling_flags' flags ask for; raises LimitError."""
-    from runner.units import parse_size
-
-    defaults = Ceilings()
-    return Ceilings(
-        memory=parse_size(args.max_memory, "--max-memory") if args.max_memory else defaults.memory,
-        cpus=positive(args.max_cpus, "--max-cpus", float, defaults.cpus),
-        pids=positive(args.max_pids, "--max-pids", int, defaults.pids),
-        timeout=positive(args.max_timeout, "--max-timeout", float, defaults.timeout),
-        network=not args.no_network_allowed)
+    defaults, asked = Ceilings(), {}
+    for field in CAPPED:
+        value, flag = getattr(args, f"max_{field.flag}"), f"--max-{field.cli[2:]}"
+        if field.kind == "switch":
+            asked[field.name] = value is not False
+        elif value is None:
+            asked[field.name] = getattr(defaults, field.name)
+        else:
+            asked[field.name] = field.read(value, flag)
+            if not asked[field.name] > 0:
+                raise LimitError(f"{flag} must be more than zero")
+    return Ceilings(**asked)
 
 
 def cmd_serve(args) -> int:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 from runner import EVENT_KINDS, Blocked, EventData, Finished, Limits, RunResult, parse_limits
 from runner.events import wire_name
+from runner.limits import LIMIT_FIELDS
 
 from .requests import RunRequest
 
@@ -27,9 +28,29 @@ def _encodable(text: str | None) -> str | None:
     return text
 
 
-class RunBody(BaseModel):
-    """A run, as the seeds asked for it (`{"code": ...}`) with our optional fields. The
-    limits take the command line's names and units; left out, each has its default."""
+# How the API takes a limit of each kind (runner.limits.LimitField.kind), what it says of
+# it, and examples. Strict where the schema says a number or a boolean: 1, 0.0 or "yes" is
+# not a boolean (a 422 naming the field).
+_ASKED_AS = {"size": StrictStr | StrictInt, "number": float | str, "whole": StrictInt, "seconds": float | str,
+             "switch": StrictBool, "name": str}
+_ASKED_HOW = {"size": ': "64m", "1g" (binary units) or bytes', "seconds": ', in seconds: 5 or "5s"'}
+_EXAMPLES = {"size": ["64m", 134217728], "number": [0.5], "whole": [16], "seconds": [2, "2s"], "name": ["runc"]}
+_ANSWERED_AS = {"size": int, "number": float, "whole": int, "seconds": float, "switch": bool, "name": str}
+
+
+def _limits_asked() -> dict:
+    """A request's limit fields, one per limit, by its asking name."""
+    made = {}
+    for field in LIMIT_FIELDS:
+        extra = {"max_length": 64} if field.kind == "name" else {}
+        made[field.flag] = (_ASKED_AS[field.kind] | None, Field(
+            None, examples=_EXAMPLES.get(field.kind), description=f"{field.help[0].upper()}{field.help[1:]}"
+            f"{_ASKED_HOW.get(field.kind, '')}. Default {field.default_text()}.", **extra))
+    return made
+
+
+class _RunAsked(BaseModel):
+    """What a run asks for beside its limits (RunBody adds them, from runner.limits)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={
         "examples": [{"code": "print(2+2)"},
@@ -42,18 +63,6 @@ class RunBody(BaseModel):
                           description="python, javascript, bash or c (or an alias: py, js, sh, gcc): "
                           "see GET /languages.")
     stdin: str | None = Field(None, description="Fed to the program's standard input, then end of file.")
-    memory: StrictStr | StrictInt | None = Field(
-        None, examples=["64m", 134217728], description='Memory limit, no swap: "64m", "1g" (binary units) or bytes. '
-        "Default 128m.")
-    cpus: float | str | None = Field(None, examples=[0.5], description="CPU share, e.g. 0.5 (the default).")
-    pids: StrictInt | None = Field(None, examples=[16], description="Process limit (default 64).")
-    timeout: float | str | None = Field(None, examples=[2, "2s"],
-                                       description='Wall-clock limit in seconds, e.g. 5 or "5s" (default 10).')
-    # Strict, as the schema says: 1, 0.0 or "yes" is not a boolean (a 422 naming the field).
-    network: StrictBool | None = Field(None, description="Network access (default off).")
-    read_only: StrictBool | None = Field(None, description="Read-only root filesystem, writable /tmp only (default "
-                                         "on).")
-    runtime: str | None = Field(None, max_length=64, description="runc, or runsc for gVisor (see GET /health).")
     interactive: StrictBool = Field(False, description="Keep the program's standard input open (after `stdin`, if "
                               "given) for POST /runs/{id}/input, until it sends eof: a person typing into "
                               "their program. Meant for the stream (POST /runs).")
@@ -77,13 +86,18 @@ class RunBody(BaseModel):
     def limits(self, base: Limits | None = None) -> Limits:
         """The limits asked for, over base for those not named. Raises LimitError (a 422)
         for a value that cannot be read or is out of range."""
-        return parse_limits(base, memory=self.memory, cpus=self.cpus, pids=self.pids, timeout=self.timeout,
-                            network=self.network, read_only=self.read_only, runtime=self.runtime).validate()
+        return parse_limits(base, **{field.flag: getattr(self, field.flag) for field in LIMIT_FIELDS}).validate()
 
     def request(self, user: str, base: Limits | None = None) -> RunRequest:
         return RunRequest(source=self.code, language=self.language, limits=self.limits(base), stdin=self.stdin,
                           user=user, origin="http", interactive=self.interactive,
                           expected_output=self.expected_output)
+
+
+RunBody = create_model(
+    "RunBody", __base__=_RunAsked, __doc__="A run, as the seeds asked for it (`{\"code\": ...}`) with our optional "
+    "fields. The limits take the command line's names and units; left out, each has its default.",
+    **_limits_asked())
 
 
 class InputBody(BaseModel):
@@ -98,18 +112,7 @@ class InputBody(BaseModel):
         return _encodable(text) or ""
 
 
-class LimitsOut(BaseModel):
-    memory_bytes: int
-    cpus: float
-    pids: int
-    timeout_s: float
-    network: bool
-    read_only: bool
-    tmp_bytes: int
-    output_bytes: int
-    file_size_bytes: int
-    open_files: int
-    runtime: str
+LimitsOut = create_model("LimitsOut", **{field.key: (_ANSWERED_AS[field.kind], ...) for field in LIMIT_FIELDS})
 
 
 Verdict = Literal["ok", "error", "timeout", "oom", "output_limit", "signal", "cancelled"]
