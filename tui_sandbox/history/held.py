@@ -25,9 +25,6 @@ class HeldRows:
         self._rows: dict[str, "RunRecord"] = {}
         self._lock = threading.Lock()
 
-    def __len__(self) -> int:
-        return len(self._rows)
-
     def get(self, run_id: str) -> "RunRecord | None":
         return self._rows.get(run_id)
 
@@ -41,7 +38,13 @@ class HeldRows:
                 self._rows[record.id] = record
             try:
                 for run_id, row in list(self._rows.items()):
-                    write(row)
+                    try:
+                        write(row)
+                    except self.cannot:
+                        raise
+                    except BaseException:
+                        del self._rows[run_id]     # not a matter of room: the caller hears why
+                        raise
                     del self._rows[run_id]
             except self.cannot as exc:
                 if not held:
@@ -57,11 +60,14 @@ class HeldRows:
                 log.warning("the history at %s can be written again: %d held run(s) written", self.where, held)
             return 0
 
-    def say_lost(self) -> None:
-        """The process ends with rows still held: name them."""
-        if self._rows:
-            log.error("the history at %s could not be written: %d run(s) not kept: %s", self.where,
-                      len(self._rows), ", ".join(self._rows))
+    def flush(self, write: "Callable[[RunRecord], None]", final: bool = False) -> int:
+        """write() the rows held; how many are still held. final: the process ends, and
+        those are named in the log as not kept."""
+        left = self.write(write)
+        if final and left:
+            log.error("the history at %s could not be written: %d run(s) not kept: %s", self.where, left,
+                      ", ".join(self._rows))
+        return left
 
 
 def _first_line(exc: BaseException) -> str:

@@ -135,11 +135,8 @@ class PostgresHistory:
         return self._held.write(self._write_or_spool, record) == 0
 
     def flush(self, final: bool = False) -> int:
-        """Write (or spool) the rows held; how many are still held (final: they are named in the log as lost)."""
-        left = self._held.write(self._write_or_spool)
-        if final:
-            self._held.say_lost()
-        return left
+        """Write (or spool) the rows held; how many are still held (final: named in the log as lost)."""
+        return self._held.flush(self._write_or_spool, final)
 
     def _write_or_spool(self, record: RunRecord) -> None:
         try:

@@ -209,11 +209,8 @@ class History:
         return self._held.write(self._insert, record) == 0
 
     def flush(self, final: bool = False) -> int:
-        """Write the rows held; how many are still held (final: they are named in the log as lost)."""
-        left = self._held.write(self._insert)
-        if final:
-            self._held.say_lost()
-        return left
+        """Write the rows held; how many are still held (final: named in the log as lost)."""
+        return self._held.flush(self._insert, final)
 
     def _insert(self, record: RunRecord) -> None:
         values = to_row(record)
