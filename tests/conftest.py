@@ -3,8 +3,11 @@ without one, the tests fail (never skip), so CI cannot go green on an empty mach
 
 from __future__ import annotations
 
+import errno
 import os
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +72,38 @@ def containers_owned_by(sandbox: Sandbox, pid: int) -> list[dict]:
     prefix = f"{os.uname().nodename}:{pid}:"
     return [c for c in sandbox.backend.api.containers(all=True, filters={"label": LABEL})
             if (c.get("Labels") or {}).get(OWNER_LABEL, "").startswith(prefix)]
+
+
+class TinyDisk:
+    """A tmpfs of a few hundred KiB, mounted for one test (the tests run as root): fill()
+    takes every byte left with one file, free() removes it."""
+
+    def __init__(self, path: Path, size: str = "1m") -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True,
+                       capture_output=True)
+
+    def fill(self) -> None:
+        fd = os.open(self.path / "filler", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+        finally:
+            os.close(fd)
+
+    def free(self) -> None:
+        (self.path / "filler").unlink()
+
+    def unmount(self) -> None:
+        subprocess.run(["umount", "--lazy", str(self.path)], check=True, capture_output=True)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """Set up before the servers that use it, so unmounted after they have stopped."""
+    disk = TinyDisk(tmp_path / "tiny-disk")
+    yield disk
+    disk.unmount()

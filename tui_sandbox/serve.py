@@ -200,7 +200,7 @@ def build_checked(options: ServeOptions):
     """build(), with a broker or a database that cannot be used said as a ServeError (one
     line with the fix): asked now, before the server starts."""
     from .cluster.broker import BrokerError, check_url
-    from .history.postgres import HistoryUnavailable
+    from .history.errors import HistoryUnavailable
 
     try:
         if options.broker:

@@ -8,6 +8,7 @@ import threading
 
 import docker
 import docker.errors
+import requests.exceptions
 from docker.types import Ulimit
 
 from ..backend import EngineInfo
@@ -27,12 +28,40 @@ from .spares import SparePool
 MIN_MEMORY = 6 * MiB
 
 
+def engine_host() -> str:
+    return os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+
+
+class EngineClient(docker.APIClient):
+    """Docker's low-level client, which notices the engine going away: once connected, a
+    call that cannot reach it raises EngineUnavailable (a message and its fix, as every
+    engine error) rather than the HTTP library's error, and leaves `unreachable` saying
+    why until a call gets through again."""
+
+    connected = False
+    unreachable: str | None = None
+
+    def send(self, request, **kwargs):
+        try:
+            response = super().send(request, **kwargs)
+        except requests.exceptions.ConnectionError as exc:
+            if not self.connected:
+                raise                       # connect() says why in its own words
+            self.unreachable = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EngineUnavailable(f"the Docker engine at {engine_host()} stopped answering ({self.unreachable})",
+                                    "check that dockerd is running (tui-sandbox doctor), then run it again") from None
+        self.unreachable = None
+        return response
+
+
 def connect(timeout: int = 60):
     """A low-level Docker client, or EngineUnavailable saying what to do."""
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    host = engine_host()
     try:
         # version="auto" asks the engine its API version: that is the reachability check.
-        return docker.APIClient(**docker.utils.kwargs_from_env(), version="auto", timeout=timeout)
+        client = EngineClient(**docker.utils.kwargs_from_env(), version="auto", timeout=timeout)
+        client.connected = True
+        return client
     except docker.errors.DockerException as exc:
         text = str(exc)
         if "Permission denied" in text or "PermissionError" in text:
@@ -86,6 +115,10 @@ class DockerBackend:
             return self._info
 
     def check(self, limits: Limits) -> None:
+        if getattr(self.api, "unreachable", None):
+            # The last call found no engine: ask it again (EngineUnavailable if it is
+            # still away) rather than take a run that cannot be carried out.
+            self.api.ping()
         info = self.info()
         limits.validate(info)
         refusal = runtime(limits.runtime).network_refusal(info.runtimes[limits.runtime]) if limits.network else None
@@ -125,7 +158,8 @@ class DockerBackend:
 
     def close(self) -> None:
         self.spares.close()
-        # What Docker removes by itself needs nobody to wait for it.
-        self.removals.wait(auto_removed=False)
+        # What Docker removes by itself needs nobody to wait for it. With the engine away,
+        # what is left carries our label: the next process's reaper removes it.
+        self.removals.wait(3 if getattr(self.api, "unreachable", None) else 30, auto_removed=False)
         self._reaper.join(5)
         self.api.close()

@@ -24,9 +24,12 @@ class Removals:
 
     Two kinds: `submit` removes a container (killing it if it runs); `expect` follows one
     that Docker removes by itself (auto-remove, once it has ended), and removes it only
-    if Docker has not within a few seconds."""
+    if Docker has not within a few seconds. A removal the engine was away for is tried
+    again every few seconds while this process lives; what it leaves when it ends, the
+    next process's reaper removes (reap_stale_containers)."""
 
     AUTO_REMOVE_WAIT_S = 10
+    RETRY_S = 2.0
 
     def __init__(self, api) -> None:
         self._api = api
@@ -34,6 +37,7 @@ class Removals:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._ours = 0       # submitted and not yet removed
+        self._retrying = 0   # waiting for the engine to be back
 
     def submit(self, container_id: str) -> None:
         self._put(container_id, auto=False)
@@ -51,33 +55,48 @@ class Removals:
         self._queue.put((container_id, auto))
 
     def _work(self) -> None:
+        later: list[tuple[float, str, bool]] = []     # (when, id, auto): to try again
         while True:
-            container_id, auto = self._queue.get()
             try:
-                if auto:
-                    try:
-                        self._api.wait(container_id, timeout=self.AUTO_REMOVE_WAIT_S, condition="removed")
-                        continue
-                    except docker.errors.NotFound:
-                        continue   # removed already
-                    except Exception:  # noqa: BLE001 - not removed in time: do it ourselves
-                        pass
-                self._api.remove_container(container_id, v=True, force=True)
-            except docker.errors.APIError:
-                pass  # gone already, or the reaper takes it: it carries our label
-            except Exception:  # noqa: BLE001 - the engine went away; the reaper takes it later
-                pass
-            finally:
-                if not auto:
-                    with self._lock:
-                        self._ours -= 1
+                timeout = max(0.0, later[0][0] - time.monotonic()) if later else None
+                container_id, auto = self._queue.get(timeout=timeout)
+                retried = False
+            except queue.Empty:
+                _, container_id, auto = later.pop(0)
+                retried = True
+            gone = self._remove(container_id, wait_for_docker=auto and not retried)
+            if not gone:
+                later.append((time.monotonic() + self.RETRY_S, container_id, auto))
+            with self._lock:
+                self._retrying += (not gone) - retried
+                if gone and not auto:
+                    self._ours -= 1
+            if not retried:
                 self._queue.task_done()
+
+    def _remove(self, container_id: str, wait_for_docker: bool) -> bool:
+        """Removed, or gone already; False if the engine could not be reached."""
+        try:
+            if wait_for_docker:
+                try:
+                    self._api.wait(container_id, timeout=self.AUTO_REMOVE_WAIT_S, condition="removed")
+                    return True
+                except docker.errors.NotFound:
+                    return True    # removed already
+                except Exception:  # noqa: BLE001 - not removed in time: do it ourselves
+                    pass
+            self._api.remove_container(container_id, v=True, force=True)
+        except docker.errors.APIError:
+            pass  # gone already
+        except Exception:  # noqa: BLE001 - the engine went away: again in a while
+            return False
+        return True
 
     def wait(self, timeout: float = 30, auto_removed: bool = True) -> bool:
         """Block until the submitted containers are removed, and with auto_removed those
         Docker removes by itself too; False if time ran out."""
         deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks if auto_removed else self._ours:
+        while (self._queue.unfinished_tasks or self._retrying) if auto_removed else self._ours:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.005)
@@ -105,7 +124,7 @@ def reap_stale_containers(api) -> list[str]:
     here = socket.gethostname()
     try:
         containers = api.containers(all=True, filters={"label": LABEL})
-    except docker.errors.APIError:
+    except Exception:  # noqa: BLE001 - the engine went away: the next start reaps them
         return removed
     for container in containers:
         owner = (container.get("Labels") or {}).get(OWNER_LABEL, "")
@@ -116,7 +135,7 @@ def reap_stale_containers(api) -> list[str]:
         try:
             api.remove_container(container["Id"], v=True, force=True)
             removed.append(container["Id"])
-        except docker.errors.APIError:
+        except Exception:  # noqa: BLE001 - gone already, or the engine went away
             pass
     return removed
 

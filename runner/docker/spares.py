@@ -102,10 +102,13 @@ class SparePool:
                 container.release()
             if kind is None:
                 continue
+            container = None
             try:
                 container = self._make(kind)
                 container.start()
             except Exception:  # noqa: BLE001 - a run without a spare makes its own and reports
+                if container is not None:
+                    container.release()      # made, then it could not start (the engine went away)
                 self.failures += 1
                 time.sleep(min(5.0, 0.1 * 2 ** min(self.failures, 6)))
                 continue

@@ -62,6 +62,13 @@ class RedisServer:
             self.proc.wait(10)
         self.proc = None
 
+    def kill(self) -> None:
+        """Gone at once, as a crash or an out-of-memory kill leaves it (its data with it)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
+
 
 def _answers(port: int) -> bool:
     try:

@@ -122,8 +122,8 @@ def serve(sandbox, tmp_path):
     `sandbox` makes every such test fail, never skip, without a Docker engine."""
     servers: list[Server] = []
 
-    def start(*args: str, env: dict | None = None) -> Server:
-        server = Server(tmp_path / f"server{len(servers)}", *args, env=env)
+    def start(*args: str, env: dict | None = None, history: Path | None = None) -> Server:
+        server = Server(tmp_path / f"server{len(servers)}", *args, env=env, history=history)
         servers.append(server)
         return server
 

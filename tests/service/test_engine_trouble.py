@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
 
-from .conftest import wait_until
+from ..conftest import containers_owned_by
+from .conftest import ROOT, container_gone, wait_until
 
 DOCKER_SOCKET = "/var/run/docker.sock"
 
@@ -89,6 +93,11 @@ def proxy(tmp_path):
     one.close()
 
 
+def refused_for_the_engine(answer) -> None:
+    assert answer.status_code == 503 and "retry-after" in answer.headers, answer.text
+    assert "Docker engine" in answer.json()["error"] and answer.json()["fix"], answer.json()
+
+
 def test_an_engine_that_goes_away_and_comes_back(proxy, serve):
     server = serve("--max-running", "2", env={"DOCKER_HOST": f"unix://{proxy.path}"})
     assert server.run({"code": "print('before')"})["output"] == "before\n"
@@ -99,11 +108,11 @@ def test_an_engine_that_goes_away_and_comes_back(proxy, serve):
                 break
         proxy.stop()                                      # the engine "restarts"
         last = [json.loads(line) for line in lines][-1]
-    # The run in flight ends (how it ended, the engine could not finish saying).
-    assert last["event"] in ("finished", "failed")
+    # The run in flight ends with the reason (how the program ended, the engine could not say).
+    assert last["event"] == "failed" and "Docker engine" in last["error"] and last["fix"], last
     assert server.client.get("/health").json()["engine"]["reachable"] is False
-    down = server.post("/run", {"code": "print(1)"})
-    assert down.status_code in (200, 503) and "Traceback" not in down.text, down.text
+    for path in ("/run", "/runs"):                        # while it is away: a 503 that names it
+        refused_for_the_engine(server.post(path, {"code": "print(1)"}))
     proxy.start()                                         # ... and is back
     assert server.client.get("/health").status_code == 200
 
@@ -113,3 +122,45 @@ def test_an_engine_that_goes_away_and_comes_back(proxy, serve):
 
     assert wait_until(works, timeout=30, every=0.5), server.stderr()
     assert server.process.poll() is None
+    assert "Traceback" not in server.stderr(), server.stderr()
+
+
+def test_a_container_made_before_the_engine_went_away_is_removed_once_it_is_back(proxy, serve, sandbox):
+    """Under gVisor Docker does not remove an ended container by itself: the server does,
+    and a removal the engine was away for is tried again until it is back."""
+    server = serve(env={"DOCKER_HOST": f"unix://{proxy.path}"})
+    body = {"code": "import time; print('up', flush=True); time.sleep(30)", "runtime": "runsc", "timeout": 40}
+    with server.stream(body) as stream:
+        lines = stream.iter_lines()
+        started = next(json.loads(line) for line in lines if json.loads(line)["event"] == "started")
+        next(line for line in lines if json.loads(line)["event"] == "output")
+        proxy.stop()
+        last = [json.loads(line) for line in lines][-1]
+    assert last["event"] == "failed", last
+    assert not container_gone(sandbox, started["container_id"])     # still there, out of the server's reach
+    proxy.start()
+    assert wait_until(lambda: container_gone(sandbox, started["container_id"]), timeout=20), server.stderr()
+    assert "Traceback" not in server.stderr(), server.stderr()
+
+
+def test_run_on_an_engine_that_goes_away_is_one_line(proxy, sandbox, tmp_path):
+    program = tmp_path / "spin.py"
+    program.write_text("print('up', flush=True)\nwhile True: pass\n")
+    run = subprocess.Popen([sys.executable, "-m", "tui_sandbox", "run", "--timeout", "5", str(program)], cwd=ROOT,
+                           env={**os.environ, "DOCKER_HOST": f"unix://{proxy.path}"}, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        assert run.stdout.readline() == "up\n"
+        proxy.stop()
+        _out, err = run.communicate(timeout=60)
+        assert run.returncode == 125, (run.returncode, err)
+        assert "Traceback" not in err and "Docker engine" in err, err
+        assert len(err.strip().splitlines()) <= 2, err          # the message, and its fix
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait(10)
+        # What it made through the proxy, its init ends by the deadline and Docker removes
+        # (runc); whatever is left, the real engine removes here.
+        for container in containers_owned_by(sandbox, run.pid):
+            sandbox.backend.api.remove_container(container["Id"], force=True)

@@ -31,18 +31,24 @@ def cmd_history(args) -> int:
             return 1
         print("[]" if args.json else f"no runs yet (the history is kept at {path})")
         return 0
-    store = history.History(path)
+    from ..history.errors import HistoryUnavailable
+
     try:
-        if args.id:
-            record = store.get(args.id)
-            if record is None:
-                print(f"tui-sandbox: no run {args.id} in {path}", file=sys.stderr)
-                return 1
-            print(json.dumps(record.to_dict(), indent=2) if args.json else describe_record(record))
-            return 0
-        records = store.list(user=args.user, verdict=args.verdict, limit=args.limit)
-    finally:
-        store.close()
+        store = history.History(path)
+        try:
+            if args.id:
+                record = store.get(args.id)
+                if record is None:
+                    print(f"tui-sandbox: no run {args.id} in {path}", file=sys.stderr)
+                    return 1
+                print(json.dumps(record.to_dict(), indent=2) if args.json else describe_record(record))
+                return 0
+            records = store.list(user=args.user, verdict=args.verdict, limit=args.limit)
+        finally:
+            store.close()
+    except HistoryUnavailable as exc:           # a full disk, a broken file: what and why, in one line
+        print(f"tui-sandbox: {exc}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps([record.to_dict() for record in records]))
     elif not records:

@@ -11,6 +11,7 @@ from runner import EngineInfo, EngineUnavailable, Finished, Language, Limits, Ru
 from runner.languages import load_languages, resolve
 
 from ..service.requests import RunRequest
+from .outage import describe
 
 
 class ClusterEngine:
@@ -34,6 +35,9 @@ class ClusterEngine:
 
     @property
     def info(self) -> EngineInfo:
+        if self._service.outage.since is not None:          # what the workers said last is stale
+            raise EngineUnavailable(describe(self._service.broker_url), "no run can be queued until it is back: "
+                                    "restart redis-server there (the fronts and workers reconnect by themselves)")
         up = [w for w in self._service.workers.values() if w["up"]]
         if not up:
             raise EngineUnavailable(f"no worker is up behind the broker at {self._service.broker_url}",

@@ -30,12 +30,16 @@ from .broker import Broker, request_from_json
 from .demo_board import RedisDemoBoard
 from .engine import ClusterEngine
 from .jobs import ClusterJob
+from .outage import Outage, describe, is_outage, refused_while_down
 from .reaper import reap_gone_workers
 from .results import HistoryWriter
 
 log = logging.getLogger("tui_sandbox.cluster")
 
 REFRESH_S = 0.25
+# How long the broker may be away before the runs this front follows are given up (their
+# clients told why): a restart of Redis is shorter, and costs them only a pause.
+GIVE_UP_S = 15.0
 HAND_OVER_S = 8.0      # on SIGTERM, how long a front waits for its clients' runs (uvicorn then gives 10 s more)
 
 
@@ -82,6 +86,8 @@ class ClusterService:
         self._stopping = False
         self._accepted: set[str] = set()     # the runs asked for at this front
         self._handed_over = False
+        self.outage = Outage(broker_url, "tui-sandbox front", "new runs are refused (503) until it is back; "
+                             f"the runs under way wait for it, for {GIVE_UP_S:g} s")
         self.started_at = time.time()
 
     # --- life ------------------------------------------------------------------------
@@ -140,12 +146,18 @@ class ClusterService:
         request.limits.validate()                          # LimitError
         self.ceilings.check(request.limits)
         self.sandbox.check(request.limits)
-        if self._rate is not None:
-            await asyncio.to_thread(self._rate.hit, request.user)
         job = ClusterJob(request, job_id or os.urandom(8).hex(), self.broker)
         job.on_lost = self._lost
-        code, count = await self.broker.admit(job.id, request, per_user=self.per_user, total=self.max_waiting,
-                                              queued_at=job.queued_at, front=self.name)
+        try:
+            with refused_while_down(self.broker_url):
+                if self._rate is not None:
+                    await asyncio.to_thread(self._rate.hit, request.user)
+                code, count = await self.broker.admit(job.id, request, per_user=self.per_user,
+                                                      total=self.max_waiting, queued_at=job.queued_at,
+                                                      front=self.name)
+        except BaseException:
+            job.forget()
+            raise
         if code != 0:
             job.forget()
             if code == -1:
@@ -177,7 +189,13 @@ class ClusterService:
     # --- inside ----------------------------------------------------------------------
 
     async def _cancel(self, job: ClusterJob) -> None:
-        if job.state == "queued" and await self.broker.withdraw(job.id, job.request.user):
+        try:
+            withdrawn = job.state == "queued" and await self.broker.withdraw(job.id, job.request.user)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            withdrawn = False            # the cancel waits in the job's outbox for the broker
+        if withdrawn:
             result = unrun_result(job.request, self.sandbox.language(job.request.language).name,
                                   "Cancelled while waiting in the queue")
             await self._end_here(job, result=result)
@@ -191,8 +209,10 @@ class ClusterService:
         record = record_of(job.id, job.request, queued_at=job.queued_at, started_at=job.started_at,
                            stdin=job.given_input, result=result, failure_message=failure.message if failure else "")
         event = Finished(result) if result is not None else failure
-        await self.broker.end(job.id, record.to_dict(), stream_event(job.id, event))
-        job.emit(event)
+        try:
+            await self.broker.end(job.id, record.to_dict(), stream_event(job.id, event))
+        finally:
+            job.emit(event)                # its client hears its end, whether the broker took it or not
 
     def _lost(self, job: ClusterJob) -> None:
         failure = Failed("the broker lost this run (Redis restarted without its data) before a worker took it",
@@ -202,8 +222,14 @@ class ClusterService:
     def _spawn(self, coro) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._settled)
         return task
+
+    def _settled(self, task: asyncio.Task) -> None:
+        """A task of this front's has ended: what went wrong is one line in the log."""
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("tui-sandbox front: %s failed: %s", task.get_name(), exc)
 
     def _refresh_soon(self) -> None:
         """One refresh for however many runs were asked for meanwhile."""
@@ -222,6 +248,7 @@ class ClusterService:
             await asyncio.sleep(REFRESH_S)
             try:
                 await self._refresh()
+                self.outage.answered()
                 beat += 1
                 if beat % 4 == 0:
                     await self._follow_the_class()
@@ -229,7 +256,21 @@ class ClusterService:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the broker restarts: read again in a moment
-                log.debug("watch: %s", exc)
+                if not self.outage.failed(exc):
+                    log.debug("watch: %s", exc)
+                elif self.outage.lasted > GIVE_UP_S:
+                    self._give_up()
+
+    def _give_up(self) -> None:
+        """The broker has been away too long: every run followed here ends for its client,
+        with the reason. A run that a worker carries out still reaches the history (the
+        worker keeps its result until the broker is back)."""
+        failure = Failed(f"{describe(self.broker_url)}: this front stopped waiting for the run's end",
+                         "if it ran, its result reaches the history once Redis is back (GET /runs/{id}); "
+                         "else run it again")
+        for job in list(self.jobs.values()):
+            if not job.done:
+                job.emit(failure)
 
     async def _refresh(self) -> None:
         """The queue's order and the workers, from the broker; each waiting run hears its place."""

@@ -1,7 +1,9 @@
 """The history's writer on a front: every ended run's row comes through the broker's
 results stream, and one front of the group writes each. A row a front took and did not
 write (it was killed, its history was down) is taken again by any front a while later;
-rows are written by id, so one written twice is still one row."""
+rows are written by id, so one written twice is still one row. A row the history holds
+in memory (its disk is full) is left pending too: the broker keeps it, whatever becomes
+of this front."""
 
 from __future__ import annotations
 
@@ -47,9 +49,10 @@ class HistoryWriter:
             if fields and fields.get("record"):
                 record = record_from_data(json.loads(fields["record"]))
                 try:
-                    await asyncio.to_thread(self.history.add, record)
-                except Exception:  # noqa: BLE001 - left pending: taken again later
-                    log.exception("could not write run %s to the history", record.id)
+                    if not await asyncio.to_thread(self.history.add, record):
+                        continue               # held (the history said so): taken again later
+                except Exception as exc:  # noqa: BLE001 - left pending: taken again later
+                    log.error("could not write run %s to the history: %s", record.id, exc)
                     continue
             await r.xack(key, HISTORY_GROUP, entry_id)
             await r.xdel(key, entry_id)

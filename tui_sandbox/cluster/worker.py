@@ -9,7 +9,9 @@ broker. It needs no inbound port.
 A run it has taken stays pending on it in the work stream until it starts, so if this
 process dies before then, another takes it (reaper.py); one it has started is its own,
 and ends as engine_error naming it if it dies. A dropped broker connection is retried
-(events wait meanwhile), so a Redis restart costs a pause, not a result.
+(events wait meanwhile), so a Redis restart costs a pause, not a result: while the
+broker is away the worker says so once on stderr, its runs go on (their containers
+end and go as always), and their results are handed over when it is back.
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ from ..service.outcomes import record_of
 from ..service.requests import RunRequest
 from ..service.views import stream_event
 from .broker import ALIVE_S, HEARTBEAT_S, WORKERS_GROUP, Broker, BrokerError, Taken, request_from_json
+from .outage import Outage, is_outage
 from .reaper import here, is_predecessor, reap_gone_workers, settle
 from .records import with_worker
 
 log = logging.getLogger("tui_sandbox.cluster")
 
-RETRY_FOR_S = 120          # how long a worker keeps trying to tell the broker a run's events
+RETRY_FOR_S = 120          # how long a call the broker refuses (not an outage) is tried again
+LEAVING_S = 30             # on SIGTERM, how long cancelled runs may take to end and be told
 
 
 class Carried:
@@ -42,6 +46,7 @@ class Carried:
         self.id, self.entry_id, self.request, self.queued_at = run_id, entry_id, request, queued_at
         self.started_at: float | None = None
         self.run = None
+        self.ended = False         # its end is known here (told to the broker, or waiting to be)
         self.typed: list[str] = []
 
     @property
@@ -76,6 +81,8 @@ class Worker:
         self._tasks: set[asyncio.Task] = set()
         self._stopping = asyncio.Event()
         self._freed = asyncio.Event()
+        self.outage = Outage(broker_url, f"tui-sandbox worker {name}", "the runs under way go on and their "
+                             "results wait here; no new runs are taken until it is back")
         self.started_at = time.time()
 
     # --- life ------------------------------------------------------------------------
@@ -119,8 +126,17 @@ class Worker:
         for carried in list(self.carried.values()):
             if carried.run is not None:
                 carried.run.cancel()
+        deadline = time.monotonic() + LEAVING_S
+        # With the broker away, a run that has ended waits only for it: no use waiting long.
+        while self._tasks and time.monotonic() < deadline and not (
+                self.outage.since is not None and all(c.ended for c in self.carried.values())):
+            await asyncio.wait(self._tasks, timeout=0.25)
         if self._tasks:
-            await asyncio.wait(self._tasks, timeout=30)
+            untold = sorted(self.carried)
+            log.warning("tui-sandbox worker %s: leaving with the broker away: the end of %d run(s) (%s) could "
+                        "not be handed over; they are lost", self.name, len(untold), ", ".join(untold))
+            for task in list(self._tasks):
+                task.cancel()
         await asyncio.to_thread(self.sandbox.close)       # every container and spare removed
         r, k = self.broker.redis, self.broker.keys
         try:
@@ -128,7 +144,8 @@ class Worker:
             await r.hdel(k.workers, self.name)
             await r.delete(k.alive(self.name), k.worker_runs(self.name))
         except Exception as exc:  # noqa: BLE001 - the broker is gone too: its entry lapses by itself
-            log.warning("could not leave the broker's group: %s", exc)
+            log.warning("tui-sandbox worker %s: could not leave the broker's group (%s): its entry lapses by "
+                        "itself", self.name, str(exc).strip().splitlines()[0])
         await self.broker.close()
 
     # --- loops ----------------------------------------------------------------------
@@ -137,9 +154,11 @@ class Worker:
         while True:
             try:
                 await self._beat()
+                self.outage.answered()
                 await reap_gone_workers(self.broker, self.name)
             except Exception as exc:  # noqa: BLE001 - the broker restarts: beat again in a moment
-                log.debug("heartbeat: %s", exc)
+                if not self.outage.failed(exc):
+                    log.debug("heartbeat: %s", exc)
             await asyncio.sleep(HEARTBEAT_S)
 
     async def _beat(self) -> None:
@@ -233,7 +252,7 @@ class Worker:
                 await pipe.execute()
 
         await reliably(mark_started)
-        control = asyncio.create_task(self._follow_control(carried))
+        control = asyncio.create_task(follow_control(self.broker, carried))
         try:
             await self._forward_events(carried)
         finally:
@@ -284,6 +303,7 @@ class Worker:
                    before: tuple[dict, ...] = ()) -> None:
         if result is not None and "worker" in {f.name for f in dataclasses.fields(result)}:
             result = dataclasses.replace(result, worker=self.name)
+        carried.ended = True
         message = f"{failure[0]} (on worker {self.name})" if failure else ""
         record = record_of(carried.id, carried.request, queued_at=carried.queued_at, started_at=carried.started_at,
                            stdin=carried.given_input, result=result, failure_message=message)
@@ -291,32 +311,34 @@ class Worker:
         row = with_worker(record, self.name).to_dict()
         await reliably(lambda: self.broker.end(carried.id, row, event, before))
 
-    async def _follow_control(self, carried: Carried) -> None:
-        """Cancel and typed input, from whichever front the client is on."""
-        r, key, last = self.broker.redis, self.broker.keys.control(carried.id), "0"
-        while True:
-            try:
-                answer = await r.xread({key: last}, block=1000, count=100)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - the broker restarts
-                await asyncio.sleep(0.5)
-                continue
-            for _stream, entries in answer or []:
-                for entry_id, fields in entries:
-                    last = entry_id
-                    carried.apply(fields)
+
+async def follow_control(broker: Broker, carried: Carried) -> None:
+    """Cancel and typed input, from whichever front the client is on."""
+    r, key, last = broker.redis, broker.keys.control(carried.id), "0"
+    while True:
+        try:
+            answer = await r.xread({key: last}, block=1000, count=100)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the broker restarts
+            await asyncio.sleep(0.5)
+            continue
+        for _stream, entries in answer or []:
+            for entry_id, fields in entries:
+                last = entry_id
+                carried.apply(fields)
 
 
 async def reliably(call) -> None:
-    """call() until the broker takes it: a restart of Redis is waited out, for a while."""
+    """call() until the broker takes it: an outage of Redis is waited out (the heartbeat
+    says it on stderr), a refusal of the call for a while."""
     deadline = time.monotonic() + RETRY_FOR_S
     while True:
         try:
             await call()
             return
         except Exception as exc:  # noqa: BLE001 - ConnectionError and its kin
-            if time.monotonic() > deadline:
+            if not is_outage(exc) and time.monotonic() > deadline:
                 log.error("the broker did not take a run's event for %d s: %s", RETRY_FOR_S, exc)
                 return
             await asyncio.sleep(0.25)

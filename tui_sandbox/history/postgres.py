@@ -4,8 +4,10 @@ tallies), so whatever reads the SQLite history reads this one alike.
 
 While the database cannot be reached, add() keeps each row in a local spool (one JSON
 line a row, under a file lock shared by the fronts of this host) and a background
-thread writes the spool once it answers again. Rows are written by id (an upsert), so a
-row spooled and written twice is one row. psycopg loads only here.
+thread writes the spool once it answers again; while the spool cannot be written either
+(its disk is full), the row is held in memory (held.py) and spooled or written later.
+Rows are written by id (an upsert), so a row spooled and written twice is one row.
+psycopg loads only here.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ import dataclasses
 import fcntl
 import json
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
 
+from .errors import HistoryDown, HistoryUnavailable
+from .held import HeldRows
 from .store import (
     COLUMNS,
     RunRecord,
@@ -35,15 +40,6 @@ log = logging.getLogger("tui_sandbox.history")
 
 FLUSH_EVERY_S = 2.0
 INSTALL = "pip install 'tui-sandbox[cluster]'"
-
-
-class HistoryUnavailable(Exception):
-    """The database cannot be used as asked: what is wrong and the fix, in one line."""
-
-
-class HistoryDown(HistoryUnavailable):
-    """The database stopped answering while the server runs: a read cannot be answered now
-    (runs go on, their rows wait in the spool). The HTTP front answers 503 with this."""
 
 
 def is_postgres_url(where: object) -> bool:
@@ -85,6 +81,7 @@ class PostgresHistory:
         self.spool = spool or data_dir() / "history-spool.jsonl"
         self.spool.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._held = HeldRows(self.path, (OSError,))
         try:
             self._make_schema()
         except psycopg.Error as exc:
@@ -132,15 +129,39 @@ class PostgresHistory:
 
     # --- writing -----------------------------------------------------------------------
 
-    def add(self, record: RunRecord) -> None:
-        """Written now, or spooled and written when the database is back."""
+    def add(self, record: RunRecord) -> bool:
+        """Written now, or spooled and written when the database is back: True; or held
+        in memory (the spool's disk is full): False."""
+        return self._held.write(self._write_or_spool, record) == 0
+
+    def flush(self, final: bool = False) -> int:
+        """Write (or spool) the rows held; how many are still held (final: named in the log as lost)."""
+        return self._held.flush(self._write_or_spool, final)
+
+    def _write_or_spool(self, record: RunRecord) -> None:
         try:
             self._write(record)
         except self._psycopg.OperationalError as exc:
+            self._spool_one(record)
             log.warning("the history at %s is unreachable (%s): run %s kept in %s", self.path,
                         str(exc).strip().splitlines()[-1:], record.id, self.spool)
-            with self._spool_locked("a") as spool:
-                spool.write(json.dumps(record.to_dict()) + "\n")
+
+    def _spool_one(self, record: RunRecord) -> None:
+        """One line at the spool's end, whole or not at all: OSError if there is no room."""
+        line = (json.dumps(record.to_dict()) + "\n").encode()
+        fd = os.open(self.spool, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            end = os.lseek(fd, 0, os.SEEK_END)
+            try:
+                written = 0
+                while written < len(line):
+                    written += os.write(fd, line[written:])
+            except OSError:
+                os.ftruncate(fd, end)          # no half line for the flusher to stumble on
+                raise
+        finally:
+            os.close(fd)                       # which lets the lock go
 
     def _write(self, record: RunRecord) -> None:
         values = to_row(record)
@@ -148,12 +169,12 @@ class PostgresHistory:
         self._execute(f"INSERT INTO runs ({_QUOTED}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
                       f"ON CONFLICT (id) DO UPDATE SET {updates}", [values[name] for name in COLUMNS])
 
-    def _spool_locked(self, mode: str):
+    def _spool_locked(self):
         history = self
 
         class Locked:
             def __enter__(self):
-                self.file = open(history.spool, mode + "+" if mode == "r" else mode, encoding="utf-8")
+                self.file = open(history.spool, "r+", encoding="utf-8")
                 fcntl.flock(self.file, fcntl.LOCK_EX)
                 return self.file
 
@@ -167,7 +188,7 @@ class PostgresHistory:
         """Write what the spool kept; how many rows. They stay spooled until all are in."""
         if not self.spool.exists() or self.spool.stat().st_size == 0:
             return 0
-        with self._spool_locked("r") as spool:
+        with self._spool_locked() as spool:
             rows = [json.loads(line) for line in spool.read().splitlines() if line.strip()]
             for data in rows:
                 self._write(RunRecord(**{key: value for key, value in data.items() if key in _FIELDS}))
@@ -179,6 +200,7 @@ class PostgresHistory:
     def _flush_now_and_then(self) -> None:
         while not self._stop.wait(FLUSH_EVERY_S):
             try:
+                self.flush()               # the rows held in memory: to the database, or the spool
                 self.flush_spool()
             except Exception:  # noqa: BLE001 - still down: try again later
                 pass

@@ -2,7 +2,9 @@
 
 One file in the XDG data directory (WAL mode, so the service writes while the app and
 `tui-sandbox history` read). Each connection belongs to the thread that opened it;
-writes are single statements, so a crash never leaves half a row.
+writes are single statements, so a crash never leaves half a row. A row that cannot be
+written (the disk is full) is held in memory and written with the next (held.py); a
+read that cannot be made is a HistoryDown naming the disk.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from pathlib import Path
 from typing import Iterable
 
 from runner import Limits, RunResult
+
+from .errors import HistoryDown, HistoryUnavailable, disk_hint
+from .held import HeldRows
 
 # What is kept of a run's output: enough to read what happened, never a disk filler.
 KEPT_OUTPUT_CHARS = 64 * 1024
@@ -177,12 +182,17 @@ class History:
     """The store. Safe to share between threads: each gets its own connection."""
 
     def __init__(self, path: Path | None = None) -> None:
+        """Raises HistoryUnavailable (one line) if the file cannot be opened."""
         self.path = Path(path) if path is not None else default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._connection() as db:
-            db.executescript(SCHEMA)
-            _add_missing_columns(db)
+        self._held = HeldRows(str(self.path), (sqlite3.OperationalError,))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connection() as db:
+                db.executescript(SCHEMA)
+                _add_missing_columns(db)
+        except (sqlite3.Error, OSError) as exc:
+            raise HistoryUnavailable(f"the history at {self.path} cannot be opened ({disk_hint(exc)})") from None
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -194,7 +204,15 @@ class History:
             self._local.db = db
         return db
 
-    def add(self, record: RunRecord) -> None:
+    def add(self, record: RunRecord) -> bool:
+        """Written now: True; or held in memory until it can be (the disk is full): False."""
+        return self._held.write(self._insert, record) == 0
+
+    def flush(self, final: bool = False) -> int:
+        """Write the rows held; how many are still held (final: named in the log as lost)."""
+        return self._held.flush(self._insert, final)
+
+    def _insert(self, record: RunRecord) -> None:
         values = to_row(record)
         values["truncated"] = int(record.truncated)
         placeholders = ", ".join(f":{name}" for name in COLUMNS)
@@ -205,9 +223,20 @@ class History:
         """Forget one run (Judge0's DELETE /submissions/{token}); False if it was not here."""
         return self._connection().execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount > 0
 
+    def _read(self, sql: str, args: Iterable = ()) -> list[sqlite3.Row]:
+        """A query a client waits on, or HistoryDown saying why it cannot be answered now."""
+        try:
+            return self._connection().execute(sql, tuple(args)).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise HistoryDown(f"the history at {self.path} cannot be read ({disk_hint(exc)})",
+                              "runs still run, and their rows are kept: ask again once there is room") from None
+
     def get(self, run_id: str) -> RunRecord | None:
-        row = self._connection().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return _record(row) if row else None
+        held = self._held.get(run_id)
+        if held is not None:
+            return held
+        rows = self._read("SELECT * FROM runs WHERE id = ?", (run_id,))
+        return _record(rows[0]) if rows else None
 
     def list(self, *, user: str | None = None, verdict: str | None = None, text: str | None = None,
              limit: int = 50, before: float | None = None) -> list[RunRecord]:
@@ -227,14 +256,14 @@ class History:
             args.append(before)
         sql = "SELECT * FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "")
         sql += " ORDER BY finished_at DESC LIMIT ?"
-        return [_record(row) for row in self._connection().execute(sql, (*args, max(1, min(limit, 1000))))]
+        return [_record(row) for row in self._read(sql, (*args, max(1, min(limit, 1000))))]
 
     def totals(self, *, since: float | None = None, exclude: Iterable[str] = ()) -> dict[str, int]:
         """How many runs ended with each verdict (engine_error included), of those that
         ended at or after since (Unix time), less the runs named in exclude."""
         where, args = _window(since, exclude)
         sql = f"SELECT verdict, COUNT(*) AS n FROM runs{where} GROUP BY verdict"
-        return {row["verdict"]: row["n"] for row in self._connection().execute(sql, args)}
+        return {row["verdict"]: row["n"] for row in self._read(sql, args)}
 
     def by_user(self, *, since: float | None = None, exclude: Iterable[str] = ()) -> list[UserTally]:
         """Each user's runs in the same window as totals(): how many, how many timed out
@@ -245,11 +274,11 @@ class History:
         sql = (f"SELECT user, COUNT(*) AS runs, SUM(verdict = 'timeout') AS timeouts, "
                f"SUM(verdict = 'oom') AS oom_kills, MAX(finished_at) AS last_at, verdict, kill_reason "
                f"FROM runs{where} GROUP BY user ORDER BY user")
-        walls = walls_by_user(self._connection().execute(walls_query(where), args))
+        walls = walls_by_user(self._read(walls_query(where), args))
         return [UserTally(user=row["user"], runs=row["runs"], timeouts=row["timeouts"], oom_kills=row["oom_kills"],
                           last_verdict=row["verdict"], last_kill_reason=row["kill_reason"], last_at=row["last_at"],
                           walls=walls.get(row["user"], {}))
-                for row in self._connection().execute(sql, args)]
+                for row in self._read(sql, args)]
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

@@ -189,6 +189,8 @@ class SandboxService:
             await asyncio.wait(self._tasks, timeout=STOP_WAIT_S)
         if self._scheduler is not None:
             self._scheduler.cancel()
+        if self.history is not None:       # the rows a full disk held back: a last try, else named
+            await asyncio.to_thread(self.history.flush, True)
         await asyncio.to_thread(self.sandbox.close)
 
     # --- asking for runs -------------------------------------------------------------
@@ -323,6 +325,6 @@ class SandboxService:
         record = record_of(job.id, job.request, queued_at=job.queued_at, started_at=job.started_at,
                            stdin=job.given_input, result=result, failure_message=failure.message if failure else "")
         try:
-            self.history.add(record)
-        except Exception:  # noqa: BLE001 - a full disk must not stop the runs
-            log.exception("could not write run %s to the history at %s", job.id, self.history.path)
+            self.history.add(record)       # a full disk: held, and said once, by the history itself
+        except Exception as exc:  # noqa: BLE001 - a history that fails must not stop the runs
+            log.error("could not write run %s to the history at %s: %s", job.id, self.history.path, exc)

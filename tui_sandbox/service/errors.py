@@ -22,7 +22,7 @@ from starlette.routing import Match
 
 from runner import EngineUnavailable, ImageMissing, SandboxError
 
-from ..history.postgres import HistoryDown
+from ..history.errors import HistoryDown
 from .core import Refused
 from .models import ErrorBody
 
@@ -121,9 +121,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HistoryDown)
     async def history_down(request: Request, exc: HistoryDown) -> JSONResponse:
-        # Runs go on meanwhile: their rows wait in the spool until the database is back.
+        # Runs go on meanwhile: their rows wait (in the spool, or in memory) until it is back.
         return error_response(request.url.path, 503, f"the history cannot be read now: {exc}",
-                              "runs still run, and are kept until it is back: ask again then", retry_after(None))
+                              exc.fix or "runs still run, and are kept until it is back: ask again then",
+                              retry_after(None))
 
     @app.exception_handler(SandboxError)
     async def sandbox_error(request: Request, exc: SandboxError) -> JSONResponse:
