@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
 
+from runner.paths import data_dir
+
 from .store import (
     COLUMNS,
     RunRecord,
     UserTally,
     _window,
-    data_dir,
     from_row,
     to_row,
     walls_by_user,

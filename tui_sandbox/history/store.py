@@ -8,7 +8,6 @@ writes are single statements, so a crash never leaves half a row.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from runner import Limits, RunResult
+from runner.paths import data_dir
 
 # What is kept of a run's output: enough to read what happened, never a disk filler.
 KEPT_OUTPUT_CHARS = 64 * 1024
@@ -63,11 +63,6 @@ COLUMNS = ("id", "user", "origin", "language", "source", "limits", "verdict", "k
            "blocked", "walls_watched")
 # Kept as JSON text, in SQLite and PostgreSQL alike.
 JSON_COLUMNS = ("limits", "blocked", "walls_watched")
-
-
-def data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "tui-sandbox"
 
 
 def default_path() -> Path:
