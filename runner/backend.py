@@ -9,14 +9,28 @@ runner/docker/; one pod per run on Kubernetes would be another package beside it
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Callable, Protocol
 
 from .events import Stats
 from .info import EngineInfo, ExitFacts
 from .languages import Language
 from .limits import Limits
 
-__all__ = ["Backend", "Container", "EngineInfo", "ExitFacts", "HostStats"]
+__all__ = ["Backend", "Container", "EngineInfo", "ExitFacts", "HostStats", "ImageStatus", "Progress", "BUILD_IMAGES"]
+
+Progress = Callable[[str], None]
+# The fix for a missing image: offline works with or without a registry.
+BUILD_IMAGES = "tui-sandbox images build --offline"
+
+
+@dataclass(frozen=True)
+class ImageStatus:
+    """A language's runner image: which, and whether the engine has it."""
+    language: str
+    ref: str
+    present: bool
+    size_bytes: int | None
 
 
 class HostStats(Protocol):
@@ -73,3 +87,17 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Remove spares and finished containers; wait for that to be done."""
+
+    # What the fronts ask of the engine beside runs (the command line, doctor, /health, a
+    # class): here, so that none of them reaches past this door into a backend's package.
+    def images(self, languages: dict[str, Language]) -> list[ImageStatus]:
+        """The runner images these languages need, built or not."""
+
+    def build_images(self, languages: dict[str, Language], offline: bool, progress: Progress) -> list[str]:
+        """Build the missing ones (and remove older builds); the refs built."""
+
+    def reap_stale(self) -> list[str]:
+        """Remove now the containers whose tui-sandbox process is gone; their ids."""
+
+    def policy(self) -> str:
+        """One line on the system-call policy runs get (doctor, the report's header)."""

@@ -24,12 +24,12 @@ and {heap_mib} (half the memory limit, for runtimes that size their own heap).
 
 from __future__ import annotations
 
-import os
 import zlib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from .errors import LanguageError
+from .paths import config_dir
 
 CODE_DIR = "/sandbox"
 # Judge0's ids for languages it does not know: above any Judge0 CE uses (under 100).
@@ -139,10 +139,6 @@ def aliases(table: dict[str, Language] | None = None) -> dict[str, str]:
     """Every other name a language answers to, to its name."""
     return {alias: lang.name for lang in (table or BUILTIN).values() for alias in lang.aliases}
 
-
-def config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "tui-sandbox"
 
 
 def load_languages(config_file: Path | None = None) -> dict[str, Language]:

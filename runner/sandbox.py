@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from typing import AsyncIterator
 
-from .backend import Backend, Container, EngineInfo
+from .backend import Backend, Container, EngineInfo, ImageStatus, Progress
 from .errors import SourceError
 from .events import Event, Finished, RunResult
 from .front import Engine
@@ -161,6 +161,22 @@ class Sandbox(Engine):
             backend, self._backend = self._backend, None
         if backend is not None:
             backend.close()
+
+    def images(self) -> list[ImageStatus]:
+        """The runner images this engine's languages need, built or not."""
+        return self.backend.images(self.languages)
+
+    def build_images(self, *, offline: bool, progress: Progress = print) -> list[str]:
+        """Build the runner images that are missing; the refs built."""
+        return self.backend.build_images(self.languages, offline, progress)
+
+    def reap_stale(self) -> list[str]:
+        """Remove now the containers of tui-sandbox processes that are gone."""
+        return self.backend.reap_stale()
+
+    def policy(self) -> str:
+        """One line on the system-call policy runs get."""
+        return self.backend.policy()
 
     def __enter__(self) -> "Sandbox":
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from runner import Sandbox, SandboxError
-from runner.docker import images, seccomp
+from runner.backend import BUILD_IMAGES
 from runner.runtimes import ordered, runtime
 
 FEATURES = (("MemoryLimit", "memory limits"), ("SwapLimit", "swap limits (no swap on top)"),
@@ -28,7 +28,7 @@ def doctor_lines() -> Iterator[tuple[bool, str]]:
             yield False, "seccomp: missing (fix: use a kernel and Docker built with seccomp)"
         else:
             try:
-                yield True, f"seccomp: {seccomp.describe()}"
+                yield True, f"seccomp: {sandbox.policy()}"
             except SandboxError as exc:
                 yield False, f"seccomp: {exc.message} (fix: {exc.fix})"
         if "runc" not in info.runtimes:
@@ -41,8 +41,8 @@ def doctor_lines() -> Iterator[tuple[bool, str]]:
                 yield True, (f"runtime: {name} ({runtime(name).label}) not registered, optional (fix: "
                              f"apt-get install {name}, add it to /etc/docker/daemon.json, reload dockerd; "
                              "scripts/docker-engine.sh does all three)")
-        for status in images.list_images(sandbox.backend.api, sandbox.languages):
+        for status in sandbox.images():
             if status.present:
                 yield True, f"image: {status.ref} present"
             else:
-                yield False, f"image: {status.ref} missing (fix: {images.build_command()})"
+                yield False, f"image: {status.ref} missing (fix: {BUILD_IMAGES})"

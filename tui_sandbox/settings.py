@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Mapping
 
-from runner.languages import config_dir
+from runner.paths import config_dir
 
 BOTH_WAYS_TOGGLES = ("network", "read_only")
 

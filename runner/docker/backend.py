@@ -11,13 +11,15 @@ import docker.errors
 import requests.exceptions
 from docker.types import Ulimit
 
-from ..backend import EngineInfo
+from ..backend import EngineInfo, ImageStatus, Progress
 from ..errors import EngineUnavailable, RuntimeUnavailable
 from ..languages import Language
 from ..limits import Limits
 from ..protocol import NETWORK_WATCH_SYSCTLS, SPARE_IDLE_S, init_command
 from ..runtimes import runtime
 from ..units import MiB
+from . import images as runner_images
+from . import seccomp
 from .cleanup import Removals, owner_label, reap_stale_containers
 from .container import DockerContainer
 from .images import image_ref
@@ -155,6 +157,18 @@ class DockerBackend:
 
     def wait_for_cleanup(self, timeout: float = 30) -> bool:
         return self.removals.wait(timeout)
+
+    def images(self, languages: dict[str, Language]) -> list[ImageStatus]:
+        return runner_images.list_images(self.api, languages)
+
+    def build_images(self, languages: dict[str, Language], offline: bool, progress: Progress) -> list[str]:
+        return runner_images.build_images(self.api, offline=offline, progress=progress, languages=languages)
+
+    def reap_stale(self) -> list[str]:
+        return reap_stale_containers(self.api)
+
+    def policy(self) -> str:
+        return seccomp.describe()
 
     def close(self) -> None:
         self.spares.close()

@@ -17,12 +17,11 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import docker.errors
 
+from ..backend import BUILD_IMAGES, ImageStatus, Progress
 from ..errors import SandboxError
 from ..languages import BUILTIN, Language
 
@@ -31,7 +30,6 @@ ONLINE_BASE = "debian:bookworm-slim"
 OFFLINE_BASE_REPO = "tui-sandbox-base"
 LABEL = "tui-sandbox.image"
 
-Progress = Callable[[str], None]
 
 
 def _digest(*names: str, extra: str = "") -> str:
@@ -61,16 +59,8 @@ def image_ref(language: Language) -> str:
 
 
 def build_command() -> str:
-    """The fix to print for a missing image: offline works with or without a registry."""
-    return "tui-sandbox images build --offline"
-
-
-@dataclass(frozen=True)
-class ImageStatus:
-    language: str
-    ref: str
-    present: bool
-    size_bytes: int | None
+    """The fix to print for a missing image."""
+    return BUILD_IMAGES
 
 
 def list_images(api, languages: dict[str, Language] | None = None) -> list[ImageStatus]:

@@ -10,20 +10,18 @@ import signal
 import sys
 from typing import TextIO
 
-from .options import ClassOptions, add_ssh_flags, class_options_from_args, default_data_dir
+from runner.paths import data_dir as default_data_dir
+
+from .options import ClassOptions, add_ssh_flags, class_options_from_args
 
 
 def reap_dead_owners() -> None:
     """Remove the containers of tui-sandbox processes that are gone (an app that had to be
     killed). Blocking; lazily imports the engine, so the SSH server pays for it only then."""
-    from runner.docker.backend import connect
-    from runner.docker.cleanup import reap_stale_containers
+    from runner import Sandbox
 
-    api = connect(timeout=20)
-    try:
-        reap_stale_containers(api)
-    finally:
-        api.close()
+    with Sandbox() as engine:
+        engine.reap_stale()
 
 
 async def start_class(options: ClassOptions, out: TextIO | None = None, roster=None, forks=None):

@@ -4,12 +4,13 @@ add the flags without paying for the SSH library until the server starts."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+
+from ..settings import environment
 
 DEFAULT_MAX_SESSIONS = 30
 DEFAULT_IDLE_MINUTES = 30.0
@@ -17,12 +18,6 @@ DEFAULT_IDLE_MINUTES = 30.0
 # at the start of a lesson, and still far too few tries to guess a class code.
 DEFAULT_ATTEMPTS_PER_MINUTE = 60
 DEFAULT_SSH_HOST = ""      # every interface: students are on other machines
-
-
-def default_data_dir() -> Path:
-    """$XDG_DATA_HOME/tui-sandbox, where the service keeps its history too."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "tui-sandbox"
 
 
 def wall_time(monotonic_moment: float) -> float:
@@ -39,7 +34,7 @@ class ClassOptions:
     port: int
     host: str = DEFAULT_SSH_HOST
     class_code: str | None = None             # None: one is generated and printed
-    data_dir: Path | None = None               # None: default_data_dir()
+    data_dir: Path | None = None               # None: runner.paths.data_dir()
     max_sessions: int = DEFAULT_MAX_SESSIONS
     idle_timeout_s: float | None = DEFAULT_IDLE_MINUTES * 60     # None or 0: never
     attempts_per_minute: int = DEFAULT_ATTEMPTS_PER_MINUTE       # 0: no limit
@@ -108,7 +103,7 @@ def _front_options(kind: type[Front], args: argparse.Namespace, *, port: int, ho
                    app_args: list[str] | None, app_env: dict[str, str] | None = None) -> Front:
     """One front's options: its own port, host and attempts, and the class's flags
     (--class-code, --max-sessions, --idle-timeout), which both fronts share. Checked."""
-    code = getattr(args, "class_code", None) or os.environ.get("TUI_SANDBOX_CLASS_CODE") or None
+    code = getattr(args, "class_code", None) or environment().class_code
     idle = getattr(args, "idle_timeout", DEFAULT_IDLE_MINUTES)
     options = kind(
         port=port, host=host, class_code=code, max_sessions=getattr(args, "max_sessions", DEFAULT_MAX_SESSIONS),

@@ -278,8 +278,9 @@ async def start_web_class(options, out=None, class_code: str | None = None,
     one of its own, unless options.fork_server is off. close() it, then await wait_closed()."""
     import sys
 
+    from runner.paths import data_dir as default_data_dir
+
     from .cli import reap_dead_owners
-    from .options import default_data_dir
 
     options.check()
     out = out or sys.stdout

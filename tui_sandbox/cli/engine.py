@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from runner import SandboxError, format_size, load_languages
+from runner import Sandbox, SandboxError, format_size, load_languages
 
 from .common import EXIT_ENGINE
 
@@ -23,21 +23,17 @@ def add_engine_parsers(commands) -> None:
 
 
 def cmd_images(args) -> int:
-    from runner.docker import images
-    from runner.docker.backend import connect
-
     try:
-        languages = load_languages()
-        api = connect()
-        if args.images_command == "build":
-            built = images.build_images(api, offline=args.offline, languages=languages,
-                                        progress=lambda line: print(line, flush=True))
-            print(f"built {len(built)} image(s); all present" if built else "all images up to date")
+        with Sandbox(languages=load_languages()) as sandbox:
+            if args.images_command == "build":
+                built = sandbox.build_images(offline=args.offline, progress=lambda line: print(line, flush=True))
+                print(f"built {len(built)} image(s); all present" if built else "all images up to date")
+                return 0
+            for status in sandbox.images():
+                size = format_size(status.size_bytes) if status.size_bytes else "-"
+                print(f"{status.language:<11} {status.ref:<40} {'present' if status.present else 'missing':<8} "
+                      f"{size}")
             return 0
-        for status in images.list_images(api, languages):
-            size = format_size(status.size_bytes) if status.size_bytes else "-"
-            print(f"{status.language:<11} {status.ref:<40} {'present' if status.present else 'missing':<8} {size}")
-        return 0
     except SandboxError as exc:
         print(f"tui-sandbox: {exc}", file=sys.stderr)
         return EXIT_ENGINE

@@ -75,3 +75,7 @@ class ClusterEngine:
 
     def close(self) -> None:
         pass
+
+    def images(self) -> list:
+        """None to list: the images are on the workers' hosts, each of which checks its own."""
+        return []

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
 
+from runner.paths import data_dir
+
 from .errors import HistoryDown, HistoryUnavailable
 from .held import HeldRows
 from .store import (
@@ -29,7 +31,6 @@ from .store import (
     RunRecord,
     UserTally,
     _window,
-    data_dir,
     from_row,
     to_row,
     walls_by_user,

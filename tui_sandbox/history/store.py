@@ -10,7 +10,6 @@ read that cannot be made is a HistoryDown naming the disk.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Iterable
 
 from runner import Limits, RunResult
+from runner.paths import data_dir
 
 from .errors import HistoryDown, HistoryUnavailable, disk_hint
 from .held import HeldRows
@@ -68,11 +68,6 @@ COLUMNS = ("id", "user", "origin", "language", "source", "limits", "verdict", "k
            "blocked", "walls_watched")
 # Kept as JSON text, in SQLite and PostgreSQL alike.
 JSON_COLUMNS = ("limits", "blocked", "walls_watched")
-
-
-def data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "tui-sandbox"
 
 
 def default_path() -> Path:

@@ -283,16 +283,16 @@ def experiment_report(sandbox: Engine | None = None, *, languages: Iterable[str]
         cases = run_cases(sandbox, plan(seed_experiments(languages), chosen), jobs, progress, stopper)
         if stopper is not None and stopper.stopped:
             raise SandboxError("the report was stopped before its runs ended: nothing was written")
+        policy = _policy(sandbox)
     finally:
         if own:
             sandbox.close()
-    return Report(cases, info, seccomp=_seccomp())
+    return Report(cases, info, seccomp=policy)
 
 
-def _seccomp() -> str:
+def _policy(sandbox: Engine) -> str:
+    """The system-call policy's line for the header, where the engine says (a local one)."""
     try:
-        from runner.docker import seccomp
-
-        return seccomp.describe()
+        return sandbox.policy() if isinstance(sandbox, Sandbox) else ""
     except Exception:  # noqa: BLE001 - a line of the header, not worth failing for
         return ""

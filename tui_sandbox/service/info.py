@@ -77,13 +77,8 @@ def _probe_engine(service: SandboxService) -> tuple[EngineHealth, dict[str, bool
     """Ask the engine now (not a cached answer): is it there, are the images built."""
     sandbox = service.sandbox
     try:
-        backend, info = sandbox.backend, sandbox.info
-        images: dict[str, bool] = {}
-        api = getattr(backend, "api", None)
-        if api is not None:                       # Docker: which runner images are built
-            from runner.docker.images import list_images
-
-            images = {status.language: status.present for status in list_images(api, sandbox.languages)}
+        info = sandbox.info
+        images = {status.language: status.present for status in sandbox.images()}
         return EngineHealth(reachable=True, name=info.name, runtimes=sorted(info.runtimes)), images
     except SandboxError as exc:
         return EngineHealth(reachable=False, error=exc.message, fix=exc.fix), {}
