@@ -169,8 +169,9 @@ def error_responses(*statuses: int, media: str | None = None) -> dict:
             415: "The body is not sent as application/json.",
             422: "A field is missing, of the wrong type, malformed, or over a ceiling; an unknown language.",
             429: "Over the rate limit: see Retry-After.",
-            503: "The queue (or this user's line in it) is full, the server is stopping, or the engine "
-                 "is missing: see Retry-After."}
+            503: "A part is down or full, named in `error`: the queue (or this user's line in it), the "
+                 "engine, the broker (Redis), or the history's database or disk; or the server is "
+                 "stopping. See Retry-After."}
     entries: dict = {}
     for status in statuses:
         entries[status] = {"description": said[status]}

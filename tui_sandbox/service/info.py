@@ -53,7 +53,7 @@ async def health(request: Request):
 
 
 @router.get("/class", response_model=ClassView,
-            responses={**error_responses(401, 422),
+            responses={**error_responses(401, 422, 503),
                        403: {"model": ErrorBody, "description": "The token is not the teacher's."}},
             summary="The class, live, for the teacher",
             description="Who is connected, over SSH (serve --ssh) or in a browser (serve --web), each with "

@@ -70,7 +70,7 @@ async def stream(body: RunBody, request: Request, user: str = Depends(current_us
                                                          "Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-@router.get("/runs", response_model=RunList, responses=error_responses(401, 422),
+@router.get("/runs", response_model=RunList, responses=error_responses(401, 422, 503),
             summary="Recent runs, newest first",
             description="Runs waiting or running now, then the history. With tokens, only the caller's own "
             "(the teacher's token: everyone's).")
@@ -101,7 +101,7 @@ async def list_runs(request: Request, user: str = Depends(current_user),
     return RunList(runs=runs)
 
 
-@router.get("/runs/{run_id}", response_model=RunInfo, responses=error_responses(401, 404, 422),
+@router.get("/runs/{run_id}", response_model=RunInfo, responses=error_responses(401, 404, 422, 503),
             summary="One run: live (queued, running) or from the history")
 async def get_run(request: Request, run_id: str = RUN_ID, user: str = Depends(current_user)) -> RunInfo:
     info = await _find(request, run_id, user)
