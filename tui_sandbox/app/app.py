@@ -119,7 +119,7 @@ class SandboxApp(App[int]):
         return self._main.editor
 
     def show_run_starting(self, limits: Limits, interactive: bool = False) -> None:
-        self._main.show_run_starting(limits, interactive)
+        self._main.view.show_run_starting(limits, interactive)
 
     # --- the program -------------------------------------------------------------------
 
@@ -178,7 +178,7 @@ class SandboxApp(App[int]):
         source, limits, stdin = settings
         # Without a prepared input (F8), the program's input stays open: the learner types.
         interactive = stdin is None
-        self._main.show_run_starting(limits, interactive=interactive)
+        self._main.view.show_run_starting(limits, interactive=interactive)
         expected = self._main.prepared.expected if self._main.prepared else None
         self.runs.start(source, self._main.program.language, limits, stdin=stdin, interactive=interactive,
                         expected_output=expected)
@@ -230,15 +230,15 @@ class SandboxApp(App[int]):
         self._main.offer_engine(message.info)
 
     def on_engine_failed(self, message: EngineFailed) -> None:
-        self._main.show_engine_failure(message.error)
+        self._main.view.show_engine_failure(message.error)
 
     def on_run_event(self, message: RunEvent) -> None:
         if self.runs.is_current(message.run_id):      # else a late message of an earlier run
-            self._main.show_event(message.event)
+            self._main.view.show_event(message.event)
 
     def on_run_failed(self, message: RunFailed) -> None:
         if self.runs.is_current(message.run_id):
-            self._main.show_failure(message.error)
+            self._main.view.show_failure(message.error)
 
     def on_pair_side(self, message: PairSide) -> None:
         self.both_ways.side_ended(message)

@@ -93,7 +93,7 @@ class BothWays:
             if result is None:
                 main.output_view.write("stderr", (error.message if error else "no result") + "\n")
             else:
-                main.show_result(result, replay=True, verdict=False, figures=title.lower() if side else None)
+                main.view.show_result(result, replay=True, verdict=False, figures=title.lower() if side else None)
 
 
 class BothWaysScreen(ModalScreen[None]):
