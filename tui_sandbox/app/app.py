@@ -26,16 +26,7 @@ from ..theming import DEFAULT_THEME, load_themes
 from .commands import AppCommands, ExperimentCommands
 from .demo import DemoFeed, SharedProgram
 from .dialogs import ask_for_a_path, ask_for_input, unless_changes_are_kept
-from .messages import (
-    EngineFailed,
-    EngineReady,
-    HistoryFailed,
-    PairSide,
-    ReportDone,
-    ReportProgress,
-    RunEvent,
-    RunFailed,
-)
+from .messages import ReportDone, ReportProgress
 from .program import languages_or_builtin
 from .report_worker import ReportWorker
 from .run_controller import QUIT_WAIT_S, make_controller
@@ -85,7 +76,7 @@ class SandboxApp(App[int]):
         self._theme_loaded = True
         self.start_file, self.start_language = file, language
         self.start_limits = limits or Limits()
-        self.runs = make_controller(self, sandbox, server=server, user=user, token=token)
+        self.runs = make_controller(sandbox, server=server, user=user, token=token)
         self.languages, self.startup_problem = languages_or_builtin()
         self.experiments = load_experiments()
         # Remembered: whether runs go into the history (F7); F6's toggle is the pair's.
@@ -96,7 +87,7 @@ class SandboxApp(App[int]):
         self._main: MainScreen | None = None
 
     def get_default_screen(self) -> Screen:
-        self._main = MainScreen(id="_default")
+        self._main = MainScreen(self.runs, id="_default")
         return self._main
 
     def compose(self) -> ComposeResult:
@@ -225,26 +216,6 @@ class SandboxApp(App[int]):
         self.report.ask(from_history=True)
 
     # --- what the workers post -----------------------------------------------------------
-
-    def on_engine_ready(self, message: EngineReady) -> None:
-        self._main.offer_engine(message.info)
-
-    def on_engine_failed(self, message: EngineFailed) -> None:
-        self._main.view.show_engine_failure(message.error)
-
-    def on_run_event(self, message: RunEvent) -> None:
-        if self.runs.is_current(message.run_id):      # else a late message of an earlier run
-            self._main.view.show_event(message.event)
-
-    def on_run_failed(self, message: RunFailed) -> None:
-        if self.runs.is_current(message.run_id):
-            self._main.view.show_failure(message.error)
-
-    def on_pair_side(self, message: PairSide) -> None:
-        self.both_ways.side_ended(message)
-
-    def on_history_failed(self, message: HistoryFailed) -> None:
-        self.notify(message.text, title="History", severity="warning", timeout=8)
 
     def on_report_progress(self, message: ReportProgress) -> None:
         self.report.show_progress(message)

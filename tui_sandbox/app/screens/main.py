@@ -21,6 +21,7 @@ from runner import EngineInfo, LimitError, Limits, SandboxError, SourceError
 from ...history.records import when
 from ...history.store import RunRecord
 from ...settings import environment
+from ..messages import EngineFailed, EngineReady, HistoryFailed, PairSide, RunEvent, RunFailed
 from ..program import Program
 from ..run_view import RunView
 from ..widgets.footer import KeyBar
@@ -31,6 +32,7 @@ from .prepared_input import PreparedInput
 if TYPE_CHECKING:
     from ...experiments import Experiment
     from ..app import SandboxApp
+    from ..run_controller import RunController
 
 READY_HINT = "ctrl+r runs the program · F4 picks an experiment"
 
@@ -53,14 +55,15 @@ class MainScreen(Screen):
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
         bindings = super().active_bindings
-        if getattr(self.app, "runs", None) is not None and self.app.runs.running:
+        if self.runs.running:
             bindings = {key: active for key, active in bindings.items()
                         if active.binding.action not in HIDDEN_WHILE_RUNNING}
         order = {binding.key: i for i, binding in enumerate(type(self.app).BINDINGS)}
         return dict(sorted(bindings.items(), key=lambda item: order.get(item[0], -1)))
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, runs: RunController, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.runs = runs
         self.prepared: PreparedInput | None = None      # F8: the next runs' input, or typed live
 
     def compose_main(self) -> ComposeResult:
@@ -68,7 +71,7 @@ class MainScreen(Screen):
         app = self.app
         self.program = Program(self, app.languages, self.prepare_next_run)
         self.editor = self.program.editor
-        self.view = RunView(self, app.runs, self.editor)
+        self.view = RunView(self, self.runs, self.editor)
         # The run's widgets, by their names here too: the screen lays them out.
         self.banner, self.output_box, self.output_view = self.view.banner, self.view.output_box, self.view.output_view
         self.editor.type_ahead = self.output_box.type_ahead
@@ -96,7 +99,7 @@ class MainScreen(Screen):
         self.editor.focus()
         if self.app.startup_problem is not None:
             self.notify(str(self.app.startup_problem), title="Languages", severity="error", timeout=10)
-        self.app.runs.connect()
+        self.runs.connect(self)
 
     # --- the program and the next run ----------------------------------------------------
 
@@ -117,7 +120,7 @@ class MainScreen(Screen):
             limits = self.limits_panel.limits()
         except LimitError:
             limits = None
-        self.app.runs.warming.prepare(self.program.language, limits)
+        self.runs.warming.prepare(self.program.language, limits)
 
     def next_run_settings(self) -> tuple[str, Limits, str | bytes | None] | None:
         """The source, limits and prepared input of the next run, or None (and why, told)."""
@@ -148,7 +151,7 @@ class MainScreen(Screen):
     def show_experiment(self, experiment: Experiment) -> None:
         self.program.load(experiment.source(), experiment.language)
         self.editor.focus()
-        if not self.app.runs.running:
+        if not self.runs.running:
             self.banner.show_message(experiment.title.upper(),
                                      ["ctrl+r runs it", f"Expect: {experiment.expect}",
                                       f"Change it: {experiment.toggle}"])
@@ -175,6 +178,28 @@ class MainScreen(Screen):
             self.prepare_input(PreparedInput(text=record.stdin))
             self.output_view.note(f"— its input is ready for the next run: {self.prepared.describe()} (F8) —")
         self.editor.focus()
+
+    # --- what the run controller posts (messages.py) ------------------------------------
+
+    def on_engine_ready(self, message: EngineReady) -> None:
+        self.offer_engine(message.info)
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        self.view.show_engine_failure(message.error)
+
+    def on_run_event(self, message: RunEvent) -> None:
+        if self.runs.is_current(message.run_id):      # else a late message of an earlier run
+            self.view.show_event(message.event)
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        if self.runs.is_current(message.run_id):
+            self.view.show_failure(message.error)
+
+    def on_pair_side(self, message: PairSide) -> None:
+        self.app.both_ways.side_ended(message)
+
+    def on_history_failed(self, message: HistoryFailed) -> None:
+        self.notify(message.text, title="History", severity="warning", timeout=8)
 
     # --- the program's standard input ----------------------------------------------------
 
