@@ -102,7 +102,7 @@ ON_OUTPUT = ("interfaces: lo, eth0\ndefault route: yes\neth0 has address 172.17.
 async def both_ways(pilot) -> None:
     await settle(pilot)
     app = pilot.app
-    app.load_experiment(next(e for e in app.experiments if e.file == "network.py"))
+    app.main_screen.load_experiment(next(e for e in app.experiments if e.file == "network.py"))
 
     def start_pair(source, language, sides, *, stdin=None):
         run_id = app.runs.begin(sides[0])

@@ -1,7 +1,7 @@
-"""What the run controller (run_controller.py) and the report's worker (report_worker.py)
-post to the main screen, through an outbox. Their threads only ever block on the engine;
-the screen's handlers, on the UI thread, hand each to what shows it, which does all the
-drawing."""
+"""What the run controller (run_controller.py), the report's worker (report_worker.py)
+and the demo feed (demo.py) post to the main screen, through an outbox. Their threads
+only ever block on the engine (or the server); the screen's handlers, on the UI thread,
+hand each to what shows it, which does all the drawing."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ class Outbox:
     there (`screen`); its workers and timers are that screen's too. Before, nothing runs
     and nothing is said. post and warn are thread-safe (post_message is)."""
 
-    def __init__(self) -> None:
-        self.screen: DOMNode | None = None
+    def __init__(self, screen: DOMNode | None = None) -> None:
+        self.screen = screen
 
     def post(self, message: Message) -> None:
         if self.screen is not None:
@@ -125,6 +125,14 @@ class ReportProgress(Message):
         self.done = done
         self.total = total
         self.text = text
+
+
+class DemoPushed(Message):
+    """What the teacher has pushed so far (demo.py), as the server lists it."""
+
+    def __init__(self, pushes: list[dict]) -> None:
+        super().__init__()
+        self.pushes = pushes
 
 
 class ReportDone(Message):

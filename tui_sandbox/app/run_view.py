@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from runner import Blocked, Event, Finished, Limits, Output, Phase, Queued, RunResult, SandboxError, Started, Stats
 from runner.runtimes import runtime
 
+from ..history.records import when
 from .widgets.output_box import OutputBox
 from .widgets.stats import StatsPanel
 from .widgets.verdict import VerdictBanner
@@ -19,6 +20,7 @@ from .widgets.verdict import VerdictBanner
 if TYPE_CHECKING:
     from textual.screen import Screen
 
+    from ..history.store import RunRecord
     from .run_controller import RunController
     from .widgets.editor import CodeEditor
 
@@ -37,6 +39,13 @@ class RunView:
         self.output_view = self.output_box.view
         self.stats_panel = StatsPanel(id="stats")
         self._waiting = False         # the running program is blocked reading its input
+
+    def refuse_if_running(self) -> bool:
+        """True, and said, while a run goes: a second one waits for it."""
+        if self.runs.running:
+            self.screen.notify("A run is already going: wait for it, or ctrl+k kills it.",
+                               title="Already running", severity="warning")
+        return self.runs.running
 
     def show_run_starting(self, limits: Limits, interactive: bool = False) -> None:
         """Ready for a run under these limits (interactive: typed input)."""
@@ -98,6 +107,16 @@ class RunView:
         if not self.runs.running:
             self.banner.failed(error)
         self.screen.notify(str(error), title="No sandbox engine", severity="error", timeout=15)
+
+    def show_old_run(self, record: RunRecord) -> None:
+        """A run from the history (F7): its output replayed, its verdict and figures."""
+        self.output_view.clear()
+        result = record.result()
+        if result is None:
+            self.banner.failed(SandboxError(record.kill_reason))
+        else:
+            self.show_result(result, replay=True, figures="from the history")
+        self.output_view.note(f"— reopened from the history: the run of {when(record.finished_at)} —")
 
     def show_result(self, result: RunResult, *, replay: bool = False, verdict: bool = True,
                     figures: str | None = "last run") -> None:
