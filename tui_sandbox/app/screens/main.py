@@ -134,6 +134,8 @@ class MainScreen(Screen):
         self.banner, self.output_box, self.output_view = self.view.banner, self.view.output_box, self.view.output_view
         self.limits_panel = self.next_run.limits_panel
         self.editor.type_ahead = self.output_box.type_ahead
+        # A blinking cursor redraws twice a second, for ever: over SSH, in a class of thirty,
+        # that is a steady load on the server for nothing. A class's apps hold it still.
         self.editor.cursor_blink = self.output_box.stdin_line.cursor_blink = start.blinks
         self.both_ways = BothWays(self.view, self.next_run, both_ways, lambda toggle: remember(both_ways=toggle))
         self.report = ReportWorker(self.view)
