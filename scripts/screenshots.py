@@ -55,7 +55,7 @@ async def shoot(name: str, size: tuple[int, int], sandbox: Sandbox, experiment: 
         await app.workers.wait_for_complete()
         app.query_one("#editor").cursor_blink = False
         if experiment:
-            app.load_experiment(next(e for e in app.experiments if e.file == experiment))
+            app.main_screen.load_experiment(next(e for e in app.experiments if e.file == experiment))
             await pilot.pause()
         if source:
             app.editor.load(source)
@@ -94,7 +94,7 @@ async def main() -> None:
                     until=lambda app: "WAITING FOR INPUT" in app.main_screen.banner.plain and "Your age?" in
                     app.main_screen.output_view.plain_text)
         await shoot("both-ways", size, sandbox, experiment="network.py", keys=["f6"],
-                    until=lambda app: not app.runs.running and len(app.both_ways.sides) == 2)
+                    until=lambda app: not app.runs.running and len(app.main_screen.both_ways.sides) == 2)
         await shoot("history", size, sandbox, keys=["f7", "enter"])
         # The fork bomb at 16 PIDs: the wall it hits, with its count, among its output.
         await shoot("walls", size, sandbox, experiment="fork_bomb.py", run=True, limits=Limits(pids=16))

@@ -66,7 +66,7 @@ async def test_f2_turns_the_network_on_for_the_next_run(sandbox):
     app = SandboxApp(sandbox=sandbox)
     async with app.run_test(size=SIZE) as pilot:
         network = next(e for e in app.experiments if e.file == "network.py")
-        app.load_experiment(network)
+        app.main_screen.load_experiment(network)
         await run_to_end(pilot, app)
         assert "NETWORK: OFF" in output(app)
         await pilot.press("f2")
@@ -78,7 +78,7 @@ async def test_f2_turns_the_network_on_for_the_next_run(sandbox):
 async def test_f3_makes_the_root_filesystem_writable(sandbox):
     app = SandboxApp(sandbox=sandbox)
     async with app.run_test(size=SIZE) as pilot:
-        app.load_experiment(next(e for e in app.experiments if e.file == "write_files.py"))
+        app.main_screen.load_experiment(next(e for e in app.experiments if e.file == "write_files.py"))
         await run_to_end(pilot, app)
         assert "refused  /var/tmp/note.txt" in output(app)
         await pilot.press("f3")
@@ -117,7 +117,7 @@ async def test_quitting_mid_run_removes_the_container(tmp_path, sandbox):
 async def test_a_bad_limit_shows_the_engines_message_and_does_not_run(sandbox):
     app = SandboxApp(sandbox=sandbox)
     async with app.run_test(size=SIZE) as pilot:
-        app.load_experiment(app.experiments[0])
+        app.main_screen.load_experiment(app.experiments[0])
         memory = app.query_one("#limit-memory", Input)
         memory.value = "1m"
         await pilot.pause()
@@ -132,7 +132,7 @@ async def test_no_engine_is_a_message_with_the_fix(monkeypatch):
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: "CANNOT RUN" in banner(app), 20)
         assert "fix:" in banner(app)
-        app.load_experiment(app.experiments[0])
+        app.main_screen.load_experiment(app.experiments[0])
         await run_to_end(pilot, app)
         assert "CANNOT RUN" in banner(app)
 
@@ -214,7 +214,7 @@ async def test_gvisor_runtime_is_offered_and_used(sandbox):
         await app.workers.wait_for_complete()
         assert app.query_one("#runtime-row").display
         app.query_one("#limit-runtime").value = "runsc"
-        app.load_experiment(app.experiments[0])
+        app.main_screen.load_experiment(app.experiments[0])
         await run_to_end(pilot, app)
         assert banner(app).startswith(" OK ") and app.runs.last_result.runtime == "runsc"
         await pilot.press("f2")           # gVisor here is registered with --network=none

@@ -85,3 +85,20 @@ async def test_cpu_reads_as_percent_of_a_core_against_the_limit():
         panel.start(Limits(cpus=0.5))
         panel.update_stats(Stats(elapsed_s=1.0, cpu_percent=49.7, memory_bytes=2**20, pids=2))
         assert str(panel.query_one("#stat-cpu").content) == "CPU    49.7% (limit 50%)"
+
+
+@pytest.mark.parametrize("environ, blinks", [
+    ({}, True),
+    ({"TUI_SANDBOX_CURSOR_BLINK": "off"}, False),        # what serve gives a class's apps
+    ({"TUI_SANDBOX_USER": "ada"}, True),                 # a name says whose app, not how it draws
+])
+async def test_the_cursor_blinks_unless_the_environment_says_off(monkeypatch, environ, blinks):
+    for name in ("TUI_SANDBOX_CURSOR_BLINK", "TUI_SANDBOX_USER"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    app = SandboxApp(sandbox=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.query_one("#editor").cursor_blink is blinks
+        assert app.query_one("#stdin").cursor_blink is blinks

@@ -164,7 +164,8 @@ async def test_a_prepared_input_is_read_then_end_of_file(sandbox, tmp_path):
         await pilot.pause()
         await pilot.click("#prepared-live")
         await pilot.pause()
-        assert app.main_screen.prepared is None and "typed as it runs" in str(app.query_one("#input-state").content)
+        assert app.main_screen.next_run.prepared is None
+        assert "typed as it runs" in str(app.query_one("#input-state").content)
 
 
 async def test_a_prepared_input_can_carry_the_expected_output_and_each_run_says_if_it_passed(sandbox):
@@ -219,7 +220,7 @@ async def test_what_was_typed_is_kept_and_comes_back_with_the_run(sandbox):
         await pilot.press("enter", "enter")          # to the list, and reopen the run
         await wait_until(pilot, lambda: len(app.screen_stack) == 1)
         assert "input(" in app.editor.text
-        assert app.main_screen.prepared is not None and app.main_screen.prepared.text == "2\n40\n"
+        assert app.main_screen.next_run.prepared is not None and app.main_screen.next_run.prepared.text == "2\n40\n"
         assert "prepared, 2 lines" in str(app.query_one("#input-state").content)
         # ctrl+r now runs it again as it ran, with no typing.
         await pilot.press("ctrl+r")

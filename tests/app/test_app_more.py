@@ -27,14 +27,14 @@ def experiment(app: SandboxApp, file: str):
 async def test_f6_runs_the_network_experiment_both_ways_and_states_the_difference(sandbox):
     app = SandboxApp(sandbox=sandbox)
     async with app.run_test(size=SIZE) as pilot:
-        app.load_experiment(experiment(app, "network.py"))
+        app.main_screen.load_experiment(experiment(app, "network.py"))
         await pilot.press("f6")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, BothWaysScreen)
         await wait_until(pilot, lambda: not app.runs.running)
         await pilot.pause()
-        (_, off, _), (_, on, _) = app.both_ways.sides[0], app.both_ways.sides[1]
+        (_, off, _), (_, on, _) = app.main_screen.both_ways.sides[0], app.main_screen.both_ways.sides[1]
         assert not off.limits.network and on.limits.network
         assert "NETWORK: OFF" in off.output and "NETWORK: ON" in on.output
         bodies = [str(body.content) for body in screen.bodies]
@@ -59,13 +59,13 @@ async def test_f6_runs_the_network_experiment_both_ways_and_states_the_differenc
         await pilot.press("escape")
         await pilot.pause()
         assert len(app.screen_stack) == 1
-    assert SandboxApp().both_ways.toggle == "read_only"
+    assert SandboxApp().settings.both_ways == "read_only"
 
 
 async def test_f6_says_when_the_verdict_changes(sandbox):
     app = SandboxApp(sandbox=sandbox)
-    app.both_ways.toggle = "read_only"
     async with app.run_test(size=SIZE) as pilot:
+        app.main_screen.both_ways.toggle = "read_only"
         app.editor.load("open('/home/sandbox/x', 'w').write('x')\nprint('wrote it')\n")
         await pilot.press("f6")
         await wait_until(pilot, lambda: not app.runs.running)
@@ -80,11 +80,11 @@ async def test_f6_says_when_the_verdict_changes(sandbox):
 async def test_every_run_is_recorded_and_reopens_from_the_history(sandbox):
     app = SandboxApp(sandbox=sandbox)
     async with app.run_test(size=SIZE) as pilot:
-        app.load_experiment(experiment(app, "memory_bomb.py"))
+        app.main_screen.load_experiment(experiment(app, "memory_bomb.py"))
         app.main_screen.limits_panel.inputs["memory"].value = "64m"
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: not app.runs.running)
-        app.load_experiment(experiment(app, "hello.py"))
+        app.main_screen.load_experiment(experiment(app, "hello.py"))
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: not app.runs.running)
         records = history().list()

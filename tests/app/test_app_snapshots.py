@@ -102,14 +102,14 @@ ON_OUTPUT = ("interfaces: lo, eth0\ndefault route: yes\neth0 has address 172.17.
 async def both_ways(pilot) -> None:
     await settle(pilot)
     app = pilot.app
-    app.load_experiment(next(e for e in app.experiments if e.file == "network.py"))
+    app.main_screen.load_experiment(next(e for e in app.experiments if e.file == "network.py"))
 
     def start_pair(source, language, sides, *, stdin=None):
         run_id = app.runs.begin(sides[0])
         from tui_sandbox.app.messages import PairSide
 
-        app.post_message(PairSide(run_id, 0, sides[0], network_result(sides[0], OFF_OUTPUT), None))
-        app.post_message(PairSide(run_id, 1, sides[1], network_result(sides[1], ON_OUTPUT), None))
+        app.main_screen.post_message(PairSide(run_id, 0, sides[0], network_result(sides[0], OFF_OUTPUT), None))
+        app.main_screen.post_message(PairSide(run_id, 1, sides[1], network_result(sides[1], ON_OUTPUT), None))
         return run_id
 
     app.runs.start_pair = start_pair

@@ -213,7 +213,7 @@ async def test_quitting_while_the_report_runs_stops_its_containers(tmp_path, mon
     app = SandboxApp(sandbox=sandbox)
     started = time.monotonic()
     async with app.run_test(size=(100, 30)) as pilot:
-        app.report.start(tmp_path / "REPORT.md", from_history=False)
+        app.main_screen.report.start(tmp_path / "REPORT.md", from_history=False)
         await wait_until(pilot, lambda: "REPORT " in app.main_screen.banner.plain, 30)      # runs are going
         await pilot.press("ctrl+q")
     assert time.monotonic() - started < 40          # the 10 s loops were stopped, not waited for

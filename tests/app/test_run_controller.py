@@ -67,7 +67,7 @@ async def settle(pilot) -> None:
 async def test_an_engine_the_app_made_is_warmed_for_the_next_run_and_closed():
     engine = ScriptedEngine()
     app = SandboxApp()
-    app.runs = RunController(app, make_engine=lambda: engine)
+    app.runs = RunController(make_engine=lambda: engine)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: engine.warmed)
         await settle(pilot)

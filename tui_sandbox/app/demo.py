@@ -5,9 +5,10 @@ also tells the server what its editor holds, when that changed, so that the teac
 peek (GET /class/students/{user}) shows a program before it is run.
 
 Every two seconds the UI thread takes the editor's program, and a thread worker does
-the two HTTP calls (remote.RemoteSandbox.demos, .report_program) and hands the pushes
-back. A server that does not answer is asked again at the next tick; one without the
-demo (an older server) is asked no more.
+the two HTTP calls (remote.RemoteSandbox.demos, .report_program) and posts the pushes
+to the main screen (DemoPushed), which hands them back here. A server that does not
+answer is asked again at the next tick; one without the demo (an older server) is asked
+no more.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
-from runner import Limits, SandboxError
+from runner import SandboxError
 
 from ..experiments import Experiment
-from .dialogs import unless_changes_are_kept
+from .messages import DemoPushed, Outbox
 
 if TYPE_CHECKING:
-    from .app import SandboxApp
+    from textual.screen import Screen
+
+    from .program import Program
+    from .run_controller import RunController
 
 POLL_S = 2.0
 LOAD_KEY = "F9"
@@ -61,11 +65,17 @@ class DemoBanner(Static):
 
 
 class DemoFeed:
-    """One app's side of the demo. Does nothing unless the app runs on a server."""
+    """One app's side of the demo, on the main screen. Does nothing unless the app runs
+    on a server."""
 
-    def __init__(self, app: SandboxApp, on_server: bool) -> None:
-        self.app = app
+    def __init__(self, screen: Screen, runs: RunController, program: Program, experiments: list[Experiment],
+                 on_server: bool) -> None:
+        self.screen = screen
+        self.runs = runs
+        self.program = program
+        self.experiments = experiments        # the app's, for F4 and the palette
         self.on_server = on_server
+        self.outbox = Outbox(screen)
         self.shared: list[SharedProgram] = []     # every push so far, oldest first
         self.banner = DemoBanner("", id="demo-banner")
         self._asking = False
@@ -74,28 +84,25 @@ class DemoFeed:
     def start(self) -> None:
         if not self.on_server:
             return
-        main = self.app.main_screen
-        main.mount(self.banner, before=main.query_one("#body"))
+        self.screen.mount(self.banner, before=self.screen.query_one("#body"))
         self.tick()
-        self.app.set_interval(POLL_S, self.tick)
+        self.screen.set_interval(POLL_S, self.tick)
 
     # --- asking the server ---------------------------------------------------------------
 
     def tick(self) -> None:
         if self._asking or not self.on_server:
             return
-        program = self.app.main_screen.program
-        now = (program.editor.text, program.language.name)
+        now = (self.program.editor.text, self.program.language.name)
         report = now if now != self._reported and (now[0].strip() or self._reported) else None
         self._asking = True
-        self.app.run_worker(lambda: self._exchange(report), name="demo", group="demo", thread=True,
-                            exit_on_error=False)
+        self.outbox.run_worker(lambda: self._exchange(report), "demo", "demo")
 
     def _exchange(self, report: tuple[str, str] | None) -> None:
         """In a thread: report the editor's program (if it changed), then read the pushes."""
         pushes = None
         try:
-            engine = self.app.runs.engine()
+            engine = self.runs.engine()
             if not hasattr(engine, "demos"):          # an engine of our own: no class
                 self.on_server = False
                 return
@@ -109,10 +116,7 @@ class DemoFeed:
         finally:
             self._asking = False
         if pushes is not None:
-            try:
-                self.app.call_from_thread(self.arrived, pushes)
-            except RuntimeError:
-                pass      # the app closed meanwhile
+            self.outbox.post(DemoPushed(pushes))
 
     # --- showing and loading -------------------------------------------------------------
 
@@ -123,24 +127,20 @@ class DemoFeed:
             return
         self.shared += new
         # First in F4's list, newest on top: the one the class is talking about.
-        self.app.experiments[:0] = reversed(new)
+        self.experiments[:0] = reversed(new)
         self.banner.update(f"The teacher shared: {new[-1].title} — press {LOAD_KEY} to load it")
         self.banner.add_class("-shown")
 
-    def load_latest(self) -> None:
+    def latest(self) -> SharedProgram | None:
+        """F9: the newest push, to load; or None, and why (told)."""
         if not self.shared:
-            self.app.notify("The teacher has shared nothing yet.", timeout=3)
-        elif len(self.app.screen_stack) > 1:
-            self.app.notify("Close this dialog first.", timeout=3)
+            self.screen.notify("The teacher has shared nothing yet.", timeout=3)
+        elif len(self.screen.app.screen_stack) > 1:
+            self.screen.notify("Close this dialog first.", timeout=3)
         else:
-            self.load(self.shared[-1])
+            return self.shared[-1]
+        return None
 
-    def load(self, shared: SharedProgram) -> None:
-        """Into the editor, with its limits; unsaved changes go only after a yes."""
-        unless_changes_are_kept(self.app, "Replace them with the teacher's program?", lambda: self._show(shared))
-
-    def _show(self, shared: SharedProgram) -> None:
-        main = self.app.main_screen
-        main.show_experiment(shared)
-        main.limits_panel.set_limits(Limits.from_dict(shared.limits))
+    def loaded(self) -> None:
+        """A push is in the editor: the banner has said what it had to."""
         self.banner.remove_class("-shown")

@@ -1,12 +1,60 @@
-"""What the run controller (run_controller.py) and the report's worker (report_worker.py)
-post to the app. Their threads only ever block on the engine; the app's handlers, on the
-UI thread, hand each to what shows it, which does all the drawing."""
+"""What the run controller (run_controller.py), the report's worker (report_worker.py)
+and the demo feed (demo.py) post to the main screen, through an outbox. Their threads
+only ever block on the engine (or the server); the screen's handlers, on the UI thread,
+hand each to what shows it, which does all the drawing."""
 
 from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Callable
 
 from textual.message import Message
 
 from runner import EngineInfo, Event, Limits, RunResult, SandboxError, Stats
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+    from textual.timer import Timer
+
+
+class Outbox:
+    """Where a worker's messages go: the screen that shows what it does, once it is
+    there (`screen`); its workers and timers are that screen's too. Before, nothing runs
+    and nothing is said. post and warn are thread-safe (post_message is)."""
+
+    def __init__(self, screen: DOMNode | None = None) -> None:
+        self.screen = screen
+
+    def post(self, message: Message) -> None:
+        if self.screen is not None:
+            self.screen.post_message(message)
+
+    def warn(self, text: str) -> None:
+        if self.screen is not None:
+            self.screen.log.warning(text)
+
+    def run_worker(self, work: Callable[[], None], name: str, group: str) -> None:
+        """work() in a thread worker of the screen's; a failure is its own to tell."""
+        if self.screen is None:
+            raise RuntimeError("no screen to run the work on yet")
+        self.screen.run_worker(work, name=name, group=group, thread=True, exit_on_error=False)
+
+    def set_timer(self, delay: float, callback: Callable[[], None], name: str) -> Timer | None:
+        return self.screen.set_timer(delay, callback, name=name) if self.screen is not None else None
+
+    async def wait_for_workers(self, group: str, timeout: float) -> bool:
+        """Wait (at most timeout) for the group's workers to end; False if they did not."""
+        if self.screen is None:
+            return True
+        manager = self.screen.workers
+        workers = [worker for worker in manager if worker.group == group and not worker.is_finished]
+        if not workers:       # (given none, the manager would wait for every worker)
+            return True
+        try:
+            await asyncio.wait_for(manager.wait_for_complete(workers), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
 
 class EngineReady(Message):
@@ -77,6 +125,14 @@ class ReportProgress(Message):
         self.done = done
         self.total = total
         self.text = text
+
+
+class DemoPushed(Message):
+    """What the teacher has pushed so far (demo.py), as the server lists it."""
+
+    def __init__(self, pushes: list[dict]) -> None:
+        super().__init__()
+        self.pushes = pushes
 
 
 class ReportDone(Message):

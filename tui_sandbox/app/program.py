@@ -5,7 +5,6 @@ three always agree."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -43,9 +42,6 @@ class Program:
         self.picker = Select([(name, name) for name in languages], value=self.language.name,
                              allow_blank=False, compact=True, id="language")
         self.editor = CodeEditor(id="editor")
-        # A blinking cursor redraws twice a second, for ever: over SSH, in a class of thirty,
-        # that is a steady load on the server for nothing. A class's apps hold it still.
-        self.editor.cursor_blink = not os.environ.get("TUI_SANDBOX_USER")
         self.editor.placeholder = "Type a program here, or press F4 for a ready experiment."
 
     def open_at_start(self, file: str | None, language: str | None) -> None:

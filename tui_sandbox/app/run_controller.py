@@ -1,7 +1,9 @@
 """The app's side of running programs, with no widgets: the engine handle, the one
 current run (its id, the live runs, a cancel request, one lock), the thread workers that
-block on the engine, the messages they post (messages.py), warming, and quitting. The
-program's typed input is typed_input.py's; recording each run, run_history.py's.
+block on the engine, the messages they post (messages.py) to the screen that shows the
+runs, warming, and quitting. The program's typed input is typed_input.py's; recording
+each run, run_history.py's. It knows no widget and no App: the main screen connects it,
+calls it, and hears from it.
 
 A "run" of the app is usually one engine run; F6 makes it two (the same program with a
 toggle off and on), started together, each an ordinary run of its own.
@@ -20,13 +22,13 @@ from typing import TYPE_CHECKING, Callable
 
 from runner import Engine, Event, Finished, Language, Limits, RunHandle, RunResult, Sandbox, SandboxError, Started
 
-from .messages import EngineFailed, EngineReady, PairSide, RunEvent, RunFailed
+from .messages import EngineFailed, EngineReady, Outbox, PairSide, RunEvent, RunFailed
 from .run_history import RunHistory
 from .typed_input import TypedInput
 from .warming import Warming
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from textual.dom import DOMNode
 
 QUIT_WAIT_S = 15.0
 RUN_GROUP = "run"
@@ -35,9 +37,8 @@ RUN_GROUP = "run"
 class RunController:
     """One run at a time, for one app. Every method but the workers' runs on the UI thread."""
 
-    def __init__(self, app: App, engine: Engine | None = None,
-                 make_engine: Callable[[], Engine] = Sandbox) -> None:
-        self.app = app
+    def __init__(self, engine: Engine | None = None, make_engine: Callable[[], Engine] = Sandbox) -> None:
+        self.outbox = Outbox()                # the screen that hears it, once connected
         self._engine = engine                 # tests inject one; otherwise made in a worker
         self._make_engine = make_engine
         self._owns_engine = engine is None    # only an engine made here is closed here
@@ -52,11 +53,11 @@ class RunController:
         self._lock = threading.Lock()         # guards the fields below (workers use them)
         self._live: list[RunHandle] = []      # the engine runs going now (two for F6)
         self._cancel_requested = False
-        self.input = TypedInput(lambda text: app.log.warning(text))
+        self.input = TypedInput(self.outbox.warn)
         # Every run the app makes is recorded (unless the learner turns it off), in the
         # worker, when it ends.
-        self.history = RunHistory(app)
-        self.warming = Warming(app, self._warmable)
+        self.history = RunHistory(self.outbox.post)
+        self.warming = Warming(self.outbox, self._warmable)
 
     # --- the engine --------------------------------------------------------------------
 
@@ -67,20 +68,21 @@ class RunController:
                 self._engine = self._make_engine()
             return self._engine
 
-    def connect(self) -> None:
-        """Reach the engine in a thread; posts EngineReady or EngineFailed."""
-        self.app.run_worker(self._connect, name="connect", group="engine", thread=True,
-                            exit_on_error=False)
+    def connect(self, screen: DOMNode) -> None:
+        """From now on the screen hears this controller (messages.py) and runs its
+        workers. Reaches the engine in a thread; posts EngineReady or EngineFailed."""
+        self.outbox.screen = screen
+        self.outbox.run_worker(self._connect, "connect", group="engine")
 
     def _connect(self) -> None:
         try:
             engine = self.engine()
             info = engine.info       # fetched here, in the thread: it asks the engine
         except SandboxError as exc:
-            self.app.post_message(EngineFailed(exc))
+            self.outbox.post(EngineFailed(exc))
         else:
             self._engine_ready = True
-            self.app.post_message(EngineReady(info))
+            self.outbox.post(EngineReady(info))
 
     # --- one run -----------------------------------------------------------------------
 
@@ -100,9 +102,8 @@ class RunController:
         program's standard input stays open for what the learner types (self.input). With
         an expected output, the result says whether the program gave it."""
         run_id = self.begin(limits)
-        self.app.run_worker(partial(self._follow, run_id, source, language, limits, stdin, interactive,
-                                    expected_output),
-                            name=f"run {run_id}", group=RUN_GROUP, thread=True, exit_on_error=False)
+        self.outbox.run_worker(partial(self._follow, run_id, source, language, limits, stdin, interactive,
+                                       expected_output), f"run {run_id}", RUN_GROUP)
         return run_id
 
     def start_pair(self, source: str, language: Language, sides: tuple[Limits, Limits], *,
@@ -111,13 +112,13 @@ class RunController:
         a fresh container, recorded like any other. Each side's end comes as a PairSide."""
         run_id = self.begin(sides[0])
         for side, limits in enumerate(sides):
-            self.app.run_worker(partial(self._collect, run_id, side, source, language, limits, stdin),
-                                name=f"run {run_id}.{side}", group=RUN_GROUP, thread=True, exit_on_error=False)
+            self.outbox.run_worker(partial(self._collect, run_id, side, source, language, limits, stdin),
+                                   f"run {run_id}.{side}", RUN_GROUP)
         return run_id
 
     def post_event(self, run_id: int, event: Event) -> None:
         """One engine event in, one message out. Thread-safe: post_message is."""
-        self.app.post_message(RunEvent(run_id, event))
+        self.outbox.post(RunEvent(run_id, event))
 
     def _launch(self, source: str, language: Language, limits: Limits, stdin: str | bytes | None,
                 interactive: bool, expected_output: str | None = None) -> RunHandle:
@@ -157,7 +158,7 @@ class RunController:
             run = self._launch(source, language, limits, stdin, interactive, expected_output)
         except SandboxError as exc:
             self.history.record_failure(source, language, limits, exc, queued_at, stdin=stdin)
-            self.app.post_message(RunFailed(run_id, exc))
+            self.outbox.post(RunFailed(run_id, exc))
             return
         started_at = None
         try:
@@ -173,7 +174,7 @@ class RunController:
             error = exc if isinstance(exc, SandboxError) else SandboxError(f"the run failed unexpectedly: {exc!r}")
             self.history.record_failure(source, language, limits, error, queued_at, started_at,
                                         self.input.given(run, stdin))
-            self.app.post_message(RunFailed(run_id, error))
+            self.outbox.post(RunFailed(run_id, error))
         finally:
             self._retire(run)
 
@@ -202,7 +203,7 @@ class RunController:
         else:
             error = error or SandboxError("the run ended without a result")
             self.history.record_failure(source, language, limits, error, queued_at, started_at, stdin)
-        self.app.post_message(PairSide(run_id, side, limits, result, error))
+        self.outbox.post(PairSide(run_id, side, limits, result, error))
 
     def is_current(self, run_id: int) -> bool:
         return run_id == self.run_id
@@ -251,12 +252,8 @@ class RunController:
         self.stop()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        workers = [w for w in self.app.workers if w.group == RUN_GROUP and not w.is_finished]
-        if workers:
-            try:
-                await asyncio.wait_for(self.app.workers.wait_for_complete(workers), timeout)
-            except asyncio.TimeoutError:
-                return
+        if not await self.outbox.wait_for_workers(RUN_GROUP, timeout):
+            return
         # The run's container is killed by now; the engine removes it off the run's path.
         wait_for_cleanup = getattr(self._engine, "wait_for_cleanup", None)
         remaining = deadline - loop.time()
@@ -284,14 +281,14 @@ class RunController:
                 pass
 
 
-def make_controller(app: App, engine: Engine | None = None, *, server: str | None = None,
+def make_controller(engine: Engine | None = None, *, server: str | None = None,
                     user: str | None = None, token: str | None = None) -> RunController:
     """The local engine (or the one given: tests inject theirs); with server, that
     `tui-sandbox serve`, which runs everything and keeps the history of it too."""
     if not server:
-        return RunController(app, engine=engine)
+        return RunController(engine=engine)
     from ..history.records import user_name
     from ..remote import RemoteSandbox
 
-    return RunController(app, engine=engine, make_engine=lambda: RemoteSandbox(server, user=user or user_name(),
+    return RunController(engine=engine, make_engine=lambda: RemoteSandbox(server, user=user or user_name(),
                                                                                 token=token))

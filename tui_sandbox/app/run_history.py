@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from runner import Language, Limits, RunResult, SandboxError
 
@@ -14,7 +14,7 @@ from ..history.records import user_name
 from .messages import HistoryFailed
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from textual.message import Message
 
     from ..history.store import History
 
@@ -34,10 +34,11 @@ def keep_private(path: Path) -> None:
 
 class RunHistory:
     """Recording the app's runs. `record` and `record_failure` run in workers; a history
-    that cannot be written is told (HistoryFailed), never in the way of a run."""
+    that cannot be written is told (post(HistoryFailed), from the worker), never in the
+    way of a run."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, post: Callable[[Message], None]) -> None:
+        self._post = post
         self.recording = True
         self.path: Path | None = None         # None: the default, in the XDG data dir
         self._store: History | None = None
@@ -82,6 +83,6 @@ class RunHistory:
             finally:
                 history.close()      # this worker thread's connection: the thread ends soon
         except Exception as exc:  # noqa: BLE001 - a history that cannot be written never stops a run
-            self.app.post_message(HistoryFailed(f"this run was not recorded: {exc}"))
+            self._post(HistoryFailed(f"this run was not recorded: {exc}"))
             return
         self.recorded.append(record.id)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from textual import log
+
 from runner import Engine, Language, Limits, SandboxError
 
 if TYPE_CHECKING:
-    from textual.app import App
     from textual.timer import Timer
+
+    from .messages import Outbox
 
 # A spare container is asked for once the language and limits have settled this long.
 WARM_DELAY_S = 0.3
@@ -18,10 +21,11 @@ WARM_DELAY_S = 0.3
 
 class Warming:
     """On the UI thread. ready() says whether the engine may be asked now (it is made
-    here and reached, no run is going), and gives it."""
+    here and reached, no run is going), and gives it. The timer that waits for the
+    settings to settle is the outbox's screen's."""
 
-    def __init__(self, app: App, ready: Callable[[], Engine | None]) -> None:
-        self.app = app
+    def __init__(self, outbox: Outbox, ready: Callable[[], Engine | None]) -> None:
+        self._outbox = outbox
         self._ready = ready
         self._next: tuple[Language, Limits] | None = None      # the next run's settings
         self._warmed: tuple[Language, Limits] | None = None    # the last ones asked for
@@ -43,7 +47,7 @@ class Warming:
             self._timer.stop()
         self._timer = None
         if self._next is not None and not self._stopped:
-            self._timer = self.app.set_timer(WARM_DELAY_S, self._warm, name="warm")
+            self._timer = self._outbox.set_timer(WARM_DELAY_S, self._warm, name="warm")
 
     def stop(self) -> None:
         """No more warming: the app is going."""
@@ -65,9 +69,9 @@ class Warming:
         try:
             warm(language, limits)
         except SandboxError as exc:
-            self.app.log.warning(f"no spare container: {exc}")
+            log.warning(f"no spare container: {exc}")
             return
         except Exception as exc:  # noqa: BLE001 - a spare is an optimisation, never a crash
-            self.app.log.error(f"warming failed: {exc!r}")
+            log.error(f"warming failed: {exc!r}")
             return
         self._warmed = self._next

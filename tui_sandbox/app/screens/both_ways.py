@@ -6,7 +6,7 @@ screen show the two. t compares the other toggle (remembered), r runs them again
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,7 +24,8 @@ from ..widgets.tinted import Tinted
 from ..widgets.verdict import short_limits
 
 if TYPE_CHECKING:
-    from ..app import SandboxApp
+    from ..next_run import NextRun
+    from ..run_view import RunView
 
 OUTPUT_LINES = 8
 ERROR_LINES = 5
@@ -32,47 +33,50 @@ ERROR_LINES = 5
 
 class BothWays:
     """F6's pair, apart from its screen: the toggle it flips (remembered), and the two
-    runs' ends as they come in. Closing the screen stops the runs, whose ends still
-    come; the main screen shows the pair either way."""
+    runs' ends as they come in (the main screen hands each on). Closing the screen stops
+    the runs, whose ends still come; the main screen's run view shows the pair either way."""
 
-    def __init__(self, app: SandboxApp) -> None:
-        self.app = app
-        toggle = app.settings.both_ways
+    def __init__(self, view: RunView, next_run: NextRun, toggle: str, remember: Callable[[str], None]) -> None:
+        self.view = view
+        self.next_run = next_run
+        self.runs = view.runs
         self.toggle = toggle if toggle in TOGGLES else "network"
+        self._remember = remember
         self.sides: dict[int, tuple[Limits, RunResult | None, SandboxError | None]] = {}
 
     def remember(self, toggle: str) -> None:
         self.toggle = toggle
-        self.app.settings = self.app.settings.update(both_ways=toggle)
+        self._remember(toggle)
 
     def start(self, toggle: str) -> int | None:
         """Start the program twice, the toggle off and on; None if it cannot run now."""
-        main, runs = self.app.main_screen, self.app.runs
-        settings = main.next_run_settings()
-        if settings is None or runs.running:
+        settings = self.next_run.settings()
+        if settings is None or self.runs.running:
             return None
         source, limits, stdin = settings
         self.sides = {}
-        main.banner.show_message("BOTH WAYS…", [f"{TOGGLES[toggle].off}, then {TOGGLES[toggle].on}",
-                                                "ctrl+k stops both"])
-        run_id = runs.start_pair(source, main.program.language, TOGGLES[toggle].sides(limits), stdin=stdin)
-        self.app.refresh_bindings()
+        self.view.banner.show_message("BOTH WAYS…", [f"{TOGGLES[toggle].off}, then {TOGGLES[toggle].on}",
+                                                     "ctrl+k stops both"])
+        run_id = self.runs.start_pair(source, self.next_run.program.language, TOGGLES[toggle].sides(limits),
+                                      stdin=stdin)
+        self.view.screen.app.refresh_bindings()
         return run_id
 
     def stop(self) -> None:
-        self.app.runs.cancel()
+        self.runs.cancel()
 
     def side_ended(self, message: PairSide) -> None:
-        if not self.app.runs.is_current(message.run_id):
+        if not self.runs.is_current(message.run_id):
             return
         self.sides[message.side] = (message.limits, message.result, message.error)
-        screen = next((s for s in self.app.screen_stack if isinstance(s, BothWaysScreen)), None)
+        app = self.view.screen.app
+        screen = next((s for s in app.screen_stack if isinstance(s, BothWaysScreen)), None)
         if screen is not None:
             screen.show_side(message.run_id, message.side, message.limits, message.result, message.error)
         if len(self.sides) < 2:
             return
-        self.app.runs.end()
-        self.app.refresh_bindings()
+        self.runs.end()
+        app.refresh_bindings()
         toggle = TOGGLES[self.toggle]
         (_, off, off_error), (_, on, on_error) = self.sides[0], self.sides[1]
         line = difference(Side(toggle.off, off, off_error.message if off_error else None),
@@ -84,16 +88,16 @@ class BothWays:
     def _show_on_main_screen(self, toggle: Toggle, line: str) -> None:
         """The two runs in the main screen's panes, one after the other (F7 has each in
         full); the figures beside are the second's."""
-        main = self.app.main_screen
-        main.banner.show_message("BOTH WAYS", [line])
-        main.output_view.clear()
+        view = self.view
+        view.banner.show_message("BOTH WAYS", [line])
+        view.output_view.clear()
         for side, title in enumerate((toggle.column_off, toggle.column_on)):
             _, result, error = self.sides[side]
-            main.output_view.note(f"— {title.lower()}: " + (headline(result) if result else "not run") + " —")
+            view.output_view.note(f"— {title.lower()}: " + (headline(result) if result else "not run") + " —")
             if result is None:
-                main.output_view.write("stderr", (error.message if error else "no result") + "\n")
+                view.output_view.write("stderr", (error.message if error else "no result") + "\n")
             else:
-                main.show_result(result, replay=True, verdict=False, figures=title.lower() if side else None)
+                view.show_result(result, replay=True, verdict=False, figures=title.lower() if side else None)
 
 
 class BothWaysScreen(ModalScreen[None]):

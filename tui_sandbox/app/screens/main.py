@@ -1,60 +1,84 @@
-"""The main screen: the program (program.py) in the editor over the verdict banner and
-the output with its input line, the limits and the container's figures beside them,
-the key bar below. It shows each run as it goes and as it ends (`show_result`, the one
-way for every finished run), and prepares the next (its limits, its input, a spare)."""
+"""The main screen: the program (program.py) in the editor over the run (run_view.py:
+the verdict banner, the output with its input line), the limits of the next run
+(next_run.py) and the container's figures beside them, the key bar below.
+
+It owns its keys (the App's answer over every dialog: kill, the limit toggles, the demo,
+quit) and hears its workers: the run controller, F6's pair (both_ways.py), the report's
+worker and the teacher's demo each post their messages (messages.py) here, and it hands
+each to the part that shows it. None of them knows the App; the App composes this screen
+and gives it what is app-wide (the run controller, the languages, the experiments, the
+remembered choices)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import ActiveBinding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Switch, TextArea
 
-from runner import (
-    Blocked,
-    EngineInfo,
-    Finished,
-    LimitError,
-    Limits,
-    Output,
-    Phase,
-    Queued,
-    RunResult,
-    SandboxError,
-    SourceError,
-    Started,
-    Stats,
-)
-from runner.runtimes import runtime
+from runner import Language, Limits, SandboxError
 
-from ...history.records import when
-from ...history.store import RunRecord
-from ...settings import environment
+from ..demo import DemoFeed, SharedProgram
+from ..messages import (
+    DemoPushed,
+    EngineFailed,
+    EngineReady,
+    HistoryFailed,
+    PairSide,
+    ReportDone,
+    ReportProgress,
+    RunEvent,
+    RunFailed,
+)
+from ..next_run import NextRun, PreparedInput
 from ..program import Program
+from ..report_worker import ReportWorker
+from ..run_view import RunView
 from ..widgets.footer import KeyBar
-from ..widgets.limits import LimitsPanel
-from ..widgets.output_box import OutputBox
-from ..widgets.stats import StatsPanel
 from ..widgets.stdin import StdinLine
-from ..widgets.verdict import VerdictBanner
-from .prepared_input import PreparedInput
+from .both_ways import BothWays, BothWaysScreen
+from .dialogs import ask_for_a_path, ask_for_a_report, ask_for_input, unless_changes_are_kept
+from .experiments import ExperimentsScreen
+from .history import HistoryScreen
+from .open_file import OpenFileScreen
+from .report import ReportScreen
+from .save import SaveAsScreen
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ...experiments import Experiment
-    from ..app import SandboxApp
+    from ...history.store import RunRecord
+    from ..run_controller import RunController
 
 READY_HINT = "ctrl+r runs the program · F4 picks an experiment"
-CUT_NOTE = "— the output was cut here: the program printed past its cap —"
 
 # While a run goes, the footer leaves these out to make room for kill and ctrl+d (the
 # keys still answer: a second run is refused, and says so).
 HIDDEN_WHILE_RUNNING = {"run", "both_ways", "experiments", "open"}
+# The footer's order, this screen's keys and the App's together (by their ids).
+FOOTER_ORDER = ("run", "run-f5", "kill", "save", "open", "network", "read-only", "experiments", "both-ways",
+                "history", "input", "demo", "quit")
+
+
+@dataclass(frozen=True)
+class Start:
+    """What the main screen opens with: the languages (and why the learner's file of
+    them could not be read), the command line's file, language and limits, and whether
+    the text cursor blinks (TUI_SANDBOX_CURSOR_BLINK)."""
+    languages: dict[str, Language]
+    problem: SandboxError | None = None
+    file: str | None = None
+    language: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    blinks: bool = True
 
 
 class MainScreen(Screen):
@@ -62,7 +86,20 @@ class MainScreen(Screen):
     focused widget's own keys, such as ctrl+d in the input line, first), not in the
     order the editor happens to bind some of the same keys; and only those that apply."""
 
-    app: SandboxApp
+    # Priority bindings fire even while the editor has focus. Plain ctrl+letter and
+    # F-keys only: they survive SSH and every terminal. Short words: all of them fit
+    # the footer at 80 columns.
+    BINDINGS = [
+        Binding("ctrl+r", "run", "Run", priority=True, id="run"),
+        Binding("f5", "run", "Run", show=False, priority=True, id="run-f5"),
+        Binding("ctrl+s", "save", "Save", priority=True, id="save"),
+        Binding("ctrl+o", "open", "Open", priority=True, id="open"),
+        Binding("f4", "experiments", "Try", priority=True, id="experiments", tooltip="Experiments"),
+        Binding("f6", "both_ways", "Both", priority=True, id="both-ways"),
+        Binding("f7", "history", "History", priority=True, id="history"),
+        Binding("f8", "prepared_input", "Input", priority=True, id="input"),
+    ]
+    OWN_ACTIONS = frozenset(binding.action for binding in BINDINGS)
     # Textual repaints the whole screen on every focus change (a run that reads its input
     # makes two). What a focus change shows is redrawn without it: the widgets that gain and
     # lose the focus, and those styled by :focus-within, restyle and repaint themselves.
@@ -71,28 +108,41 @@ class MainScreen(Screen):
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
         bindings = super().active_bindings
-        if getattr(self.app, "runs", None) is not None and self.app.runs.running:
+        if self.runs.running:
             bindings = {key: active for key, active in bindings.items()
                         if active.binding.action not in HIDDEN_WHILE_RUNNING}
-        order = {binding.key: i for i, binding in enumerate(type(self.app).BINDINGS)}
-        return dict(sorted(bindings.items(), key=lambda item: order.get(item[0], -1)))
+        order = {binding_id: i for i, binding_id in enumerate(FOOTER_ORDER)}
+        return dict(sorted(bindings.items(), key=lambda item: order.get(item[1].binding.id or "", -1)))
 
-    def __init__(self, **kwargs) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Over a dialog none of this screen's keys answers, nor shows in the footer behind
+        # it: ctrl+s inside the save dialog must not open a second one.
+        return len(self.app.screen_stack) == 1 or action not in self.OWN_ACTIONS
+
+    def __init__(self, runs: RunController, start: Start, experiments: list[Experiment], *, both_ways: str,
+                 remember: Callable[..., None], on_server: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.prepared: PreparedInput | None = None      # F8: the next runs' input, or typed live
-        self._waiting = False       # the running program is blocked reading its input
+        self.runs = runs
+        self.start_with = start
+        self.experiments = experiments      # the app's (the teacher's pushes join them)
+        self.remember = remember            # remember(choice=value): into the app's settings
+        self.program = Program(self, start.languages, self.prepare_next_run)
+        self.editor = self.program.editor
+        self.view = RunView(self, runs, self.editor)
+        self.next_run = NextRun(self, self.program, runs, start.limits)
+        # The widgets it lays out, by their names here too.
+        self.banner, self.output_box, self.output_view = self.view.banner, self.view.output_box, self.view.output_view
+        self.limits_panel = self.next_run.limits_panel
+        self.editor.type_ahead = self.output_box.type_ahead
+        # A blinking cursor redraws twice a second, for ever: over SSH, in a class of thirty,
+        # that is a steady load on the server for nothing. A class's apps hold it still.
+        self.editor.cursor_blink = self.output_box.stdin_line.cursor_blink = start.blinks
+        self.both_ways = BothWays(self.view, self.next_run, both_ways, lambda toggle: remember(both_ways=toggle))
+        self.report = ReportWorker(self.view)
+        self.demo = DemoFeed(self, runs, self.program, experiments, on_server)
 
     def compose_main(self) -> ComposeResult:
         """The screen's widgets, composed by the app (app.py says why)."""
-        app = self.app
-        self.program = Program(self, app.languages, self.prepare_next_run)
-        self.editor = self.program.editor
-        self.banner = VerdictBanner(id="verdict")
-        self.output_box = OutputBox(id="output-box")
-        self.editor.type_ahead = self.output_box.type_ahead
-        self.output_view = self.output_box.view
-        self.limits_panel = LimitsPanel(app.start_limits, id="limits")
-        self.stats_panel = StatsPanel(id="stats")
         with Horizontal(id="topbar"):
             yield self.program.label
             # The palette's key lives here: the footer is full at 80 columns.
@@ -105,18 +155,19 @@ class MainScreen(Screen):
                 yield self.output_box
             with Vertical(id="side"):
                 yield self.limits_panel
-                yield self.stats_panel
+                yield self.view.stats_panel
         yield KeyBar()
 
     def start(self) -> None:
         """Once the widgets are mounted: the command line's program, and the engine."""
+        start = self.start_with
         self.banner.idle(READY_HINT)
-        self.editor.cursor_blink = self.output_box.stdin_line.cursor_blink = environment().blinks  # (serve.py)
-        self.program.open_at_start(self.app.start_file, self.app.start_language)
+        self.program.open_at_start(start.file, start.language)
         self.editor.focus()
-        if self.app.startup_problem is not None:
-            self.notify(str(self.app.startup_problem), title="Languages", severity="error", timeout=10)
-        self.app.runs.connect()
+        if start.problem is not None:
+            self.notify(str(start.problem), title="Languages", severity="error", timeout=10)
+        self.runs.connect(self)
+        self.demo.start()
 
     # --- the program and the next run ----------------------------------------------------
 
@@ -132,176 +183,145 @@ class MainScreen(Screen):
     @on(Switch.Changed, "#limits Switch")
     @on(Select.Changed, "#limits Select")
     def prepare_next_run(self) -> None:
-        """The language or a limit changed: the engine may ready a container for them."""
-        try:
-            limits = self.limits_panel.limits()
-        except LimitError:
-            limits = None
-        self.app.runs.warming.prepare(self.program.language, limits)
+        self.next_run.changed()
 
-    def next_run_settings(self) -> tuple[str, Limits, str | bytes | None] | None:
-        """The source, limits and prepared input of the next run, or None (and why, told)."""
-        try:
-            limits = self.limits_panel.limits()
-        except LimitError as exc:
-            self.notify(str(exc), title="Fix the limits first", severity="error", timeout=8)
-            return None
-        source = self.editor.text
-        if not source.strip():
-            self.notify("The editor is empty: type a program, or press F4 for an experiment.",
-                        severity="warning")
-            return None
-        stdin = None
-        if self.prepared is not None:
-            try:
-                stdin = self.prepared.data()
-            except SourceError as exc:
-                self.notify(str(exc), title="The prepared input (F8)", severity="error", timeout=8)
-                return None
-        return source, limits, stdin
+    def action_open(self) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                unless_changes_are_kept(self, self.program, "Open the other file anyway?",
+                                        lambda: self.program.open(path))
 
-    def prepare_input(self, prepared: PreparedInput | None) -> None:
-        """F8's answer: the next runs read this, or (None) what is typed as they run."""
-        self.prepared = prepared
-        self.limits_panel.show_input(prepared.describe() if prepared else "typed as it runs")
+        self.app.push_screen(OpenFileScreen(self.program.folder()), chosen)
+
+    def action_save(self) -> None:
+        program = self.program
+        if program.path is not None:
+            program.save(program.path)
+        else:
+            ask_for_a_path(self, SaveAsScreen(program.language.file), program.save)
+
+    def action_prepared_input(self) -> None:
+        ask_for_input(self, self.next_run)
+
+    def action_experiments(self) -> None:
+        self.app.push_screen(ExperimentsScreen(self.experiments),
+                             lambda experiment: self.load_experiment(experiment) if experiment else None)
+
+    def load_experiment(self, experiment: Experiment) -> None:
+        shared = isinstance(experiment, SharedProgram)      # the teacher's: with its limits
+        unless_changes_are_kept(self, self.program, "Replace them with the teacher's program?" if shared
+                                else "Replace them with the experiment?", lambda: self.show_experiment(experiment))
 
     def show_experiment(self, experiment: Experiment) -> None:
         self.program.load(experiment.source(), experiment.language)
         self.editor.focus()
-        if not self.app.runs.running:
+        if not self.runs.running:
             self.banner.show_message(experiment.title.upper(),
                                      ["ctrl+r runs it", f"Expect: {experiment.expect}",
                                       f"Change it: {experiment.toggle}"])
+        if isinstance(experiment, SharedProgram):
+            self.limits_panel.set_limits(Limits.from_dict(experiment.limits))
+            self.demo.loaded()
 
-    def offer_engine(self, info: EngineInfo) -> None:
-        if self.limits_panel.is_attached:       # else the app closed while the worker connected
-            self.limits_panel.offer_engine(info)
-            self.prepare_next_run()       # the limits are now checked against what the engine gives
+    def load_demo(self) -> None:
+        if (shared := self.demo.latest()) is not None:
+            self.load_experiment(shared)
 
-    def show_engine_failure(self, error: SandboxError) -> None:
-        if not self.banner.is_attached:
+    # --- running --------------------------------------------------------------------------
+
+    def action_run(self) -> None:
+        settings = None if self.view.refuse_if_running() else self.next_run.settings()
+        if settings is None:
             return
-        if not self.app.runs.running:
-            self.banner.failed(error)
-        self.notify(str(error), title="No sandbox engine", severity="error", timeout=15)
+        source, limits, stdin = settings
+        # Without a prepared input (F8), the program's input stays open: the learner types.
+        interactive = stdin is None
+        self.view.show_run_starting(limits, interactive=interactive)
+        prepared = self.next_run.prepared
+        self.runs.start(source, self.program.language, limits, stdin=stdin, interactive=interactive,
+                        expected_output=prepared.expected if prepared else None)
 
-    # --- a run ---------------------------------------------------------------------------
+    def action_both_ways(self) -> None:
+        if not self.view.refuse_if_running() and self.next_run.settings() is not None:
+            self.app.push_screen(BothWaysScreen(self.both_ways))
 
-    def show_run_starting(self, limits: Limits, interactive: bool = False) -> None:
-        """The screen ready for a run under these limits (interactive: typed input)."""
-        self.output_box.start(interactive, seen_reading=runtime(limits.runtime).sees_input_wait)
-        self.banner.running(limits)
-        self.stats_panel.start(limits)
-        self._waiting = False
-        self.app.refresh_bindings()       # kill shows in the footer while a run goes
+    def both_ways_with(self, toggle: str) -> None:
+        self.both_ways.remember(toggle)
+        self.action_both_ways()
 
-    def show_run_ended(self) -> None:
-        """The input line closes; the focus it had goes back to the editor."""
-        self._waiting = False
-        had_focus = self.app.focused is None or self.app.focused is self.output_box.stdin_line
-        if had_focus and len(self.app.screen_stack) == 1:
-            # At once, before the input line is disabled: else its blur moves the focus
-            # to the next widget first, one more focus change (and restyle) a run.
-            self.set_focus(self.editor)
-        self.output_box.end()
-        self.app.refresh_bindings()
+    # --- the history (F7) and the report ---------------------------------------------------
 
-    def show_event(self, event) -> None:
-        """One engine event of the current run."""
-        runs = self.app.runs
-        match event:
-            case Queued(message=text):
-                self.banner.queued(text)
-            case Started(container_id=container_id):
-                self.stats_panel.show_container(container_id)
-                if runs.running:
-                    self.banner.running(runs.limits or Limits())
-            case Phase(name=name):
-                if runs.running:
-                    self.banner.running(runs.limits or Limits(), name)
-            case Output(stream=stream, text=text):
-                self.output_view.write(stream, text)
-            case Blocked() as wall:
-                self.output_view.show_wall(wall, runs.limits or Limits())
-            case Stats() as stats:
-                self.stats_panel.update_stats(stats)
-                if stats.reading_input is not None:
-                    self.show_waiting(stats.reading_input)
-            case Finished(result=result):
-                runs.end(result)
-                self.show_run_ended()
-                self.show_result(result)
+    def action_history(self) -> None:
+        def chosen(record: RunRecord | None) -> None:
+            if record is not None:
+                unless_changes_are_kept(self, self.program, "Replace them with the old run?",
+                                        lambda: self.reopen(record))
 
-    def show_failure(self, error: SandboxError) -> None:
-        """The current run could not run at all."""
-        self.app.runs.end()
-        self.show_run_ended()
-        self.banner.failed(error)
-        self.stats_panel.show_whose("")
-        self.notify(str(error), title="Cannot run", severity="error", timeout=10)
+        self.app.push_screen(HistoryScreen(self.runs.history.store, self.runs.history.recording,
+                                           self.set_history_recording), chosen)
 
-    def show_result(self, result: RunResult, *, replay: bool = False, verdict: bool = True,
-                    figures: str | None = "last run") -> None:
-        """A finished run on screen, the one way for all: the run that just streamed, a
-        side of F6, a run reopened from the history. Replayed, its output is written
-        here (it did not stream in); verdict puts its verdict in the banner; figures
-        says whose figures the side panel shows (None: leave the panel alone)."""
-        if replay:
-            self.output_view.replay(result)
-        self.output_view.show_walls(result, say_unseen=not replay)
-        if verdict:
-            self.banner.result(result)
-        if figures is not None:
-            self.stats_panel.finish(result)
-            self.stats_panel.show_whose(figures)
-        if result.truncated:
-            self.output_view.note(CUT_NOTE)
+    def set_history_recording(self, on: bool) -> None:
+        self.runs.history.recording = on
+        self.remember(history=on)
+        self.notify("Your runs are recorded in the history (F7)" if on else
+                    "Your runs are no longer recorded", title="History", timeout=3)
 
     def reopen(self, record: RunRecord) -> None:
         """An old run back on screen: its code in the editor, its result in the panes,
         its limits (and its input) for the next run."""
+        if self.view.refuse_if_running():
+            return
         self.program.load(record.source, record.language)
         self.limits_panel.set_limits(Limits.from_dict(record.limits))
-        self.output_view.clear()
-        result = record.result()
-        if result is None:
-            self.banner.failed(SandboxError(record.kill_reason))
-        else:
-            self.show_result(result, replay=True, figures="from the history")
-        self.output_view.note(f"— reopened from the history: the run of {when(record.finished_at)} —")
+        self.view.show_old_run(record)
         if record.stdin:
             # Its input comes back too, so ctrl+r runs it again as it ran (F8 changes it).
-            self.prepare_input(PreparedInput(text=record.stdin))
-            self.output_view.note(f"— its input is ready for the next run: {self.prepared.describe()} (F8) —")
+            self.next_run.prepare_input(prepared := PreparedInput(text=record.stdin))
+            self.output_view.note(f"— its input is ready for the next run: {prepared.describe()} (F8) —")
         self.editor.focus()
+
+    def write_report(self, from_history: bool) -> None:
+        ask_for_a_report(self, self.report, from_history)
+
+    # --- what the workers post (messages.py) -----------------------------------------------
+
+    def on_engine_ready(self, message: EngineReady) -> None:
+        self.next_run.offer_engine(message.info)
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        self.view.show_engine_failure(message.error)
+
+    def on_run_event(self, message: RunEvent) -> None:
+        if self.runs.is_current(message.run_id):      # else a late message of an earlier run
+            self.view.show_event(message.event)
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        if self.runs.is_current(message.run_id):
+            self.view.show_failure(message.error)
+
+    def on_pair_side(self, message: PairSide) -> None:
+        self.both_ways.side_ended(message)
+
+    def on_history_failed(self, message: HistoryFailed) -> None:
+        self.notify(message.text, title="History", severity="warning", timeout=8)
+
+    def on_report_progress(self, message: ReportProgress) -> None:
+        self.report.show_progress(message)
+
+    def on_report_done(self, message: ReportDone) -> None:
+        if self.report.show_end(message):
+            self.app.push_screen(ReportScreen(message.markdown or "", message.path))
+
+    def on_demo_pushed(self, message: DemoPushed) -> None:
+        self.demo.arrived(message.pushes)
 
     # --- the program's standard input ----------------------------------------------------
 
     @on(Input.Submitted, "#stdin")
     def send_line(self, event: Input.Submitted) -> None:
         event.stop()
-        if self.app.runs.running:
-            self.app.runs.input.give(self.output_box.take_line(event.value))
+        self.view.send_line(event.value)
 
     @on(StdinLine.EndOfInput, "#stdin")
     def end_input(self, event: StdinLine.EndOfInput) -> None:
-        if not self.app.runs.running:
-            return
-        if event.pending:
-            self.app.runs.input.give(event.pending)
-        self.app.runs.input.give(None)        # end of file
-        self.output_box.close_input(event.pending)
-        self.editor.focus()
-
-    def show_waiting(self, waiting: bool) -> None:
-        """The program is blocked reading its input (or no longer): banner and frame say so."""
-        if waiting == self._waiting or not self.app.runs.running:
-            return
-        self._waiting = waiting
-        limits = self.app.runs.limits or Limits()
-        if waiting:
-            self.output_box.open_input()
-            self.banner.waiting(limits, closed=self.output_box.input_closed)
-        else:
-            self.banner.running(limits)
-        self.output_box.show_waiting(waiting)
+        self.view.end_input(event.pending)

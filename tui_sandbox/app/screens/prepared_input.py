@@ -1,11 +1,11 @@
-"""F8: a prepared standard input for the next runs, typed in a box or read from a file
-(read again at each run), instead of typing to the program as it runs. The run gets it
-all, then end of file: for programs that read a lot. It may carry the output the program
-should give: each run then says whether it did (passed), or its first different line."""
+"""F8: a prepared standard input for the next runs (next_run.py), typed in a box or read
+from a file (read again at each run), instead of typing to the program as it runs. The
+run gets it all, then end of file: for programs that read a lot. It may carry the output
+the program should give: each run then says whether it did (passed), or its first
+different line."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from textual import on
@@ -15,45 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, TextArea
 
-from runner import SourceError
-from runner.units import format_size
-
-from ...source_file import confine
-
-MAX_INPUT_BYTES = 8 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class PreparedInput:
-    text: str | None = None         # typed in the box
-    path: str | None = None         # or a file, read at each run
-    expected: str | None = None     # what the program should print (compared as Judge0 does)
-
-    def describe(self) -> str:
-        checked = ", output checked" if self.expected is not None else ""
-        if self.path:
-            return f"file {Path(self.path).name}{checked}"
-        lines = len((self.text or "").splitlines())
-        return f"prepared, {lines} line{'s' if lines != 1 else ''}{checked}"
-
-    def data(self) -> str | bytes:
-        """What the program reads: text, or bytes for a file that is not UTF-8 (the engine
-        takes either; a remote one takes text). SourceError when the file cannot be read."""
-        if not self.path:
-            return self.text or ""
-        path = confine(Path(self.path).expanduser())
-        try:
-            size = path.stat().st_size
-            if size > MAX_INPUT_BYTES:
-                raise SourceError(f"{path} is {format_size(size)}; the most a prepared input may be is "
-                                  f"{format_size(MAX_INPUT_BYTES)}")
-            data = path.read_bytes()
-        except OSError as exc:
-            raise SourceError(f"cannot read the input file {path}: {exc.strerror}") from None
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return data
+from ..next_run import PreparedInput
 
 
 class PreparedInputScreen(ModalScreen[PreparedInput | None | bool]):
