@@ -6,6 +6,7 @@ rules without loading a server."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import CeilingExceeded
 from .limits import LIMIT_FIELDS, Limits
@@ -39,7 +40,7 @@ class Ceilings:
         if over:
             raise CeilingExceeded("; ".join(over), "ask for less, or ask the operator to raise the ceiling")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {field.key: getattr(self, field.name) for field in CAPPED}
 
     def default_limits(self, base: Limits | None = None) -> Limits:
