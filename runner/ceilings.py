@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import CeilingExceeded
+# Named again here: a front that applies the ceilings catches what they raise.
+from .errors import CeilingExceeded as CeilingExceeded
 from .limits import LIMIT_FIELDS, Limits
 from .units import GiB, MiB
 
