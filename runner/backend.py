@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from .events import Stats
+from .events import Stats, Stream
 from .info import EngineInfo, ExitFacts
 from .languages import Language
 from .limits import Limits
@@ -44,7 +44,11 @@ class HostStats(Protocol):
 class Container(Protocol):
     """One fresh container running our init, attached before it could write a byte."""
     id: str
-    host_stats: HostStats | None
+
+    @property
+    def host_stats(self) -> HostStats | None:
+        """The engine's own figures, where the guest cannot read its cgroup; else None.
+        (Read-only here, so that a backend may keep a HostStats of its own kind.)"""
 
     def start(self) -> None:
         """Start it (a warm spare is started already: then nothing happens)."""
@@ -56,7 +60,7 @@ class Container(Protocol):
     def close_input(self) -> None:
         """End of file on the program's standard input."""
 
-    def read(self, timeout: float) -> list[tuple[str, bytes]] | None:
+    def read(self, timeout: float) -> list[tuple[Stream, bytes]] | None:
         """The next chunks as ("stdout" | "stderr", bytes); [] if none came within
         timeout; None once both streams have ended."""
 

@@ -6,8 +6,10 @@ rules without loading a server."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from .errors import CeilingExceeded
+# Named again here: a front that applies the ceilings catches what they raise.
+from .errors import CeilingExceeded as CeilingExceeded
 from .limits import LIMIT_FIELDS, Limits
 from .units import GiB, MiB
 
@@ -39,7 +41,7 @@ class Ceilings:
         if over:
             raise CeilingExceeded("; ".join(over), "ask for less, or ask the operator to raise the ceiling")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {field.key: getattr(self, field.name) for field in CAPPED}
 
     def default_limits(self, base: Limits | None = None) -> Limits:

@@ -10,10 +10,10 @@ new event kind is declared here once and reaches every front, or fails loudly.""
 
 from __future__ import annotations
 
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from enum import Enum
 from functools import cache
-from typing import Any, ClassVar, Literal, get_type_hints
+from typing import Any, ClassVar, Literal, Self, get_type_hints
 
 from .limits import Limits
 
@@ -37,8 +37,9 @@ def doc(text: str, wire: str | None = None) -> Any:
     return field(metadata={"doc": text, **({"wire": wire} if wire else {})})
 
 
-def wire_name(item) -> str:
-    return item.metadata.get("wire", item.name)
+def wire_name(item: Field[Any]) -> str:
+    name: str = item.metadata.get("wire", item.name)
+    return name
 
 
 class EventData:
@@ -48,19 +49,22 @@ class EventData:
     kind: ClassVar[str]
     # Said on the wire beside the fields, worked out from them: name -> (type, description).
     derived: ClassVar[dict[str, tuple[type, str]]] = {}
+    # Every kind is a dataclass: declared (never set) here so that `fields` takes one.
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
-    def to_data(self) -> dict:
-        data: dict = {"event": self.kind}
-        for item in fields(self):  # type: ignore[arg-type]
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"event": self.kind}
+        for item in fields(self):
             value = getattr(self, item.name)
             data[wire_name(item)] = value.to_dict() if isinstance(value, Limits) else value
         return data | {name: getattr(self, name) for name in self.derived}
 
     @classmethod
-    def from_data(cls, data: dict):
-        hints = _hints(cls)
-        values = {}
-        for item in fields(cls):  # type: ignore[arg-type]
+    def from_data(cls, data: dict[str, Any]) -> Self:
+        # A class is hashable, but mypy does not see type[Self] as Hashable (python/mypy#20409).
+        hints = _hints(cls)  # type: ignore[arg-type]
+        values: dict[str, Any] = {}
+        for item in fields(cls):
             name = wire_name(item)
             if name not in data:
                 if item.default is MISSING:
@@ -72,7 +76,7 @@ class EventData:
 
 
 @cache
-def _hints(cls: type) -> dict:
+def _hints(cls: type) -> dict[str, Any]:
     return get_type_hints(cls)
 
 
@@ -113,11 +117,15 @@ class Phase(EventData):
     name: str = doc("compiling (languages with a compile step), then running.")
 
 
+# The program's two outputs, by name.
+Stream = Literal["stdout", "stderr"]
+
+
 @dataclass(frozen=True)
 class Output(EventData):
     """Output from the program, as it came."""
     kind: ClassVar[str] = "output"
-    stream: Literal["stdout", "stderr"] = doc("Which of the program's two outputs.")
+    stream: Stream = doc("Which of the program's two outputs.")
     text: str = doc("What it wrote.")
 
 
@@ -150,7 +158,7 @@ class Blocked(EventData):
     at_s: float = doc("When it was first hit, in seconds after the program started.")
     count: int = doc("How many times so far: repeats of one wall fold into one.")
 
-    def as_item(self) -> dict:
+    def as_item(self) -> dict[str, Any]:
         """The wall as an item of a result's `blocked` list: its data, without `event`."""
         data = self.to_data()
         del data["event"]
@@ -189,7 +197,7 @@ class RunResult:
     blocked: tuple[Blocked, ...] | None = None
     walls_watched: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The result as data: every field, the verdict by its name and the limits as
         Limits.to_dict(). The one shape the CLI's --json, the API's models, the history's
         rows and the remote client are built from."""
@@ -201,7 +209,7 @@ class RunResult:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RunResult":
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
         """The inverse of to_dict. A key it does not know (an id, a front's own extras) is
         ignored; one left out that has a default keeps it. Raises ValueError for a
         verdict that is not one of Verdict's (an engine failure is not a result)."""
@@ -221,11 +229,11 @@ class Finished(EventData):
     kind: ClassVar[str] = "finished"
     result: RunResult
 
-    def to_data(self) -> dict:
+    def to_data(self) -> dict[str, Any]:
         return {"event": self.kind, **self.result.to_dict()}
 
     @classmethod
-    def from_data(cls, data: dict) -> "Finished":
+    def from_data(cls, data: dict[str, Any]) -> Self:
         return cls(RunResult.from_dict(data))
 
 
@@ -241,14 +249,14 @@ class Failed(EventData):
 Event = Queued | Started | Phase | Output | Stats | Blocked | Finished
 # What goes over a wire (the service's stream, the broker): the engine's events, and Failed.
 WireEvent = Event | Failed
-EVENT_KINDS: dict[str, type[EventData]] = {kind.kind: kind for kind in (Queued, Started, Phase, Output, Stats,
+EVENT_KINDS: dict[str, type[WireEvent]] = {kind.kind: kind for kind in (Queued, Started, Phase, Output, Stats,
                                                                          Blocked, Finished, Failed)}
 
 
-def event_from_data(data: dict) -> WireEvent:
+def event_from_data(data: dict[str, Any]) -> WireEvent:
     """The event that to_data() gave this data. ValueError for a kind this version does
     not have, or a field missing."""
-    kind = EVENT_KINDS.get(data.get("event"))  # type: ignore[arg-type]
+    kind = EVENT_KINDS.get(data.get("event", ""))
     if kind is None:
         raise ValueError(f"no event kind {data.get('event')!r}: this version knows {', '.join(EVENT_KINDS)}")
-    return kind.from_data(data)  # type: ignore[return-value]
+    return kind.from_data(data)

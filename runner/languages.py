@@ -27,6 +27,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from .errors import LanguageError
 from .paths import config_dir
@@ -85,7 +86,10 @@ class Language:
         """(compile argv, run argv) with placeholders filled in."""
         values = {"file": self.source_path, "memory_mib": memory_bytes // (1024 * 1024),
                   "heap_mib": max(8, memory_bytes // (2 * 1024 * 1024))}
-        fill = lambda argv: [word.format(**values) for word in argv]  # noqa: E731
+
+        def fill(argv: tuple[str, ...]) -> list[str]:
+            return [word.format(**values) for word in argv]
+
         return fill(self.compile), fill(self.run)
 
 
@@ -187,7 +191,7 @@ def _check_names(table: dict[str, Language], path: Path) -> None:
                                 f"give [languages.{lang.name}] a judge0_id of its own")
 
 
-def _language_from_toml(name: str, entry, base: Language | None, path: Path) -> Language:
+def _language_from_toml(name: str, entry: object, base: Language | None, path: Path) -> Language:
     where = f"{path}: [languages.{name}]"
     if not isinstance(entry, dict):
         raise LanguageError(f"{where} must be a table")
@@ -196,7 +200,7 @@ def _language_from_toml(name: str, entry, base: Language | None, path: Path) -> 
     if unknown:
         raise LanguageError(f"{where}: unknown keys {sorted(unknown)}", f"known keys: {sorted(known)}")
     types = {f.name: f.type for f in fields(Language)}
-    values = {}
+    values: dict[str, Any] = {}
     for key, value in entry.items():
         kind = types[key]
         if kind.startswith("tuple[tuple"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from .errors import LimitError
 from .info import EngineInfo
@@ -30,7 +30,7 @@ class Limits:
     open_files: int = 256
     runtime: str = "runc"
 
-    def with_(self, **changes) -> "Limits":
+    def with_(self, **changes: Any) -> Limits:
         return replace(self, **changes)
 
     def validate(self, engine: EngineInfo | None = None) -> "Limits":
@@ -69,24 +69,26 @@ class Limits:
                              f"use --runtime {' or '.join(sorted(engine.runtimes))}")
         return self
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The limits as data, with their units in the names: what the CLI's --json, the
         API, the history and the remote client all carry."""
         return {field.key: getattr(self, field.name) for field in LIMIT_FIELDS}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Limits":
+    def from_dict(cls, data: dict[str, Any]) -> Limits:
         """The inverse of to_dict (a history row, a server's answer); a key left out keeps
         its default, and one it does not know is ignored."""
         return cls(**{field.name: data[field.key] for field in LIMIT_FIELDS if field.key in data})
 
-    def asked(self) -> dict:
+    def asked(self) -> dict[str, Any]:
         """Every limit by its asking name (LimitField.flag), as parse_limits reads it back:
         what a client sends a server, so that none is dropped on the way."""
         return {field.flag: getattr(self, field.name) for field in LIMIT_FIELDS}
 
 
 Kind = Literal["size", "number", "whole", "seconds", "switch", "name"]
+# A Limits field's value, by its kind: an int, a float, a bool or a name.
+LimitValue = int | float | bool | str
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,8 @@ class LimitField:
         """The default, as people read it (--help, the schema)."""
         return self.show(getattr(Limits(), self.name))
 
-    def show(self, value) -> str:
-        """A value of this limit, as people read it."""
+    def show(self, value: Any) -> str:
+        """A value of this limit (of its Limits field's type), as people read it."""
         if self.kind == "size":
             return format_size(value)
         if self.kind == "seconds":
@@ -125,7 +127,7 @@ class LimitField:
             return "on" if value else "off"
         return f"{value:g}" if isinstance(value, float) else str(value)
 
-    def read(self, value, what: str = ""):
+    def read(self, value: Any, what: str = "") -> LimitValue:
         """A value asked for (CLI text, a JSON value) as the Limits field's type; a
         LimitError names it as `what` (default: its flag)."""
         what = what or self.flag
@@ -161,11 +163,11 @@ LIMIT_FIELDS: tuple[LimitField, ...] = (
 LIMITS_BY_FLAG = {field.flag: field for field in LIMIT_FIELDS}
 
 
-def parse_limits(base: Limits | None = None, **asked) -> Limits:
+def parse_limits(base: Limits | None = None, **asked: Any) -> Limits:
     """Limits from what was asked for by flag name (CLI flags, TUI inputs, a request's
     fields: LimitField.flag); None keeps the base value."""
     limits = base or Limits()
-    changes: dict = {}
+    changes: dict[str, LimitValue] = {}
     for flag, value in asked.items():
         field = LIMITS_BY_FLAG.get(flag)
         if field is None:
@@ -175,7 +177,7 @@ def parse_limits(base: Limits | None = None, **asked) -> Limits:
     return limits.with_(**changes)
 
 
-def _number(text, what: str, kind):
+def _number(text: Any, what: str, kind: type[int] | type[float]) -> int | float:
     if kind is int and isinstance(text, float) and not text.is_integer():
         raise LimitError(f"{what}: {text!r} is not a whole number")
     try:

@@ -7,7 +7,7 @@ import codecs
 import time
 from typing import Iterator
 
-from .events import Output
+from .events import Output, Stream
 
 # Output is handed on in batches: at most this often, or when this much has gathered.
 BATCH_SECONDS = 0.05
@@ -26,16 +26,16 @@ class OutputBudget:
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self.stderr_tail = ""
-        self._pieces: list[tuple[str, str]] = []
+        self._pieces: list[tuple[Stream, str]] = []
         self._pending_bytes, self._since = 0, time.monotonic()
         # Bad bytes become U+FFFD rather than an error.
-        self._decoders = {name: codecs.getincrementaldecoder("utf-8")(errors="replace")
-                          for name in ("stdout", "stderr")}
+        self._decoders: dict[Stream, codecs.IncrementalDecoder] = {
+            name: codecs.getincrementaldecoder("utf-8")(errors="replace") for name in ("stdout", "stderr")}
 
     def __bool__(self) -> bool:
         return bool(self._pieces)
 
-    def take(self, stream: str, payload: bytes) -> bool:
+    def take(self, stream: Stream, payload: bytes) -> bool:
         """Add a payload; True when this one crossed the output cap."""
         if not payload or self.limited:
             return False
@@ -49,7 +49,7 @@ class OutputBudget:
         self._pending_bytes += len(payload)
         return crossed
 
-    def _add(self, stream: str, text: str) -> None:
+    def _add(self, stream: Stream, text: str) -> None:
         if not text:
             return
         (self.stdout if stream == "stdout" else self.stderr).append(text)

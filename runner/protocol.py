@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .events import Stream
 from .languages import Language
 from .limits import Limits
 
@@ -19,7 +20,7 @@ INIT_UID = 10000
 CONTAINER_USER = "0:0"
 INIT_CAPABILITIES = ("SETPCAP", "SETUID", "SETGID")
 RECORD_START = b"\x1e"
-STREAMS = {1: "stdout", 2: "stderr"}
+STREAMS: dict[int, Stream] = {1: "stdout", 2: "stderr"}
 SAMPLE_INTERVAL_MS = 250
 COMPILE_TIMEOUT_S = 30.0
 # A warm spare whose program never comes ends itself after this long.

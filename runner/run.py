@@ -10,7 +10,7 @@ import time
 from typing import Callable, Iterator
 
 from .backend import Container, ExitFacts
-from .events import Blocked, Event, Finished, Phase, RunResult, Started
+from .events import Blocked, Event, Finished, Phase, RunResult, Started, Stream
 from .expected import judge
 from .front import RunHandle
 from .languages import Language
@@ -73,7 +73,14 @@ class Run(RunHandle):
             if not self._program_sent:
                 self._early_input.append((data, end))   # sent right after the program
                 return
-        self._container.send_input(data, end)
+        self._made.send_input(data, end)
+
+    @property
+    def _made(self) -> Container:
+        """The run's container, for what happens only once _run has made it: the input
+        after the program, reading, and a kill (from cancel only once started)."""
+        assert self._container is not None, "the run's container is made first"
+        return self._container
 
     def events(self) -> Iterator[Event]:
         try:
@@ -118,13 +125,14 @@ class Run(RunHandle):
 
     def _pump(self, facts: "_Facts", tracker: StatsTracker, budget: OutputBudget,
               host_deadline: float) -> Iterator[Event]:
-        records = {"stdout": RecordExtractor(self._nonce), "stderr": RecordExtractor(self._nonce)}
+        records: dict[Stream, RecordExtractor] = {"stdout": RecordExtractor(self._nonce),
+                                                  "stderr": RecordExtractor(self._nonce)}
         done: set[str] = set()   # streams whose D record has come: nothing more will
         while True:
             if time.monotonic() > host_deadline and not self._killed.is_set():
                 facts.timed_out = True
                 self._kill()
-            chunks = self._container.read(BATCH_SECONDS if budget else 0.5)
+            chunks = self._made.read(BATCH_SECONDS if budget else 0.5)
             ended = chunks is None
             for stream, payload in chunks or ():
                 for piece in records[stream].feed(payload):
@@ -155,7 +163,7 @@ class Run(RunHandle):
         """The events one of the init's records makes (none, or a few)."""
         if record.kind == "S":
             stats = tracker.sample(record)
-            host = self._container.host_stats
+            host = self._made.host_stats
             wall = facts.walls.forks_refused(record.int("pids_refused"), stats.elapsed_s)
             return [host.fill(stats) if host else stats, *([wall] if wall else [])]
         if record.kind == "W":
@@ -169,7 +177,7 @@ class Run(RunHandle):
         facts.walls.watched.update(kind for field, kind in WATCHED_BY_FIELD.items() if record.int(field))
         # The report's count is the last word: forks refused since the last sample.
         wall = facts.walls.forks_refused(record.int("pids_refused"), (record.int("elapsed_ms") or 0) / 1000)
-        walls = [wall] if wall else []
+        walls: list[Event] = [wall] if wall else []
         if record.fields.get("phase") == "compile":
             if record.int("code") == 0 and not record.int("signal") and record.int("timed_out") == 0:
                 # Not the run's end: if the run's never comes, the run went unreported.
@@ -188,8 +196,9 @@ class Run(RunHandle):
             cpu_ns, throttled_ns = end.int("cpu_ns"), end.int("throttled_ns")
             if cpu_ns is None:   # no cgroup to read (gVisor): the program's own rusage
                 cpu_ns = end.int("rusage_cpu_ns")
-            if peak is None and end.int("maxrss_kb"):
-                peak = end.int("maxrss_kb") * 1024
+            maxrss_kb = end.int("maxrss_kb")
+            if peak is None and maxrss_kb:
+                peak = maxrss_kb * 1024
             timed_out = facts.timed_out or end.int("timed_out") == 1
             oom = (end.int("oom_kills") or 0) > 0 or facts.exit.oom_killed
             output_limited = budget.limited or end.int("output_limited") == 1
@@ -238,7 +247,7 @@ class Run(RunHandle):
     def _kill(self) -> None:
         if not self._killed.is_set():
             self._killed.set()
-            self._container.kill()
+            self._made.kill()
 
 
 class _Facts:

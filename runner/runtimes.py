@@ -11,6 +11,7 @@ an entry of its own: what its guest can see decides how a run's end is known.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 
@@ -55,7 +56,7 @@ class Runtime:
             return f"{self.label} is registered here with {self.network_off_arg}: it cannot run with the network on"
         return None
 
-    def traits(self, args: list[str] = ()) -> str:
+    def traits(self, args: Sequence[str] = ()) -> str:
         """What differs about it, registered with these arguments: for doctor and the app."""
         refused = self.network_refusal(list(args))
         return ", ".join([
@@ -89,6 +90,6 @@ def runtime(name: str) -> Runtime:
                    description="not known to tui-sandbox: taken as runc-like (an OCI runtime on the host's kernel)")
 
 
-def ordered(names) -> list[str]:
+def ordered(names: Iterable[str]) -> list[str]:
     """Registered runtimes in the order to offer them: the known ones first, runc first."""
     return sorted(names, key=lambda name: (list(KNOWN).index(name) if name in KNOWN else len(KNOWN), name))

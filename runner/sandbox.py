@@ -13,7 +13,7 @@ Nothing happens at import or construction: a server can own one for its whole li
 from __future__ import annotations
 
 import threading
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from .backend import Backend, Container, EngineInfo, ImageStatus, Progress
 from .errors import SourceError
@@ -32,7 +32,7 @@ class Sandbox(Engine):
     wants one kind, a server a few), spare_idle_s how long an unused spare waits."""
 
     def __init__(self, backend: Backend | None = None, languages: dict[str, Language] | None = None,
-                 **backend_options) -> None:
+                 **backend_options: Any) -> None:
         self._backend = backend
         # For the default backend, made on first use: spares_per_kind, warm_kinds,
         # spares_in_all, spare_idle_s.
@@ -107,7 +107,8 @@ class Sandbox(Engine):
 
         threading.Thread(target=want, daemon=True, name="tui-sandbox-warm").start()
 
-    def run(self, source, language, limits: Limits | None = None, stdin=None) -> RunResult:
+    def run(self, source: str | bytes, language: str | Language, limits: Limits | None = None,
+            stdin: str | bytes | None = None) -> RunResult:
         """Run to the end and return the result (events are dropped)."""
         run = self.start(source, language, limits, stdin)
         for event in run.events():
@@ -115,15 +116,14 @@ class Sandbox(Engine):
                 return event.result
         raise AssertionError("a run always ends with Finished")
 
-    async def stream(self, source, language, limits: Limits | None = None,
-                     stdin=None) -> AsyncIterator[Event]:
+    async def stream(self, source: str | bytes, language: str | Language, limits: Limits | None = None,
+                     stdin: str | bytes | None = None) -> AsyncIterator[Event]:
         """The same events for asyncio; cancelling the consuming task cancels the run."""
         import asyncio  # here, not at the top: `tui-sandbox run` never pays for it
 
         run = await asyncio.to_thread(self.start, source, language, limits, stdin)
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
-        done = object()
+        queue: asyncio.Queue[Event | BaseException | None] = asyncio.Queue()   # None: the end
 
         def pump() -> None:
             try:
@@ -132,14 +132,14 @@ class Sandbox(Engine):
             except BaseException as exc:  # noqa: BLE001 - handed to the consumer
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
             finally:
-                loop.call_soon_threadsafe(queue.put_nowait, done)
+                loop.call_soon_threadsafe(queue.put_nowait, None)
 
         thread = threading.Thread(target=pump, daemon=True, name="tui-sandbox-run")
         thread.start()
         try:
             while True:
                 item = await queue.get()
-                if item is done:
+                if item is None:
                     return
                 if isinstance(item, BaseException):
                     raise item
@@ -181,7 +181,7 @@ class Sandbox(Engine):
     def __enter__(self) -> "Sandbox":
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
@@ -206,11 +206,13 @@ class _Reservation:
 
     def take(self) -> Container:
         self._thread.join()
-        if isinstance(self._outcome, BaseException):
+        outcome = self._outcome
+        if isinstance(outcome, BaseException):
             if self._made is not None:
                 self._made.release()   # created, then it could not start
-            raise self._outcome
-        return self._outcome
+            raise outcome
+        assert outcome is not None, "_make has set it, one way or the other"
+        return outcome
 
     def discard(self) -> None:
         """Wait for it and remove it: only on a refusal, so nothing here is hurried."""

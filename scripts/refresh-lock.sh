@@ -10,5 +10,6 @@ scripts/setup.sh                       # the pinned uv in .tools, the engine, th
 scripts/setup.sh                       # now installs the new lock
 .venv/bin/ruff check .
 .venv/bin/lint-imports
+.venv/bin/mypy
 .venv/bin/python -m pytest "$@"
 echo "uv.lock refreshed and tested: review 'git diff uv.lock', then commit it" >&2

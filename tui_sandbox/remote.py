@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Iterator
+from typing import Any, Iterator
 
 import httpx
 
@@ -22,12 +22,14 @@ from runner import (
     Engine,
     EngineInfo,
     EngineUnavailable,
+    Event,
     Failed,
     Language,
     LimitError,
     Limits,
     RunHandle,
     SandboxError,
+    SourceError,
     event_from_data,
 )
 from runner.units import MiB
@@ -50,7 +52,7 @@ class RemoteSandbox(Engine):
             headers["Authorization"] = f"Bearer {token}"
         self._client = httpx.Client(base_url=self.url, headers=headers, timeout=TIMEOUT)
         self._info: EngineInfo | None = None
-        self.ceilings: dict = {}
+        self.ceilings: dict[str, Any] = {}
 
     @property
     def info(self) -> EngineInfo:
@@ -70,28 +72,31 @@ class RemoteSandbox(Engine):
                 seccomp="the server's")
         return self._info
 
-    def start(self, source: str, language: str | Language, limits: Limits | None = None,
-              stdin: str | None = None, *, interactive: bool = False,
+    def start(self, source: str | bytes, language: str | Language, limits: Limits | None = None,
+              stdin: str | bytes | None = None, *, interactive: bool = False,
               expected_output: str | None = None) -> "RemoteRun":
         limits = (limits or Limits()).validate()
         name = language.name if isinstance(language, Language) else language
         # Every limit goes: one the server cannot give is refused there, never dropped here.
-        body = {"code": source, "language": name, **limits.asked(), "interactive": interactive}
+        body = {"code": as_text(source, "the program"), "language": name, **limits.asked(),
+                "interactive": interactive}
         if stdin is not None:
-            body["stdin"] = stdin
+            body["stdin"] = as_text(stdin, "the input")
         if expected_output is not None:
             body["expected_output"] = expected_output
         return RemoteRun(self, body, interactive)
 
-    def language_table(self) -> list[dict]:
+    def language_table(self) -> list[dict[str, Any]]:
         """The server's GET /languages: each language's name, aliases, extensions, and
         whether it is compiled."""
-        return self._request("GET", "/languages").json()
+        table: list[dict[str, Any]] = self._request("GET", "/languages").json()
+        return table
 
-    def demos(self) -> list[dict]:
+    def demos(self) -> list[dict[str, Any]]:
         """What the teacher has pushed to the class (GET /class/demo), oldest first; each
         with its id, title, code, language and limits (Limits.to_dict())."""
-        return self._request("GET", "/class/demo", timeout=DEMO_TIMEOUT).json()["pushes"]
+        pushes: list[dict[str, Any]] = self._request("GET", "/class/demo", timeout=DEMO_TIMEOUT).json()["pushes"]
+        return pushes
 
     def report_program(self, code: str, language: str) -> None:
         """Tell the teacher's peek what the editor holds now (PUT /class/students/{me}/program)."""
@@ -107,7 +112,7 @@ class RemoteSandbox(Engine):
     def close(self) -> None:
         self._client.close()
 
-    def _request(self, method: str, path: str, ok=(200,), **kwargs) -> httpx.Response:
+    def _request(self, method: str, path: str, ok: tuple[int, ...] = (200,), **kwargs: Any) -> httpx.Response:
         try:
             answer = self._client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
@@ -116,6 +121,18 @@ class RemoteSandbox(Engine):
         if answer.status_code not in ok:
             raise refusal(answer)
         return answer
+
+
+def as_text(data: str | bytes, what: str) -> str:
+    """The engine takes a program and its input as text or bytes (the report gives its
+    runs b""); the API's JSON carries text, so bytes go as UTF-8, or are refused here."""
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SourceError(f"{what} is not UTF-8 text, and a server takes it only as text",
+                          "give it as UTF-8 text, or run it without --server") from None
 
 
 def refusal(answer: httpx.Response) -> SandboxError:
@@ -134,7 +151,7 @@ def refusal(answer: httpx.Response) -> SandboxError:
     return error(message, fix)
 
 
-def event_of(data: dict):
+def event_of(data: dict[str, Any]) -> Event | None:
     """One event of the service's stream (POST /runs), as the engine's (runner.events'
     one data form); SandboxError for `failed` (the engine could not run it). A kind this
     version does not have (a newer server's) is logged once and passed over."""
@@ -150,11 +167,11 @@ def event_of(data: dict):
     return event
 
 
-_unknown_kinds: set = set()
+_unknown_kinds: set[Any] = set()   # as the server named them: whatever its JSON held
 
 
 class RemoteRun(RunHandle):
-    def __init__(self, remote: RemoteSandbox, body: dict, interactive: bool) -> None:
+    def __init__(self, remote: RemoteSandbox, body: dict[str, Any], interactive: bool) -> None:
         self._remote, self._body, self._interactive = remote, body, interactive
         self._lock = threading.Lock()
         self._id: str | None = None
@@ -162,7 +179,7 @@ class RemoteRun(RunHandle):
         self._early_input: list[tuple[str, bool]] = []
         self._response: httpx.Response | None = None
 
-    def events(self) -> Iterator[object]:
+    def events(self) -> Iterator[Event]:
         remote = self._remote
         try:
             with remote._client.stream("POST", "/runs", json=self._body) as answer:
@@ -187,7 +204,7 @@ class RemoteRun(RunHandle):
             raise EngineUnavailable(f"the connection to {remote.url} broke during the run: {exc}",
                                     "run it again") from None
 
-    def _event(self, data: dict):
+    def _event(self, data: dict[str, Any]) -> Event | None:
         if self._id is None and data.get("id"):
             with self._lock:
                 self._id = data["id"]

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 import docker
 import docker.errors
+import docker.utils
+import requests
 import requests.exceptions
 from docker.types import Ulimit
 
@@ -43,7 +46,7 @@ class EngineClient(docker.APIClient):
     connected = False
     unreachable: str | None = None
 
-    def send(self, request, **kwargs):
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         try:
             response = super().send(request, **kwargs)
         except requests.exceptions.ConnectionError as exc:
@@ -56,7 +59,7 @@ class EngineClient(docker.APIClient):
         return response
 
 
-def connect(timeout: int = 60):
+def connect(timeout: int = 60) -> EngineClient:
     """A low-level Docker client, or EngineUnavailable saying what to do."""
     host = engine_host()
     try:
@@ -77,7 +80,7 @@ def connect(timeout: int = 60):
                                 "check that dockerd is running and DOCKER_HOST is right") from None
 
 
-def engine_info(raw: dict) -> EngineInfo:
+def engine_info(raw: dict[str, Any]) -> EngineInfo:
     """EngineInfo from Docker's /info answer."""
     return EngineInfo(
         product="Docker", name=f"Docker {raw.get('ServerVersion', '?')}",
@@ -94,7 +97,7 @@ def engine_info(raw: dict) -> EngineInfo:
 
 
 class DockerBackend:
-    def __init__(self, api=None, *, spares_per_kind: int = 1, warm_kinds: int = 1,
+    def __init__(self, api: docker.APIClient | None = None, *, spares_per_kind: int = 1, warm_kinds: int = 1,
                  spares_in_all: int | None = None, spare_idle_s: float = SPARE_IDLE_S) -> None:
         self.api = api or connect()
         self.owner = owner_label()

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 
+import docker
 import docker.errors
 
 LABEL = "tui-sandbox"
@@ -31,9 +32,9 @@ class Removals:
     AUTO_REMOVE_WAIT_S = 10
     RETRY_S = 2.0
 
-    def __init__(self, api) -> None:
+    def __init__(self, api: docker.APIClient) -> None:
         self._api = api
-        self._queue: queue.Queue = queue.Queue()
+        self._queue: queue.Queue[tuple[str, bool]] = queue.Queue()     # (id, auto)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._ours = 0       # submitted and not yet removed
@@ -117,10 +118,10 @@ def process_start_ticks(pid: int) -> str:
         return "?"
 
 
-def reap_stale_containers(api) -> list[str]:
+def reap_stale_containers(api: docker.APIClient) -> list[str]:
     """Remove our containers whose owning process is gone (it was SIGKILLed, or the
     machine rebooted). Containers of live owners, here or elsewhere, are left alone."""
-    removed = []
+    removed: list[str] = []
     here = socket.gethostname()
     try:
         containers = api.containers(all=True, filters={"label": LABEL})

@@ -10,11 +10,13 @@ import socket
 import struct
 import threading
 
+import docker
 import docker.errors
 from docker.types import LogConfig, Ulimit
 
 from ..backend import ExitFacts
 from ..errors import ImageMissing, SandboxError
+from ..events import Stream
 from ..languages import CODE_DIR, Language
 from ..limits import Limits
 from ..protocol import CONTAINER_USER, INIT_CAPABILITIES, STREAMS
@@ -47,7 +49,7 @@ class FrameSplitter:
 
 
 class DockerContainer:
-    def __init__(self, api, removals: Removals, *, image: str, language: Language, limits: Limits,
+    def __init__(self, api: docker.APIClient, removals: Removals, *, image: str, language: Language, limits: Limits,
                  command: list[str], owner: str, host_pids: int, ulimits: list[Ulimit],
                  seccomp: str | None, sysctls: dict[str, str] | None = None) -> None:
         self._api, self._removals = api, removals
@@ -61,7 +63,7 @@ class DockerContainer:
         self._killed = threading.Event()
         self._input_lock = threading.Lock()
         self._input_ended = False
-        self._writer: queue.Queue | None = None
+        self._writer: queue.Queue[tuple[bytes, bool]] | None = None
         self._frames = FrameSplitter()
         self.host_stats: DockerStatsFeed | None = None
         self.id = self._create(image, language, limits, command, owner, host_pids, ulimits, seccomp, sysctls)
@@ -72,9 +74,10 @@ class DockerContainer:
             self.release()
             raise
         self._keepalive = response   # the SDK's response object owns the socket
-        self._sock = getattr(response, "_sock", response)
+        self._sock: socket.socket = getattr(response, "_sock", response)
 
-    def _create(self, image, language, limits, command, owner, host_pids, ulimits, seccomp, sysctls) -> str:
+    def _create(self, image: str, language: Language, limits: Limits, command: list[str], owner: str,
+                host_pids: int, ulimits: list[Ulimit], seccomp: str | None, sysctls: dict[str, str] | None) -> str:
         security = ["no-new-privileges"] + ([seccomp] if seccomp else [])
         host_config = self._api.create_host_config(
             mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
@@ -101,7 +104,8 @@ class DockerContainer:
                 labels={LABEL: "1", OWNER_LABEL: owner, "tui-sandbox.language": language.name})
             # Docker closes the program's stdin when we close ours: end of file at once.
             config["StdinOnce"] = True
-            return self._api.create_container_from_config(config)["Id"]
+            container_id: str = self._api.create_container_from_config(config)["Id"]
+            return container_id
         except docker.errors.ImageNotFound:
             raise ImageMissing(f"the {language.name} runner image {image} is not built",
                                build_command()) from None
@@ -151,7 +155,7 @@ class DockerContainer:
     def close_input(self) -> None:
         self.send_input(b"", end=True)
 
-    def _write_queued(self, writes: queue.Queue) -> None:
+    def _write_queued(self, writes: queue.Queue[tuple[bytes, bool]]) -> None:
         while True:
             data, end = writes.get()
             if not self._write(data, end) or end:
@@ -172,7 +176,7 @@ class DockerContainer:
         except OSError:
             return False
 
-    def read(self, timeout: float) -> list[tuple[str, bytes]] | None:
+    def read(self, timeout: float) -> list[tuple[Stream, bytes]] | None:
         sock = self._sock
         sock.setblocking(False)
         if not getattr(sock, "pending", lambda: 0)():

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import docker
 import docker.errors
 
 from ..backend import BUILD_IMAGES, ImageStatus, Progress
@@ -63,8 +64,8 @@ def build_command() -> str:
     return BUILD_IMAGES
 
 
-def list_images(api, languages: dict[str, Language] | None = None) -> list[ImageStatus]:
-    present = {}
+def list_images(api: docker.APIClient, languages: dict[str, Language] | None = None) -> list[ImageStatus]:
+    present: dict[str, int | None] = {}
     for image in api.images(filters={"label": LABEL}):
         for tag in image.get("RepoTags") or []:
             present[tag] = image.get("Size")
@@ -72,7 +73,7 @@ def list_images(api, languages: dict[str, Language] | None = None) -> list[Image
             for lang in built_here(languages)]
 
 
-def build_images(api, offline: bool, progress: Progress = print,
+def build_images(api: docker.APIClient, offline: bool, progress: Progress = print,
                  languages: dict[str, Language] | None = None) -> list[str]:
     """Build the init and the language images that are missing; return the refs built."""
     base = ensure_offline_base(api, progress) if offline else ONLINE_BASE
@@ -94,7 +95,7 @@ def build_images(api, offline: bool, progress: Progress = print,
     return built
 
 
-def remove_stale_images(api, languages: dict[str, Language] | None = None) -> list[str]:
+def remove_stale_images(api: docker.APIClient, languages: dict[str, Language] | None = None) -> list[str]:
     """Our images whose tag no longer matches what goes into them."""
     current = {init_ref(), *(image_ref(lang) for lang in built_here(languages))}
     removed = []
@@ -109,7 +110,7 @@ def remove_stale_images(api, languages: dict[str, Language] | None = None) -> li
     return removed
 
 
-def _exists(api, ref: str) -> bool:
+def _exists(api: docker.APIClient, ref: str) -> bool:
     try:
         api.inspect_image(ref)
         return True
@@ -117,7 +118,7 @@ def _exists(api, ref: str) -> bool:
         return False
 
 
-def _build(api, dockerfile: str, ref: str, buildargs: dict, progress: Progress) -> None:
+def _build(api: docker.APIClient, dockerfile: str, ref: str, buildargs: dict[str, str], progress: Progress) -> None:
     progress(f"building {ref} from {dockerfile}")
     last_lines: list[str] = []
     for chunk in api.build(path=str(IMAGE_DIR), dockerfile=dockerfile, tag=ref, buildargs=buildargs,
@@ -146,17 +147,17 @@ def host_mirror(codename: str, sources_root: Path = Path("/etc/apt")) -> str | N
     deb822 = sorted(glob.glob(str(sources_root / "sources.list.d" / "*.sources")))
     for path in deb822:
         for stanza in Path(path).read_text().split("\n\n"):
-            fields = {}
+            fields: dict[str, list[str]] = {}
             for line in stanza.splitlines():
                 if ":" in line and not line.lstrip().startswith("#"):
                     key, value = line.split(":", 1)
                     fields[key.strip().lower()] = value.split()
             if codename in fields.get("suites", []) and "deb" in fields.get("types", ["deb"]):
                 return fields.get("uris", [None])[0]
-    for path in [sources_root / "sources.list", *sorted((sources_root / "sources.list.d").glob("*.list"))]:
-        if not Path(path).exists():
+    for list_file in [sources_root / "sources.list", *sorted((sources_root / "sources.list.d").glob("*.list"))]:
+        if not Path(list_file).exists():
             continue
-        for line in Path(path).read_text().splitlines():
+        for line in Path(list_file).read_text().splitlines():
             words = re.sub(r"\[[^]]*\]", "", line).split()
             if len(words) >= 3 and words[0] == "deb" and words[2] == codename:
                 return words[1]
@@ -167,7 +168,7 @@ def offline_base_ref() -> str:
     return f"{OFFLINE_BASE_REPO}:{host_codename()}"
 
 
-def ensure_offline_base(api, progress: Progress) -> str:
+def ensure_offline_base(api: docker.APIClient, progress: Progress) -> str:
     ref = offline_base_ref()
     if _exists(api, ref):
         progress(f"{ref}: present")

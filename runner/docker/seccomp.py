@@ -134,7 +134,7 @@ PERSONALITY_QUERY = 0xFFFFFFFF
 
 
 def _docker_default() -> dict[str, Any]:
-    profile = json.loads(DOCKER_DEFAULT_FILE.read_text(encoding="utf-8"))
+    profile: dict[str, Any] = json.loads(DOCKER_DEFAULT_FILE.read_text(encoding="utf-8"))
     profile.pop("comment", None)
     return profile
 

@@ -11,11 +11,30 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Hashable
+from typing import Callable, Generic, Protocol, TypeVar
 
 
-class SparePool:
-    def __init__(self, make: Callable, *, per_kind: int, kinds: int, max_age_s: float,
+class Spare(Protocol):
+    """What the pool needs of a container it keeps."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def alive(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def release(self) -> None: ...
+
+
+KindT = TypeVar("KindT", bound=Hashable)
+SpareT = TypeVar("SpareT", bound=Spare)
+
+
+class SparePool(Generic[KindT, SpareT]):
+    def __init__(self, make: Callable[[KindT], SpareT], *, per_kind: int, kinds: int, max_age_s: float,
                  total: int | None = None) -> None:
         """max_age_s: a spare older than this is replaced, before its init stops waiting;
         total: the most spares of all kinds together (a server keeps them within its cap)."""
@@ -23,17 +42,17 @@ class SparePool:
         self.total = total
         self.max_age_s = max_age_s
         self.per_kind, self.kinds = per_kind, kinds
-        self._spares: OrderedDict = OrderedDict()    # kind -> [(made_at, container)]
+        self._spares: OrderedDict[KindT, list[tuple[float, SpareT]]] = OrderedDict()
         self._cond = threading.Condition()
         self._closed = False
         self._thread: threading.Thread | None = None
         self.failures = 0
 
-    def want(self, kind) -> None:
+    def want(self, kind: KindT) -> None:
         """Keep spares of this kind from now on (it becomes the most recent kind)."""
         if self.per_kind <= 0:
             return
-        dropped = []
+        dropped: list[SpareT] = []
         with self._cond:
             if self._closed:
                 return
@@ -47,9 +66,10 @@ class SparePool:
         for container in dropped:
             container.release()
 
-    def take(self, kind):
+    def take(self, kind: KindT) -> SpareT | None:
         """A live spare of this kind, or None; its place is refilled in the background."""
-        stale, found = [], None
+        stale: list[SpareT] = []
+        found: SpareT | None = None
         with self._cond:
             spares = self._spares.get(kind)
             while spares:
@@ -65,7 +85,7 @@ class SparePool:
             container.release()
         return found
 
-    def ids(self, kind) -> list[str]:
+    def ids(self, kind: KindT) -> list[str]:
         """The container ids of this kind's ready spares, oldest first."""
         with self._cond:
             return [container.id for _, container in self._spares.get(kind, [])]
@@ -75,10 +95,10 @@ class SparePool:
             self._thread = threading.Thread(target=self._fill, daemon=True, name="tui-sandbox-spares")
             self._thread.start()
 
-    def _next_job(self):
+    def _next_job(self) -> tuple[KindT | None, list[SpareT]]:
         """Under the lock: a kind that needs a spare, after expiring old ones."""
         now = time.monotonic()
-        expired = []
+        expired: list[SpareT] = []
         for spares in self._spares.values():
             while spares and now - spares[0][0] >= self.max_age_s:
                 expired.append(spares.pop(0)[1])
@@ -98,11 +118,11 @@ class SparePool:
                     kind, expired = self._next_job()
                 if self._closed:
                     return
-            for container in expired:
-                container.release()
+            for old in expired:
+                old.release()
             if kind is None:
                 continue
-            container = None
+            container: SpareT | None = None
             try:
                 container = self._make(kind)
                 container.start()

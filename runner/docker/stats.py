@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
+
+import docker
 
 from ..events import Stats
 
@@ -12,7 +15,7 @@ class DockerStatsFeed:
     container's cgroup. About one frame a second, the first after about a second: the
     init's samples still set the pace, and this fills in what they lack."""
 
-    def __init__(self, api, container_id: str) -> None:
+    def __init__(self, api: docker.APIClient, container_id: str) -> None:
         self._api, self._id = api, container_id
         self._lock = threading.Lock()
         self.memory: int | None = None
@@ -32,7 +35,7 @@ class DockerStatsFeed:
         except Exception:  # noqa: BLE001 - the stream ends with the container, one way or another
             return
 
-    def _take(self, frame: dict) -> None:
+    def _take(self, frame: dict[str, Any]) -> None:
         memory_stats = frame.get("memory_stats") or {}
         usage = memory_stats.get("usage")
         stats = memory_stats.get("stats") or {}
@@ -53,7 +56,7 @@ class DockerStatsFeed:
                          reading_input=stats.reading_input)
 
 
-def docker_cpu_percent(frame: dict) -> float | None:
+def docker_cpu_percent(frame: dict[str, Any]) -> float | None:
     """As the docker CLI computes it: cpu delta / system delta * online CPUs * 100."""
     cpu, pre = frame.get("cpu_stats") or {}, frame.get("precpu_stats") or {}
     try:

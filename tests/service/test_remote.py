@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from runner import Finished, LimitError, Limits, Output, Queued, Started, Verdict
+from runner import Finished, LimitError, Limits, Output, Queued, SourceError, Started, Verdict
 from tui_sandbox.remote import RemoteSandbox
 
 
@@ -124,5 +124,24 @@ def test_every_limit_reaches_the_server_or_is_refused_there(serve):
                            (Limits(open_files=1024), "open_files 1024 is over this server's ceiling of 512")):
             with pytest.raises(LimitError, match=says):
                 events_of(remote.start("print(1)", "python", over))
+    finally:
+        remote.close()
+
+
+def test_a_program_and_input_given_as_bytes_go_as_text(serve):
+    """The engine takes a program and its input as bytes too (the report runs each
+    experiment with stdin=b""), and so must the remote client, which declares the same
+    Engine: it sent the bytes into the request's JSON and failed with a TypeError (found
+    by mypy: its start narrowed Engine.start's types). Bytes that are not UTF-8 cannot
+    go as JSON text: refused here, in words."""
+    server = serve()
+    remote = RemoteSandbox(server.url, user="ada")
+    try:
+        run = remote.start(b"import sys\nprint(repr(sys.stdin.read()))", "python", Limits(), stdin=b"caf\xc3\xa9\n")
+        result = events_of(run)[-1].result
+        assert result.verdict is Verdict.OK and result.output == "'café\\n'\n", result
+        assert events_of(remote.start("print(1)", "python", Limits(), stdin=b""))[-1].result.output == "1\n"
+        with pytest.raises(SourceError, match="the input is not UTF-8 text"):
+            remote.start("print(1)", "python", Limits(), stdin=b"\xff\xfe")
     finally:
         remote.close()
