@@ -43,7 +43,7 @@ def ask_for_a_path(screen: Screen, dialog: SaveAsScreen, then: Callable[[Path], 
     screen.app.push_screen(dialog, chosen)
 
 
-def unless_changes_are_kept(screen: Screen, program: Program, question: str, then: Callable[[], None]) -> None:
+def unless_changes_are_kept(screen: Screen, program: Program, question: str, then: Callable[[], object]) -> None:
     """then() at once; or, with unsaved changes in the editor, once the learner says
     they may go ("Your changes are not saved." and the question)."""
     if program.unsaved:
