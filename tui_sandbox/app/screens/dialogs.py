@@ -47,8 +47,11 @@ def unless_changes_are_kept(screen: Screen, program: Program, question: str, the
     """then() at once; or, with unsaved changes in the editor, once the learner says
     they may go ("Your changes are not saved." and the question)."""
     if program.unsaved:
-        screen.app.push_screen(ConfirmScreen(f"Your changes are not saved. {question}"),
-                               lambda yes: then() if yes else None)
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        screen.app.push_screen(ConfirmScreen(f"Your changes are not saved. {question}"), answered)
     else:
         then()
 
