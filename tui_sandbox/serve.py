@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping, TextIO
 
 from .service.core import Ceilings
+from .service.held import DEFAULT_FINISHED_BYTES
 
 if TYPE_CHECKING:
     from .classroom.options import ClassOptions, WebOptions
@@ -46,6 +47,7 @@ class ServeOptions:
     cors_origins: tuple[str, ...] = ()
     public: bool = False                    # anyone, without a token: users by address (a learning site)
     max_body_bytes: int = 1024 * 1024
+    finished_memory_bytes: int = DEFAULT_FINISHED_BYTES   # finished runs held in memory; older: the history
     access_log: bool = False
     ssh: "ClassOptions | None" = None          # also a class over SSH (tui_sandbox.classroom)
     web: "WebOptions | None" = None            # also a class in the browser (classroom.web)
@@ -123,13 +125,14 @@ def build(options: ServeOptions):
         from .cluster.front import ClusterService
 
         service = ClusterService(options.broker, per_user=options.per_user, max_waiting=options.max_waiting,
-                                 rate=options.rate, ceilings=options.ceilings, history=history)
+                                 rate=options.rate, ceilings=options.ceilings, history=history,
+                                 finished_memory_bytes=options.finished_memory_bytes)
     else:
         from .service.core import SandboxService
 
         service = SandboxService(max_running=options.max_running, per_user=options.per_user,
                                  max_waiting=options.max_waiting, rate=options.rate, ceilings=options.ceilings,
-                                 history=history)
+                                 history=history, finished_memory_bytes=options.finished_memory_bytes)
     # Without tokens a loopback server answers only to loopback names (see http.LoopbackHosts).
     hosts = LOOPBACK_NAMES if not options.tokens and not options.public else None
     app = create_app(service, tokens=options.tokens, cors_origins=options.cors_origins,

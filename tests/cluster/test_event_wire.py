@@ -17,6 +17,7 @@ from ..unit.test_event_data import EVERY
 
 async def follow(broker: Broker, run_id: str, events: list) -> list:
     job = ClusterJob(RunRequest("print(1)"), run_id, broker)
+    following = job.events()        # as a client does, from before the first event
     *before, last = [stream_event(run_id, event) for event in events]
     await broker.publish(run_id, *before[:2])
     await broker.end(run_id, {"id": run_id}, last, tuple(before[2:]))
@@ -24,7 +25,7 @@ async def follow(broker: Broker, run_id: str, events: list) -> list:
         while not job.done:
             await asyncio.sleep(0.05)
     job.forget()
-    return job.log
+    return [event async for event in following]
 
 
 async def test_every_kind_crosses_the_broker(redis_server):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from runner import Finished, Language, Limits, Queued, Started, Verdict
+from runner import Finished, Language, Limits, Output, Queued, Started, Verdict
 from tui_sandbox.history.store import History
 from tui_sandbox.service.core import (
     Busy,
@@ -217,3 +217,30 @@ def test_an_interactive_run_takes_its_input_as_it_comes(sandbox, history):
     assert our_containers(sandbox) == []
     # What was typed is kept with the run, so it can be run again the same way.
     assert history.list(user="b")[0].stdin == "Ada\n"
+
+
+def test_a_finished_run_keeps_its_result_not_its_stream(sandbox, history):
+    async def main():
+        service = serve(sandbox, history, max_running=1, finished_memory_bytes=64 << 10)
+        await service.start()
+        try:
+            job = await service.submit(RunRequest(source="for i in range(3): print(i, flush=True)", user="ada"))
+            asked_before = job.events()         # a watcher that asked before the end, read after it
+            result = await job.wait()
+            held = (service.jobs.finished_count, service.jobs.finished_bytes)
+            flood = await service.submit(RunRequest(source="while True: print('x' * 1000)", user="ada"))
+            await flood.wait()
+            return (job, result, [e async for e in asked_before], [e async for e in job.events()], held,
+                    service.jobs)
+        finally:
+            await service.stop()
+
+    job, result, before, after, held, jobs = asyncio.run(main())
+    assert isinstance(before[0], Started) and isinstance(before[-1], Finished)
+    assert "".join(e.text for e in before if isinstance(e, Output)) == result.output == "0\n1\n2\n"
+    assert job.log == after == [Finished(result)]          # after the end, only the end
+    assert held[0] == 1 and 0 < held[1] <= 64 << 10
+    # A megabyte of output is more than the whole budget: the flood is not held, nor is the
+    # hello world it would have pushed out; both are the history's.
+    assert (jobs.finished_count, jobs.finished_bytes, job.id in jobs) == (0, 0, False)
+    assert [row.verdict for row in history.list(user="ada")] == ["output_limit", "ok"]

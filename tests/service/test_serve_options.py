@@ -1,13 +1,15 @@
 """`serve`'s options, read before anything starts (no engine needed): tokens, the
-loopback rule, and the help text's ceilings kept equal to the service's."""
+loopback rule, and the help text's ceilings and defaults kept equal to the service's."""
 
 from __future__ import annotations
 
 import pytest
 
+from runner import format_size
 from runner.ceilings import CAPPED, Ceilings
 from tui_sandbox.cli import build_parser
 from tui_sandbox.serve import ServeError, ServeOptions, check_options, is_loopback, parse_tokens
+from tui_sandbox.service.held import DEFAULT_FINISHED_BYTES
 
 
 def test_tokens_from_flags_and_a_file(tmp_path):
@@ -36,7 +38,7 @@ def test_only_loopback_goes_without_a_token():
         check_options(ServeOptions(rate="fast"))
 
 
-def test_the_help_texts_ceilings_are_the_services(capsys):
+def test_the_help_texts_defaults_are_the_services(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
@@ -46,6 +48,7 @@ def test_the_help_texts_ceilings_are_the_services(capsys):
             assert f"--max-{field.cli[2:]} {field.metavar}" in shown
             assert f"(default {field.show(getattr(defaults, field.name))})" in shown
     assert "(default 1 GiB)" in shown and "--no-network-allowed" in shown
+    assert f"results (default {format_size(DEFAULT_FINISHED_BYTES, 'flag')})" in shown
 
 
 def test_defaults_are_lowered_to_the_ceilings_not_refused():

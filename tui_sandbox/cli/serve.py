@@ -44,6 +44,10 @@ def add_serve_parser(commands) -> None:
                        help="answer anyone without a token, for a public site's pages: each visitor is a user "
                        "by address, held to --rate (required) and the --max-* ceilings")
     serve.add_argument("--max-body", default="1m", metavar="SIZE", help="the largest request body (default 1m)")
+    # The service's default (service.held), written here: building the parser loads no service.
+    serve.add_argument("--finished-memory", default="4m", metavar="SIZE",
+                       help="memory for recent finished runs' results (default 4m); older ones are read from the "
+                       "history")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     from ..classroom.options import add_ssh_flags, add_web_flags  # light: no asyncssh until a class starts
 
@@ -98,6 +102,7 @@ def cmd_serve(args) -> int:
             ceilings=ceilings, history=history_location(args.history), broker=args.broker,
             cors_origins=tuple(args.cors_origin or ()), public=args.public,
             max_body_bytes=parse_size(args.max_body, "--max-body"), access_log=args.access_log,
+            finished_memory_bytes=parse_size(args.finished_memory, "--finished-memory"),
             ssh=class_options_from_args(args), web=web_options_from_args(args))
         server.check_options(options)
     except (server.ServeError, LimitError, ValueError) as exc:

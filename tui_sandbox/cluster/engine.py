@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from runner import EngineInfo, EngineUnavailable, Finished, Language, Limits, RuntimeUnavailable
+from runner import EngineInfo, EngineUnavailable, Language, Limits, RuntimeUnavailable
 from runner.languages import load_languages, resolve
 
 from ..service.requests import RunRequest
@@ -67,8 +67,7 @@ class ClusterEngine:
         request = RunRequest(source=source, language=name, limits=limits or Limits(), stdin=stdin,
                              user="tui-sandbox", origin="probe")
         job = asyncio.run_coroutine_threadsafe(self._service.submit(request), loop).result(30)
-        asyncio.run_coroutine_threadsafe(job.wait(), loop).result(120)
-        return next(event.result for event in job.log if isinstance(event, Finished))
+        return asyncio.run_coroutine_threadsafe(job.wait(), loop).result(120)
 
     def wait_for_cleanup(self, timeout: float = 30) -> bool:
         return True

@@ -21,7 +21,8 @@ import time
 
 from runner import Failed, Finished, Queued
 
-from ..service.core import Job, forget_old_jobs
+from ..service.core import Job
+from ..service.held import DEFAULT_FINISHED_BYTES, HeldJobs
 from ..service.outcomes import record_of, unrun_result
 from ..service.queue import round_robin
 from ..service.rates import RateLimit
@@ -47,9 +48,9 @@ class ClusterQueue:
     """The cluster's fair queue as last read from the broker: what views and the class
     view ask of a queue (its order, each user's waiting, its size)."""
 
-    def __init__(self) -> None:
+    def __init__(self, jobs: HeldJobs) -> None:
         self.lines: list[tuple[str, list[str]]] = []
-        self.jobs: dict[str, Job] = {}
+        self.jobs = jobs
 
     def __len__(self) -> int:
         return sum(len(ids) for _user, ids in self.lines)
@@ -66,7 +67,8 @@ class ClusterQueue:
 
 class ClusterService:
     def __init__(self, broker_url: str, *, per_user: int = 3, max_waiting: int = 100, rate: str | None = None,
-                 ceilings: Ceilings | None = None, history=None) -> None:
+                 ceilings: Ceilings | None = None, history=None,
+                 finished_memory_bytes: int = DEFAULT_FINISHED_BYTES) -> None:
         self.broker_url = broker_url
         self.broker = Broker(broker_url)
         self.name = f"front-{socket.gethostname()}-{os.getpid()}"
@@ -75,8 +77,9 @@ class ClusterService:
         self.history = history
         self.demo = RedisDemoBoard(self.broker)         # one class: a push at any front reaches every student
         self.sandbox = ClusterEngine(self)
-        self.queue = ClusterQueue()
-        self.jobs: dict[str, Job] = self.queue.jobs
+        # The runs this front follows (its own and the other fronts'), as the service holds them.
+        self.jobs = HeldJobs(finished_memory_bytes)
+        self.queue = ClusterQueue(self.jobs)
         self.workers: dict[str, dict] = {}
         self._rate_text = rate
         self._rate: RateLimit | None = None
@@ -169,8 +172,7 @@ class ClusterService:
             raise error
         self.jobs[job.id] = job
         self._accepted.add(job.id)
-        forget_old_jobs(self.jobs)
-        self._accepted &= self.jobs.keys()
+        self._accepted.intersection_update(self.jobs)
         self._refresh_soon()             # its place in line, told without holding up its run
         return job
 

@@ -21,12 +21,13 @@ import os
 import threading
 import time
 import uuid
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from runner import Failed, Finished, Queued, RunResult, Sandbox, SandboxError, WireEvent
 
 from ..history.store import History
 from .demo_board import DemoBoard, MemoryDemoBoard
+from .held import DEFAULT_FINISHED_BYTES, HeldJobs
 from .outcomes import record_of, unrun_result
 from .queue import FairQueue, QueueFull, UserQueueFull
 from .rates import RateLimit
@@ -48,8 +49,9 @@ ServiceEvent = WireEvent
 
 
 class Job:
-    """One run asked of the service, from the queue to its result. Its events are kept,
-    so any number of watchers (the client, a teacher's view) can follow it from the start."""
+    """One run asked of the service, from the queue to its result. Its events are kept
+    while it runs, so any number of watchers (the client, a teacher's view) can follow it
+    from the start; once it has ended it keeps its result and its last event alone."""
 
     def __init__(self, request: RunRequest, id: str | None = None) -> None:
         self.id = id or uuid.uuid4().hex[:16]
@@ -66,6 +68,7 @@ class Job:
         self._input_lock = threading.Lock()
         self._early_input: list[tuple[str, bool]] = []   # sent before the run began
         self._typed: list[str] = []                       # all of it, for the history
+        self.on_end: Callable[[Job], None] | None = None  # told once, when it has ended (held.HeldJobs)
 
     @property
     def done(self) -> bool:
@@ -114,17 +117,28 @@ class Job:
             self.state, self.result = "finished", event.result
         elif isinstance(event, Failed):
             self.state, self.failure = "failed", event
+        if self.done:
+            # Its output is in the result now: the stream goes (the watchers following it
+            # keep the list they read), and a watcher from now on hears the end alone.
+            self.log = [event]
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
+        if self.done and self.on_end is not None:
+            self.on_end(self)
 
-    async def events(self) -> AsyncIterator[ServiceEvent]:
-        """Every event from the first, then each as it comes, until the run has ended."""
+    def events(self) -> AsyncIterator[ServiceEvent]:
+        """Every event from the first, then each as it comes, until the run has ended. A
+        watcher has the events of the moment it asks: one that asked before the end has
+        every one, even if it reads them after."""
+        return self._read(self.log)
+
+    async def _read(self, log: list[ServiceEvent]) -> AsyncIterator[ServiceEvent]:
         seen = 0
         while True:
             changed = self._changed
-            while seen < len(self.log):
+            while seen < len(log):
                 seen += 1
-                yield self.log[seen - 1]
+                yield log[seen - 1]
             if self.done:
                 return
             await changed.wait()
@@ -139,18 +153,11 @@ class Job:
         return self.result
 
 
-def forget_old_jobs(jobs: dict[str, Job], keep: int = 1000) -> None:
-    """Finished jobs stay reachable a while (their result over GET); not for ever."""
-    if len(jobs) <= keep:
-        return
-    for job_id in [j.id for j in jobs.values() if j.done][: len(jobs) - keep]:
-        del jobs[job_id]
-
-
 class SandboxService:
     def __init__(self, sandbox: Sandbox | None = None, *, max_running: int | None = None,
                  per_user: int = 3, max_waiting: int = 100, rate: str | None = None,
-                 ceilings: Ceilings | None = None, history: History | None = None) -> None:
+                 ceilings: Ceilings | None = None, history: History | None = None,
+                 finished_memory_bytes: int = DEFAULT_FINISHED_BYTES) -> None:
         self.cap = max_running or os.cpu_count() or 1
         # A few warm spares per kind in use, never more than the cap's worth in all.
         self.sandbox = sandbox or Sandbox(spares_per_kind=min(2, self.cap), warm_kinds=4,
@@ -160,7 +167,9 @@ class SandboxService:
         self.demo: DemoBoard = MemoryDemoBoard()
         self.queue: FairQueue[Job] = FairQueue(per_user=per_user, total=max_waiting)
         self._rate = RateLimit(rate) if rate else None
-        self.jobs: dict[str, Job] = {}
+        # Finished runs stay reachable (their result over GET) within a budget; older ones
+        # are read from the history.
+        self.jobs = HeldJobs(finished_memory_bytes)
         self.running: set[Job] = set()
         self._wake = asyncio.Event()
         self._scheduler: asyncio.Task | None = None
@@ -221,7 +230,6 @@ class SandboxService:
             error.retry_after = 5
             raise error from None
         self.jobs[job.id] = job
-        self._forget_old_jobs()
         self.sandbox.warm(self.sandbox.language(request.language), request.limits)
         # The scheduler tells the runs left waiting their places: a run that starts at
         # once hears no "queued" (it would only flash by, one more frame a run).
@@ -256,9 +264,6 @@ class SandboxService:
             event = Queued(position, len(self.running), self.cap)
             if not job.log or job.log[-1] != event:
                 job.emit(event)
-
-    def _forget_old_jobs(self) -> None:
-        forget_old_jobs(self.jobs)
 
     async def _schedule(self) -> None:
         while True:

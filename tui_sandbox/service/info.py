@@ -16,7 +16,7 @@ from .access import current_user, is_teacher, service_of
 from .classview import class_view, refuse_unless_teacher
 from .core import SandboxService
 from .errors import error_responses, retry_after
-from .models import ClassView, EngineHealth, ErrorBody, Health, LanguageOut, QueueHealth
+from .models import ClassView, EngineHealth, ErrorBody, FinishedHealth, Health, LanguageOut, QueueHealth
 
 # How long /health waits for the engine before it says it does not answer.
 HEALTH_TIMEOUT_S = 5.0
@@ -45,7 +45,9 @@ async def health(request: Request):
         engine, images = EngineHealth(reachable=False, error=f"the engine did not answer within "
                                       f"{HEALTH_TIMEOUT_S:g} s"), {}
     ok = engine.reachable and all(images.values()) and not service.stopping
-    report = Health(ok=ok, engine=engine, images=images, queue=QueueHealth(**service.status()),
+    jobs = service.jobs
+    finished = FinishedHealth(runs=jobs.finished_count, bytes=jobs.finished_bytes, budget_bytes=jobs.budget_bytes)
+    report = Health(ok=ok, engine=engine, images=images, queue=QueueHealth(**service.status()), finished=finished,
                     stopping=service.stopping, ceilings=service.ceilings.to_dict(),
                     uptime_s=round(time.time() - service.started_at, 3))
     return JSONResponse(report.model_dump(), status_code=200 if ok else 503,

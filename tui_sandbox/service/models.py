@@ -266,11 +266,20 @@ class QueueHealth(BaseModel):
     cap: int
 
 
+class FinishedHealth(BaseModel):
+    """The finished runs the server still holds in memory; the older ones are read from the
+    history."""
+    runs: int
+    bytes: int = Field(description="About what they hold: their programs, inputs and results.")
+    budget_bytes: int = Field(description="The most they may hold (serve --finished-memory).")
+
+
 class Health(BaseModel):
     ok: bool
     engine: EngineHealth
     images: dict[str, bool] = Field(description="Language -> its runner image is built.")
     queue: QueueHealth
+    finished: FinishedHealth
     stopping: bool
     ceilings: dict
     uptime_s: float

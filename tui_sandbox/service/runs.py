@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from .access import current_user, is_teacher, may_see, runs_are_private, service_of
-from .core import Job, SandboxService
+from .core import Job, SandboxService, ServiceEvent
 from .errors import error_response, error_responses, retry_after
 from .models import NDJSON, InputBody, RunBody, RunInfo, RunList, RunResponse
 from .views import live_info, live_summary, record_info, record_summary, stream_event, verdict_of
@@ -66,8 +66,11 @@ async def run(body: RunBody, request: Request, user: str = Depends(current_user)
 async def stream(body: RunBody, request: Request, user: str = Depends(current_user)):
     service = service_of(request)
     job = await service.submit(body.request(user, service.ceilings.default_limits()))
-    return NDJSONResponse(_lines(job, service), headers={"Location": f"/runs/{job.id}", "X-Run-Id": job.id,
-                                                         "Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    # Its events from the first, taken now: a run that ends before the body is sent keeps
+    # only its last event for watchers that come after.
+    return NDJSONResponse(_lines(job, job.events(), service),
+                          headers={"Location": f"/runs/{job.id}", "X-Run-Id": job.id, "Cache-Control": "no-store",
+                                   "X-Accel-Buffering": "no"})
 
 
 @router.get("/runs", response_model=RunList, responses=error_responses(401, 422, 503),
@@ -173,9 +176,9 @@ async def wait_unless_gone(job: Job, request: Request, service: SandboxService) 
     return False
 
 
-async def _lines(job: Job, service: SandboxService) -> AsyncIterator[bytes]:
+async def _lines(job: Job, events: AsyncIterator[ServiceEvent], service: SandboxService) -> AsyncIterator[bytes]:
     try:
-        async for event in job.events():
+        async for event in events:
             yield json.dumps(stream_event(job.id, event)).encode() + b"\n"
     finally:
         # The client went away (Starlette cancels this when it disconnects): so does the run.
