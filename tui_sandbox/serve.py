@@ -144,8 +144,11 @@ def serve(options: ServeOptions, out: TextIO | None = None) -> int:
     """Run the server until SIGTERM or ctrl-c. Raises ServeError for bad options."""
     import uvicorn
 
+    from .service.memory import return_large_blocks
+
     check_options(options)
     out = out or sys.stdout
+    return_large_blocks()            # a flood's megabytes, freed, leave the process (service.memory)
     app, service, history_path = build_checked(options)
 
     class Server(uvicorn.Server):

@@ -40,6 +40,9 @@ def cmd_worker(args) -> int:
 
     from ..cluster.broker import BrokerError
     from ..cluster.worker import Worker
+    from ..service.memory import return_large_blocks
+
+    return_large_blocks()            # a flood's megabytes, freed, leave the process (service.memory)
 
     async def main() -> None:
         worker = Worker(args.broker, name=args.name, max_running=args.max_running,
