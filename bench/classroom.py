@@ -59,13 +59,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from latency import percentile  # noqa: E402
+from service import mib, rss_pss  # noqa: E402
 
 from runner.docker.backend import connect  # noqa: E402
 from runner.docker.cleanup import LABEL, OWNER_LABEL  # noqa: E402
 
 CODE = "bench-class-7"
 SIZE = (100, 30)        # the students' terminal, columns x rows (--size)
-MIB = 1024 * 1024
 IDLE_WINDOW_S = 5.0
 SETTLE_S = 3.0
 IN_PROGRESS = ("ctrl+k kills it", "QUEUED", "WAITING FOR INPUT")     # the banner while a run goes
@@ -148,26 +148,6 @@ def subtree(pid: int, tree: dict[int, list[int]]) -> list[int]:
         out.append(p)
         todo.extend(tree.get(p, []))
     return out
-
-
-def rss_pss(pid: int) -> tuple[int, int | None]:
-    """Bytes: VmRSS from status; Pss from smaps_rollup (None when not readable)."""
-    rss, pss = 0, None
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1]) * 1024
-    except OSError:
-        return 0, None
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    pss = int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return rss, pss
 
 
 def cpu_seconds(pids) -> float:
@@ -553,10 +533,6 @@ def phases(history: Path, students: list[Student]) -> str:
     return "where the time went (median / p90): " + ", ".join(
         f"{name} {statistics.median(v) * 1000:.0f} / {percentile(v, 0.9) * 1000:.0f} ms"
         for name, v in parts.items() if v)
-
-
-def mib(n: float | None) -> str:
-    return "n/a" if n is None else f"{n / MIB:.1f} MiB"
 
 
 def report(args, students: list[Student], idle: Memory, peak: Memory, login_s: float) -> bool:

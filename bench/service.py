@@ -41,6 +41,7 @@ from runner.docker.backend import connect  # noqa: E402
 from runner.docker.cleanup import LABEL, OWNER_LABEL  # noqa: E402
 
 HELLO = 'print("hello")\n'
+MIB = 1024 * 1024
 
 
 def free_port() -> int:
@@ -50,10 +51,15 @@ def free_port() -> int:
 
 
 def start_server(data: Path, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "tui-sandbox"), "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--history", str(data / "history.sqlite3")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "XDG_DATA_HOME": str(data)})
+    """`tui-sandbox serve` answering on the port. Its output goes to data/server.log: a
+    pipe nobody reads would fill, and stop it, in a long run."""
+    data.mkdir(parents=True, exist_ok=True)
+    log = data / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "tui-sandbox"), "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--history", str(data / "history.sqlite3")],
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "XDG_DATA_HOME": str(data)})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -62,7 +68,32 @@ def start_server(data: Path, port: int) -> subprocess.Popen:
         except httpx.HTTPError:
             time.sleep(0.1)
     server.kill()
-    raise SystemExit(f"the server did not answer: {server.stdout.read().decode()[-2000:]}")
+    server.wait(10)
+    raise SystemExit(f"the server did not answer: {log.read_text(errors='replace')[-2000:]}")
+
+
+def rss_pss(pid: int) -> tuple[int, int | None]:
+    """Bytes: VmRSS from status; Pss from smaps_rollup (None when not readable)."""
+    rss, pss = 0, None
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1]) * 1024
+    except OSError:
+        return 0, None
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    pss = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return rss, pss
+
+
+def mib(n: float | None) -> str:
+    return "n/a" if n is None else f"{n / MIB:.1f} MiB"
 
 
 def server_containers(api, pid: int) -> list[dict]:
