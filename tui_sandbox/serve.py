@@ -22,6 +22,7 @@ from .service.held import DEFAULT_FINISHED_BYTES
 
 if TYPE_CHECKING:
     from .classroom.options import ClassOptions, WebOptions
+    from .service.interface import Service
 
 DEFAULT_PORT = 8000
 GRACEFUL_SHUTDOWN_S = 10
@@ -121,6 +122,7 @@ def build(options: ServeOptions):
     from .service.http import LOOPBACK_NAMES, create_app
 
     history = open_history(options.history)
+    service: Service           # either one: the fronts cannot tell (service/interface.py)
     if options.broker:
         from .cluster.front import ClusterService
 

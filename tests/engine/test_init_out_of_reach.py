@@ -7,16 +7,11 @@ import pytest
 
 from runner import Verdict
 
+from .programs import ATTEMPT
 from .runtimes import RUNTIMES
 
-REACH_FOR_THE_INIT = r"""
-import ctypes, errno, os, signal
-def attempt(what, call):
-    try:
-        call()
-        print(what, "ok", flush=True)
-    except OSError as exc:
-        print(what, errno.errorcode.get(exc.errno, exc.strerror), flush=True)
+REACH_FOR_THE_INIT = ATTEMPT + r"""
+import ctypes, signal
 for sig in ("SIGTERM", "SIGINT", "SIGUSR1", "SIGSTOP", "SIGKILL"):
     attempt(f"kill 1 {sig}", lambda: os.kill(1, getattr(signal, sig)))
 attempt("kill -1 SIGKILL", lambda: os.kill(-1, signal.SIGKILL))

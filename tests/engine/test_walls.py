@@ -11,6 +11,7 @@ from runner import Blocked, Limits, Output
 from runner.units import MiB
 from runner.walls import WALL_KINDS
 
+from .programs import ATTEMPT
 from .runtimes import RUNTIMES
 
 FORKS = """
@@ -152,17 +153,6 @@ def test_the_program_holds_no_way_to_hide_a_wall(sandbox):
     assert [(wall.wall, wall.call) for wall in result.blocked] == [("syscall", "unshare")]
 
 
-# A program's prelude: attempt(what, call) prints "what ok" or "what ERRNO" (or the
-# message of an error that has no errno, such as a failed look-up).
-ATTEMPT = """
-import errno, os, socket
-def attempt(what, call):
-    try:
-        call()
-        print(what, "ok", flush=True)
-    except OSError as exc:
-        print(what, errno.errorcode.get(exc.errno, exc.strerror), flush=True)
-"""
 
 NETWORK = ATTEMPT + """
 attempt("tcp", lambda: socket.create_connection(("93.184.216.34", 80), timeout=3))

@@ -18,15 +18,16 @@ import logging
 import os
 import socket
 import time
+from typing import TYPE_CHECKING
 
 from runner import Failed, Finished, Queued
 
-from ..service.core import Job
 from ..service.held import DEFAULT_FINISHED_BYTES, HeldJobs
+from ..service.job import Job
 from ..service.outcomes import record_of, unrun_result
 from ..service.queue import round_robin
 from ..service.rates import RateLimit
-from ..service.requests import Busy, Ceilings, RunRequest, Stopping
+from ..service.requests import Busy, Ceilings, RunRequest, admit
 from .broker import Broker, request_from_json
 from .demo_board import RedisDemoBoard
 from .engine import ClusterEngine
@@ -48,7 +49,8 @@ class ClusterQueue:
     """The cluster's fair queue as last read from the broker: what views and the class
     view ask of a queue (its order, each user's waiting, its size)."""
 
-    def __init__(self, jobs: HeldJobs) -> None:
+    def __init__(self, jobs: HeldJobs, total: int) -> None:
+        self.total = total                  # the most runs that may wait, in the whole cluster
         self.lines: list[tuple[str, list[str]]] = []
         self.jobs = jobs
 
@@ -79,7 +81,7 @@ class ClusterService:
         self.sandbox = ClusterEngine(self)
         # The runs this front follows (its own and the other fronts'), as the service holds them.
         self.jobs = HeldJobs(finished_memory_bytes)
-        self.queue = ClusterQueue(self.jobs)
+        self.queue = ClusterQueue(self.jobs, max_waiting)
         self.workers: dict[str, dict] = {}
         self._rate_text = rate
         self._rate: RateLimit | None = None
@@ -143,12 +145,7 @@ class ClusterService:
     # --- asking for runs -------------------------------------------------------------
 
     async def submit(self, request: RunRequest, *, job_id: str | None = None) -> Job:
-        if self._stopping:
-            raise Stopping("the server is stopping", "try again when it is back")
-        self.sandbox.language(request.language)            # LanguageError
-        request.limits.validate()                          # LimitError
-        self.ceilings.check(request.limits)
-        self.sandbox.check(request.limits)
+        await admit(request, self.sandbox, self.ceilings, lambda: self._stopping)
         job = ClusterJob(request, job_id or os.urandom(8).hex(), self.broker)
         job.on_lost = self._lost
         try:
@@ -202,7 +199,7 @@ class ClusterService:
                                   "Cancelled while waiting in the queue")
             await self._end_here(job, result=result)
         else:
-            job.ask_cancel()
+            job.request_cancel()
 
     async def _end_here(self, job: ClusterJob, result=None, failure: Failed | None = None) -> None:
         """End a run no worker will: its row and its last event, through the broker."""
@@ -298,3 +295,11 @@ class ClusterService:
                                  queued_at=float(fields.get("queued_at") or time.time()))
                 job.on_lost = self._lost
                 self.jobs[run_id] = job
+
+
+if TYPE_CHECKING:
+    from ..service.interface import Service
+
+    def _is_a_service(service: ClusterService) -> Service:
+        """mypy holds the cluster's front to the interface every front is written against."""
+        return service

@@ -11,7 +11,7 @@ import time
 
 from runner import Started, event_from_data
 
-from ..service.core import Job, ServiceEvent
+from ..service.job import Job, ServiceEvent
 from ..service.requests import RunRequest
 from .broker import Broker
 
@@ -41,15 +41,12 @@ class ClusterJob(Job):
             for task in self._tasks:
                 task.cancel()
 
-    def _input(self, text: str, end: bool) -> None:
-        if not self.request.interactive:
-            raise ValueError("this run was not asked for as interactive: its input was given whole")
-        with self._input_lock:
-            self._typed.append(text)
+    def _deliver(self, text: str, end: bool) -> None:
+        """To the worker that has the run, or will have it: it reads them from the start."""
         self._outbox.put_nowait({"kind": "eof"} if end else {"kind": "input", "text": text})
 
-    def ask_cancel(self) -> None:
-        self._cancelled.set()
+    def request_cancel(self) -> None:
+        super().request_cancel()
         self._outbox.put_nowait({"kind": "cancel"})
 
     async def _send(self) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from fastapi import HTTPException, Request
 
 if TYPE_CHECKING:
-    from .core import SandboxService
+    from .interface import Service
 
 USER_HEADER = "X-Sandbox-User"
 # Judge0's header for its token: the same tokens, for Judge0's clients.
@@ -62,7 +62,7 @@ def _token(request: Request) -> str | None:
     return request.headers.get(JUDGE0_TOKEN_HEADER, "").strip() or None
 
 
-def service_of(request: Request) -> SandboxService:
+def service_of(request: Request) -> Service:
     """The service the app fronts (create_app keeps it on app.state)."""
     return request.app.state.service
 

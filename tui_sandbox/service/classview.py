@@ -19,8 +19,10 @@ from typing import Callable, Iterable, Protocol
 from runner import Started, Stats
 
 from ..history.store import UserTally
-from .core import Job, Refused, SandboxService
+from .interface import Service
+from .job import Job
 from .models import ClassConnected, ClassRunning, ClassStudent, ClassTotals, ClassView, ClassWorker, QueueHealth
+from .requests import Refused
 
 
 class Session(Protocol):
@@ -54,7 +56,7 @@ def last_stats(job: Job) -> Stats | None:
     return None
 
 
-def _language(job: Job, service: SandboxService) -> str:
+def _language(job: Job, service: Service) -> str:
     for event in job.log:
         if isinstance(event, Started):
             return event.language
@@ -64,7 +66,7 @@ def _language(job: Job, service: SandboxService) -> str:
         return job.request.language
 
 
-def _running(job: Job, service: SandboxService, now: float) -> ClassRunning:
+def _running(job: Job, service: Service, now: float) -> ClassRunning:
     stats = last_stats(job)
     since_start = max(0.0, now - job.started_at) if job.started_at else 0.0
     return ClassRunning(id=job.id, language=_language(job, service), started_at=job.started_at,
@@ -73,7 +75,7 @@ def _running(job: Job, service: SandboxService, now: float) -> ClassRunning:
                         cpu_percent=round(stats.cpu_percent, 1) if stats and stats.cpu_percent is not None else None)
 
 
-async def class_view(service: SandboxService, sessions: Sessions | None, since: float | None,
+async def class_view(service: Service, sessions: Sessions | None, since: float | None,
                      fronts: tuple[str, ...] = ()) -> ClassView:
     """fronts: the class's fronts that run with this server ("ssh", "web")."""
     now = time.time()
@@ -131,7 +133,7 @@ async def class_view(service: SandboxService, sessions: Sessions | None, since: 
                      workers=_workers(service))
 
 
-def _workers(service: SandboxService) -> list[ClassWorker]:
+def _workers(service: Service) -> list[ClassWorker]:
     """A cluster's front (cluster.front.ClusterService) knows its workers; one host has none."""
     known = getattr(service, "workers", None) or {}
     return [ClassWorker(name=name, running=int(w.get("running", 0)), cap=int(w.get("cap", 0)), up=bool(w.get("up")),
@@ -139,7 +141,7 @@ def _workers(service: SandboxService) -> list[ClassWorker]:
             for name, w in sorted(known.items())]
 
 
-def _from_jobs(service: SandboxService, since: float) -> tuple[dict[str, int], list[UserTally]]:
+def _from_jobs(service: Service, since: float) -> tuple[dict[str, int], list[UserTally]]:
     """Without a history (a service made in code): the ended jobs it still holds."""
     totals: dict[str, int] = {}
     tallies: dict[str, UserTally] = {}

@@ -18,20 +18,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import threading
 import time
-import uuid
-from typing import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
-from runner import Failed, Finished, Queued, RunResult, Sandbox, SandboxError, WireEvent
+from runner import Failed, Finished, Queued, RunResult, Sandbox, SandboxError
 
 from ..history.store import History
 from .demo_board import DemoBoard, MemoryDemoBoard
 from .held import DEFAULT_FINISHED_BYTES, HeldJobs
+from .job import Job, ServiceEvent
 from .outcomes import record_of, unrun_result
 from .queue import FairQueue, QueueFull, UserQueueFull
 from .rates import RateLimit
-from .requests import Busy, CeilingExceeded, Ceilings, RateLimited, Refused, RunRequest, Stopping
+from .requests import Busy, CeilingExceeded, Ceilings, RateLimited, Refused, RunRequest, Stopping, admit
 
 # What the service is asked and what it refuses live in requests.py; they are named
 # here too, where the fronts and the tests have always found them.
@@ -42,115 +41,6 @@ log = logging.getLogger("tui_sandbox.service")
 
 # A run asked for and not begun within this long of a stop is cancelled, not waited for.
 STOP_WAIT_S = 20.0
-
-
-# What a job says: the engine's events, its place in the queue, or that it failed.
-ServiceEvent = WireEvent
-
-
-class Job:
-    """One run asked of the service, from the queue to its result. Its events are kept
-    while it runs, so any number of watchers (the client, a teacher's view) can follow it
-    from the start; once it has ended it keeps its result and its last event alone."""
-
-    def __init__(self, request: RunRequest, id: str | None = None) -> None:
-        self.id = id or uuid.uuid4().hex[:16]
-        self.request = request
-        self.queued_at = time.time()
-        self.started_at: float | None = None
-        self.state = "queued"             # queued, running, finished, failed
-        self.result: RunResult | None = None
-        self.failure: Failed | None = None
-        self.log: list[ServiceEvent] = []
-        self._changed = asyncio.Event()
-        self._run = None                  # the engine's Run, while it runs
-        self._cancelled = threading.Event()
-        self._input_lock = threading.Lock()
-        self._early_input: list[tuple[str, bool]] = []   # sent before the run began
-        self._typed: list[str] = []                       # all of it, for the history
-        self.on_end: Callable[[Job], None] | None = None  # told once, when it has ended (held.HeldJobs)
-
-    @property
-    def done(self) -> bool:
-        return self.state in ("finished", "failed")
-
-    def send_input(self, text: str) -> None:
-        """More of an interactive run's standard input; kept in order until it runs."""
-        self._input(text, end=False)
-
-    def close_input(self) -> None:
-        """End of file on an interactive run's standard input."""
-        self._input("", end=True)
-
-    def _input(self, text: str, end: bool) -> None:
-        if not self.request.interactive:
-            raise ValueError("this run was not asked for as interactive: its input was given whole")
-        with self._input_lock:
-            self._typed.append(text)
-            run = self._run
-            if run is None:
-                self._early_input.append((text, end))
-                return
-        if end:
-            run.close_input()
-        else:
-            run.send_input(text)
-
-    @property
-    def given_input(self) -> str:
-        """What the program was given to read: the request's input, then what was typed."""
-        with self._input_lock:
-            return (self.request.stdin or "") + "".join(self._typed)
-
-    def _attach(self, run) -> None:
-        """The engine's run has begun: it takes what was typed meanwhile, in order."""
-        with self._input_lock:
-            self._run = run
-            for text, end in self._early_input:
-                run.close_input() if end else run.send_input(text)
-            self._early_input.clear()
-
-    def emit(self, event: ServiceEvent) -> None:
-        """On the event loop only."""
-        self.log.append(event)
-        if isinstance(event, Finished):
-            self.state, self.result = "finished", event.result
-        elif isinstance(event, Failed):
-            self.state, self.failure = "failed", event
-        if self.done:
-            # Its output is in the result now: the stream goes (the watchers following it
-            # keep the list they read), and a watcher from now on hears the end alone.
-            self.log = [event]
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
-        if self.done and self.on_end is not None:
-            self.on_end(self)
-
-    def events(self) -> AsyncIterator[ServiceEvent]:
-        """Every event from the first, then each as it comes, until the run has ended. A
-        watcher has the events of the moment it asks: one that asked before the end has
-        every one, even if it reads them after."""
-        return self._read(self.log)
-
-    async def _read(self, log: list[ServiceEvent]) -> AsyncIterator[ServiceEvent]:
-        seen = 0
-        while True:
-            changed = self._changed
-            while seen < len(log):
-                seen += 1
-                yield log[seen - 1]
-            if self.done:
-                return
-            await changed.wait()
-
-    async def wait(self) -> RunResult:
-        """The result; raises SandboxError if the engine could not run it."""
-        async for _ in self.events():
-            pass
-        if self.failure is not None:
-            raise SandboxError(self.failure.message, self.failure.fix)
-        assert self.result is not None
-        return self.result
 
 
 class SandboxService:
@@ -208,14 +98,7 @@ class SandboxService:
         """Check the request and queue it; raises Refused (or SandboxError for a bad
         language or limits, or no engine) with a message for the client. job_id: the id
         a front gives its runs in its own form (Judge0's tokens are UUIDs)."""
-        if self._stopping:
-            raise Stopping("the server is stopping", "try again when it is back")
-        self.sandbox.language(request.language)            # LanguageError
-        request.limits.validate()                          # LimitError
-        self.ceilings.check(request.limits)
-        await asyncio.to_thread(self.sandbox.check, request.limits)   # the engine's own limits
-        if self._stopping:   # it began while the engine was asked: the queue is drained already
-            raise Stopping("the server is stopping", "try again when it is back")
+        await admit(request, self.sandbox, self.ceilings, lambda: self._stopping)
         if self._rate is not None:
             self._rate.hit(request.user)
         job = Job(request, job_id)
@@ -239,12 +122,12 @@ class SandboxService:
     def cancel(self, job: Job) -> None:
         if job.done:
             return
-        job._cancelled.set()
         if job.state == "queued" and self.queue.remove(job.request.user, job):
+            job.request_cancel()
             self._finish_unrun(job, "Cancelled while waiting in the queue")
             self._announce_places()
-        elif job._run is not None:
-            job._run.cancel()
+        else:
+            job.request_cancel()
 
     @property
     def stopping(self) -> bool:
@@ -288,12 +171,7 @@ class SandboxService:
                 run = self.sandbox.start(request.source, request.language, request.limits, request.stdin,
                                          interactive=request.interactive,
                                          expected_output=request.expected_output)
-                if request.interactive:
-                    job._attach(run)
-                else:
-                    job._run = run
-                if job._cancelled.is_set():
-                    run.cancel()
+                job.attach(run)
                 for event in run.events():
                     if isinstance(event, Finished):
                         self._record(job, event.result)
@@ -314,7 +192,7 @@ class SandboxService:
         try:
             await asyncio.to_thread(run_in_thread)
         finally:
-            job._run = None
+            job.detach()
             self.running.discard(job)
             self._wake.set()
 
@@ -333,3 +211,11 @@ class SandboxService:
             self.history.add(record)       # a full disk: held, and said once, by the history itself
         except Exception as exc:  # noqa: BLE001 - a history that fails must not stop the runs
             log.error("could not write run %s to the history at %s: %s", job.id, self.history.path, exc)
+
+
+if TYPE_CHECKING:
+    from .interface import Service
+
+    def _is_a_service(service: SandboxService) -> Service:
+        """mypy holds this host's service to the interface every front is written against."""
+        return service

@@ -20,16 +20,16 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import codapi, info, judge0, piston, runs, web
-from .core import SandboxService
 from .docs import complete_the_schema, serve_the_docs
 from .errors import install_error_handlers
+from .interface import Service
 from .middleware import BodyLimit, LoopbackHosts
 
 MAX_BODY_BYTES = 1024 * 1024
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
 
-def create_app(service: SandboxService, *, tokens: Mapping[str, str] | None = None,
+def create_app(service: Service, *, tokens: Mapping[str, str] | None = None,
                cors_origins: Iterable[str] = (), max_body_bytes: int = MAX_BODY_BYTES,
                allowed_hosts: Iterable[str] | None = None, public: bool = False) -> FastAPI:
     """The service over HTTP. tokens maps each bearer token to its user's name; with

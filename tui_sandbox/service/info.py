@@ -14,8 +14,8 @@ from runner import SandboxError
 from . import demo
 from .access import current_user, is_teacher, service_of
 from .classview import class_view, refuse_unless_teacher
-from .core import SandboxService
 from .errors import error_responses, retry_after
+from .interface import Service
 from .models import ClassView, EngineHealth, ErrorBody, FinishedHealth, Health, LanguageOut, QueueHealth
 
 # How long /health waits for the engine before it says it does not answer.
@@ -75,7 +75,7 @@ async def the_class(request: Request, user: str = Depends(current_user),
                             fronts=getattr(state, "class_fronts", ()))
 
 
-def _probe_engine(service: SandboxService) -> tuple[EngineHealth, dict[str, bool]]:
+def _probe_engine(service: Service) -> tuple[EngineHealth, dict[str, bool]]:
     """Ask the engine now (not a cached answer): is it there, are the images built."""
     sandbox = service.sandbox
     try:

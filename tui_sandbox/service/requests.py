@@ -5,12 +5,14 @@ request over one is a CeilingExceeded, a 422 like every other bad limit."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
+from typing import Callable, Protocol
 
-from runner import Limits, SandboxError
+from runner import Language, Limits, SandboxError
 from runner.ceilings import CeilingExceeded, Ceilings
 
-__all__ = ["Busy", "CeilingExceeded", "Ceilings", "RateLimited", "Refused", "RunRequest", "Stopping"]
+__all__ = ["Busy", "CeilingExceeded", "Ceilings", "RateLimited", "Refused", "RunRequest", "Stopping", "admit"]
 
 
 class Refused(SandboxError):
@@ -45,3 +47,25 @@ class RunRequest:
     interactive: bool = False
     # The output the run should give: its result then says whether it did (passed).
     expected_output: str | None = None
+
+
+class _Checks(Protocol):
+    def language(self, language: str | Language) -> Language: ...
+
+    def check(self, limits: Limits) -> Limits: ...
+
+
+async def admit(request: RunRequest, engine: _Checks, ceilings: Ceilings, stopping: Callable[[], bool]) -> None:
+    """What every service checks of a request before it queues it, in this order, each
+    with its message for the client: not while stopping, a language the engine has,
+    limits that make sense, within the operator's ceilings, and what the engine can give
+    (asked off the event loop: it may ask the engine). Rates and the queue's room are the
+    service's own (a cluster's are in its broker)."""
+    if stopping():
+        raise Stopping("the server is stopping", "try again when it is back")
+    engine.language(request.language)            # LanguageError
+    request.limits.validate()                    # LimitError
+    ceilings.check(request.limits)               # CeilingExceeded
+    await asyncio.to_thread(engine.check, request.limits)
+    if stopping():       # it began while the engine was asked: the queue may be drained already
+        raise Stopping("the server is stopping", "try again when it is back")

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from .access import current_user, is_teacher, may_see, runs_are_private, service_of
-from .core import Job, SandboxService, ServiceEvent
 from .errors import error_response, error_responses, retry_after
+from .interface import Service
+from .job import Job, ServiceEvent
 from .models import NDJSON, InputBody, RunBody, RunInfo, RunList, RunResponse
 from .views import live_info, live_summary, record_info, record_summary, stream_event, verdict_of
 
@@ -151,7 +152,7 @@ async def send_input(body: InputBody, request: Request, run_id: str = RUN_ID,
     return Response(status_code=204)
 
 
-async def wait_unless_gone(job: Job, request: Request, service: SandboxService) -> bool:
+async def wait_unless_gone(job: Job, request: Request, service: Service) -> bool:
     """Wait for the job's end; if the client goes first, cancel the run and say False."""
     async def ended() -> None:
         async for _ in job.events():
@@ -176,7 +177,7 @@ async def wait_unless_gone(job: Job, request: Request, service: SandboxService) 
     return False
 
 
-async def _lines(job: Job, events: AsyncIterator[ServiceEvent], service: SandboxService) -> AsyncIterator[bytes]:
+async def _lines(job: Job, events: AsyncIterator[ServiceEvent], service: Service) -> AsyncIterator[bytes]:
     try:
         async for event in events:
             yield json.dumps(stream_event(job.id, event)).encode() + b"\n"

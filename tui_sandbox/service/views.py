@@ -9,7 +9,8 @@ from pydantic import BaseModel
 from runner import Output, WireEvent
 
 from ..history.store import KEPT_OUTPUT_CHARS, RunRecord
-from .core import Job, SandboxService
+from .interface import Service
+from .job import Job
 from .models import RunInfo, RunSummary
 
 
@@ -28,7 +29,7 @@ def verdict_of(job: Job) -> str | None:
     return "engine_error" if job.failure is not None else None
 
 
-def _position(job: Job, service: SandboxService) -> int | None:
+def _position(job: Job, service: Service) -> int | None:
     if job.state != "queued":
         return None
     for position, waiting in enumerate(service.queue.order(), start=1):
@@ -37,11 +38,11 @@ def _position(job: Job, service: SandboxService) -> int | None:
     return None
 
 
-def live_summary(job: Job, service: SandboxService) -> RunSummary:
+def live_summary(job: Job, service: Service) -> RunSummary:
     return _model(RunSummary, _live_fields(job, service))
 
 
-def live_info(job: Job, service: SandboxService) -> RunInfo:
+def live_info(job: Job, service: Service) -> RunInfo:
     request = job.request
     fields = _live_fields(job, service)
     if job.result is None:        # what it has said so far, under the limits it asked for
@@ -55,7 +56,7 @@ def live_info(job: Job, service: SandboxService) -> RunInfo:
                    stdin=job.given_input[:KEPT_OUTPUT_CHARS])
 
 
-def _live_fields(job: Job, service: SandboxService) -> dict:
+def _live_fields(job: Job, service: Service) -> dict:
     """A job's own fields, then every one of its result's (RunResult.to_dict()) once it
     has one."""
     request = job.request

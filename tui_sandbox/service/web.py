@@ -47,6 +47,7 @@ SECURITY_HEADERS = {
 
 STATIC_TYPES = {
     "app.js": "text/javascript; charset=utf-8",
+    "stream.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }
@@ -91,7 +92,9 @@ def examples() -> JSONResponse:
 
 @router.get("/embed.js", response_class=Response)
 def embed_script() -> Response:
-    return Response(_asset("embed.js"), media_type="text/javascript; charset=utf-8", headers=EMBED_HEADERS)
+    # One script for a learning site to include: what it shares with the page first.
+    return Response(_asset("stream.js") + b"\n" + _asset("embed.js"), media_type="text/javascript; charset=utf-8",
+                    headers=EMBED_HEADERS)
 
 
 @router.get("/embed.css", response_class=Response)

@@ -15,7 +15,7 @@ from fastapi import Request
 
 from runner import Limits
 
-from ..core import SandboxService
+from ..interface import Service
 from ..piston.catalog import catalog_for
 
 
@@ -38,7 +38,7 @@ class Judge0Language:
                 "compile_cmd": self.compile_cmd, "run_cmd": self.run_cmd}
 
 
-async def languages(request: Request, service: SandboxService) -> list[Judge0Language]:
+async def languages(request: Request, service: Service) -> list[Judge0Language]:
     """Every language this server has, by Judge0 id, with the versions Piston's catalog
     asked of the images (one probe for both fronts)."""
     versions = dict(await catalog_for(request, service).runtimes())

@@ -14,8 +14,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..access import current_user, may_see, service_of
-from ..core import Refused, SandboxService
 from ..errors import error_responses
+from ..interface import Service
+from ..requests import Refused
 from ..runs import wait_unless_gone
 from .languages import by_id, languages
 from .request import FieldErrors, read_submission
@@ -170,16 +171,16 @@ async def _json(request: Request):
         raise HTTPException(400, "the body is not valid JSON") from None
 
 
-async def _read(request: Request, service: SandboxService, body, base64_encoded: bool):
+async def _read(request: Request, service: Service, body, base64_encoded: bool):
     return read_submission(body, base64_encoded=base64_encoded, listed=await languages(request, service),
                            ceilings=service.ceilings, base=service.ceilings.default_limits())
 
 
-async def _find(request: Request, service: SandboxService, token: str) -> Submission | None:
+async def _find(request: Request, service: Service, token: str) -> Submission | None:
     return await asyncio.to_thread(find, service, token, await languages(request, service))
 
 
-async def _visible(request: Request, service: SandboxService, token: str, user: str) -> Submission:
+async def _visible(request: Request, service: Service, token: str, user: str) -> Submission:
     """The submission, or 404 (also for one of another user's, with tokens)."""
     submission = await _find(request, service, token)
     if submission is None or not may_see(request, submission.user, user, teacher=True):

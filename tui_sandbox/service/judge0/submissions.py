@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from runner import Limits, RunResult
 
-from ..core import SandboxService
+from ..interface import Service
 from .languages import Judge0Language
 from .statuses import ACCEPTED, COMPILATION_ERROR, IN_QUEUE, PROCESSING, WRONG_ANSWER, status_id, status_json
 
@@ -110,7 +110,7 @@ class Submission:
         return self.result.kill_reason
 
 
-def find(service: SandboxService, token: str, listed: list[Judge0Language]) -> Submission | None:
+def find(service: Service, token: str, listed: list[Judge0Language]) -> Submission | None:
     """The run by its id: the service's Job while it has one (with the history's end time
     once it has ended), else the history's row. listed: this server's Judge0 languages."""
     known = {language.language: (language.id, language.name) for language in listed}

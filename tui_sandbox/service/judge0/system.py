@@ -10,7 +10,7 @@ import platform
 
 from runner import Limits
 
-from ..core import SandboxService
+from ..interface import Service
 
 # The Judge0 CE release whose API is served here (its SDK's table of language ids).
 JUDGE0_VERSION = "1.13.1"
@@ -22,7 +22,7 @@ def about(version: str) -> dict:
             "maintainer": f"tui-sandbox {version}, serving Judge0 CE {JUDGE0_VERSION}'s API"}
 
 
-def config_info(service: SandboxService) -> dict:
+def config_info(service: Service) -> dict:
     """Judge0's configuration: what may be asked here, and the defaults, in its units
     (seconds, KB). The CPU time is what the CPU share gives over the wall clock."""
     ceilings, defaults = service.ceilings, service.ceilings.default_limits(Limits())

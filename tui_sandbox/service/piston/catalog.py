@@ -21,7 +21,7 @@ from fastapi import Request
 from runner import Limits, SandboxError, Verdict
 from runner.languages import Language, aliases
 
-from ..core import SandboxService
+from ..interface import Service
 
 log = logging.getLogger("tui_sandbox.service.piston")
 
@@ -35,7 +35,7 @@ class Catalog:
     """The languages this server has, each with its image's own version, asked once (a
     probe run, not queued and not in the history) and kept."""
 
-    def __init__(self, service: SandboxService) -> None:
+    def __init__(self, service: Service) -> None:
         self.service = service
         self._versions: dict[str, str] = {}
         self._failed_at: dict[str, float] = {}
@@ -80,7 +80,7 @@ class Catalog:
         return key if key in table else aliases(table).get(key)
 
 
-def catalog_for(request: Request, service: SandboxService) -> Catalog:
+def catalog_for(request: Request, service: Service) -> Catalog:
     """The catalog kept in the app's state, one per service: a new service asks its images anew."""
     catalog = getattr(request.app.state, "piston_catalog", None)
     if catalog is None or catalog.service is not service:

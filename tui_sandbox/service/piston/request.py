@@ -22,7 +22,7 @@ from runner.protocol import COMPILE_TIMEOUT_S
 from runner.sandbox import MAX_SOURCE_BYTES
 from runner.units import format_size
 
-from ..core import SandboxService
+from ..interface import Service
 from .catalog import Catalog
 from .errors import PistonError
 from .versions import satisfies
@@ -78,7 +78,7 @@ def _too_large(size: int) -> PistonError:
     return PistonError(413, f"the request body is {format_size(size)}; the most is {format_size(MAX_BODY_BYTES)}")
 
 
-async def parse(body: dict, service: SandboxService, catalog: Catalog) -> Ask:
+async def parse(body: dict, service: Service, catalog: Catalog) -> Ask:
     language = body.get("language")
     if not isinstance(language, str) or not language.strip():
         raise PistonError(400, "language is required as a string")

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..access import current_user
-from ..core import Job, RunRequest, SandboxService
+from ..interface import Service
+from ..job import Job
+from ..requests import RunRequest
 from .answer import piston_answer
 from .catalog import catalog_for
 from .errors import PistonError, answers_in_pistons_shape
@@ -48,14 +50,14 @@ async def execute(request: Request) -> JSONResponse:
     return JSONResponse(answer, headers=headers)
 
 
-def _service(request: Request) -> SandboxService:
+def _service(request: Request) -> Service:
     service = getattr(request.app.state, "service", None)
     if service is None:
         raise PistonError(503, "the sandbox service is not running", "start it with `tui-sandbox serve`")
     return service
 
 
-async def _cancel_when_gone(request: Request, service: SandboxService, job: Job) -> None:
+async def _cancel_when_gone(request: Request, service: Service, job: Job) -> None:
     """A client that hung up gets no answer: its run is stopped, not left to use a slot."""
     while not job.done:
         if await request.is_disconnected():

@@ -179,17 +179,7 @@
   // wall again changes its line's count. Worded as runner/walls.py's describe() words it.
   function showWall(wall, run) {
     flushOutput();
-    const limits = run.limits || {};
-    const why = {
-      process: `the PID limit of ${limits.pids}`,
-      network: "the network is off",
-      filesystem: wall.errno === "EROFS" ? "the root is read-only" : "not the sandbox user's to change",
-      syscall: "the sandbox's policy refuses it",
-    }[wall.kind] || "refused";
-    // runner/walls.py describe(), word for word: a predicted errno is marked so.
-    const errno = wall.exact ? wall.errno : `${wall.errno}, predicted`;
-    const text = `▌ ${wall.kind}  ${wall.call}${wall.target ? "  " + wall.target : ""}  blocked (${errno}): ` +
-                 `${why}${wall.count > 1 ? "  ×" + wall.count : ""}`;
+    const text = tuiSandbox.describeWall(wall, run.limits);
     const key = [wall.kind, wall.call, wall.target, wall.errno].join("\u0000");
     run.walls = run.walls || new Map();
     let span = run.walls.get(key);
@@ -288,7 +278,7 @@
 
     let lost = "";
     try {
-      await readEvents(response, run);
+      await tuiSandbox.readEvents(response, (event) => handleEvent(event, run));
     } catch (err) {
       lost = String(err.message || err);       // aborted by Stop, or the connection broke
     }
@@ -297,23 +287,6 @@
       else setVerdict("failed", "LOST", "The connection ended before the run did.", lost);
     }
     endRun(run);
-  }
-
-  async function readEvents(response, run) {
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    for (;;) {
-      const {value, done} = await reader.read();
-      if (done) break;
-      buffer += value;
-      let newline;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
-        if (line) handleEvent(JSON.parse(line), run);
-      }
-    }
-    if (buffer.trim()) handleEvent(JSON.parse(buffer), run);
   }
 
   function handleEvent(ev, run) {

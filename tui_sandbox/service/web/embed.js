@@ -18,13 +18,7 @@
   const self = document.currentScript || [...document.scripts].find((s) => /\/embed\.js(\?|$)/.test(s.src));
   const server = new URL(".", self ? self.src : location.href).href;      // behind a proxy's prefix too
   const LIMITS = {memory: "memory", cpus: "cpus", pids: "pids", timeout: "timeout"};
-  // runner/walls.py describe()'s reasons, word for word (the app and the web page say the same).
-  const WHY = {
-    process: (limits) => `the PID limit of ${limits.pids}`,
-    network: () => "the network is off",
-    filesystem: (limits, wall) => wall.errno === "EROFS" ? "the root is read-only" : "not the sandbox user's to change",
-    syscall: () => "the sandbox's policy refuses it",
-  };
+  const {describeWall, readEvents} = window.tuiSandbox;       // stream.js, served in front of this
 
   // Its look comes from the server too (a file, not an inline style: a page's CSP may forbid those).
   function addStyle() {
@@ -41,13 +35,6 @@
     if (className) node.className = className;
     if (text !== undefined) node.textContent = text;
     return node;
-  }
-
-  function describeWall(wall, limits) {
-    const why = (WHY[wall.kind] || (() => "refused"))(limits || {}, wall);
-    const errno = wall.exact ? wall.errno : `${wall.errno}, predicted`;
-    const times = wall.count > 1 ? `  ×${wall.count}` : "";
-    return `▌ ${wall.kind}  ${wall.call}${wall.target ? "  " + wall.target : ""}  blocked (${errno}): ${why}${times}`;
   }
 
   async function errorOf(response) {
@@ -235,23 +222,6 @@
     if (block.dataset.readOnly) body.read_only = yes(block.dataset.readOnly);
     if (block.dataset.stdin) body.stdin = block.dataset.stdin;
     return body;
-  }
-
-  async function readEvents(response, handle) {
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    for (;;) {
-      const {value, done} = await reader.read();
-      if (done) break;
-      buffer += value;
-      let newline;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
-        if (line) handle(JSON.parse(line));
-      }
-    }
-    if (buffer.trim()) handle(JSON.parse(buffer));
   }
 
   function init() {
