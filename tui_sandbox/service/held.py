@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from runner.units import MiB
 
 if TYPE_CHECKING:
-    from .core import Job
+    from .job import Job
 
 # The finished runs' share of a server's memory: a few floods' results, or thousands of
 # small ones (serve --finished-memory).
