@@ -78,7 +78,7 @@ def main() -> int:
     # The calls on a cold run's path, and only there: waiting for Docker's auto-removal
     # happens between rounds, untimed. A runc run never waits for its exit (the init
     # reports it); a runtime whose guest cannot see its cgroup (gVisor) waits and inspects.
-    for name in ("create_container_from_config", "attach_socket", "start", "wait", "inspect_container"):
+    for name in ("create_container", "attach_socket", "start", "wait", "inspect_container"):
         original = getattr(api, name)
 
         def timed(*a, _original=original, _name=name, **k):

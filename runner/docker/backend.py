@@ -3,19 +3,11 @@ each run's container (from a warm spare when one matches), and cleans up after i
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
-import docker
-import docker.errors
-import docker.utils
-import requests
-import requests.exceptions
-from docker.types import Ulimit
-
 from ..backend import EngineInfo, ImageStatus, Progress
-from ..errors import EngineUnavailable, RuntimeUnavailable
+from ..errors import RuntimeUnavailable
 from ..languages import Language
 from ..limits import Limits
 from ..protocol import NETWORK_WATCH_SYSCTLS, SPARE_IDLE_S, init_command
@@ -24,60 +16,24 @@ from ..units import MiB
 from . import images as runner_images
 from . import seccomp
 from .cleanup import Removals, owner_label, reap_stale_containers
+from .client import EngineClient, engine_host
 from .container import DockerContainer
 from .images import image_ref
 from .seccomp import security_option, watched_calls
 from .spares import SparePool
 
+__all__ = ["DockerBackend", "EngineClient", "connect", "engine_host", "engine_info"]
+
 # Docker refuses a memory limit below this.
 MIN_MEMORY = 6 * MiB
 
 
-def engine_host() -> str:
-    return os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-
-
-class EngineClient(docker.APIClient):
-    """Docker's low-level client, which notices the engine going away: once connected, a
-    call that cannot reach it raises EngineUnavailable (a message and its fix, as every
-    engine error) rather than the HTTP library's error, and leaves `unreachable` saying
-    why until a call gets through again."""
-
-    connected = False
-    unreachable: str | None = None
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        try:
-            response = super().send(request, **kwargs)
-        except requests.exceptions.ConnectionError as exc:
-            if not self.connected:
-                raise                       # connect() says why in its own words
-            self.unreachable = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise EngineUnavailable(f"the Docker engine at {engine_host()} stopped answering ({self.unreachable})",
-                                    "check that dockerd is running (tui-sandbox doctor), then run it again") from None
-        self.unreachable = None
-        return response
-
-
-def connect(timeout: int = 60) -> EngineClient:
-    """A low-level Docker client, or EngineUnavailable saying what to do."""
-    host = engine_host()
-    try:
-        # version="auto" asks the engine its API version: that is the reachability check.
-        client = EngineClient(**docker.utils.kwargs_from_env(), version="auto", timeout=timeout)
-        client.connected = True
-        return client
-    except docker.errors.DockerException as exc:
-        text = str(exc)
-        if "Permission denied" in text or "PermissionError" in text:
-            raise EngineUnavailable(f"not permitted to use the Docker engine at {host}",
-                                    "add yourself to the docker group (then log in again), or run as root") from None
-        if "No such file" in text or "FileNotFoundError" in text:
-            raise EngineUnavailable(f"no Docker engine at {host}: it is not installed or not running",
-                                    "start it (sudo systemctl start docker, or scripts/docker-engine.sh "
-                                    "start), or install it: apt-get install docker.io") from None
-        raise EngineUnavailable(f"the Docker engine at {host} does not answer: {text.splitlines()[0]}",
-                                "check that dockerd is running and DOCKER_HOST is right") from None
+def connect(timeout: float = 60) -> EngineClient:
+    """A client of the engine DOCKER_HOST names, or EngineUnavailable saying what to do:
+    one ping (a millisecond on the local socket) checks it answers."""
+    client = EngineClient(timeout=timeout)
+    client.ping()
+    return client
 
 
 def engine_info(raw: dict[str, Any]) -> EngineInfo:
@@ -97,7 +53,7 @@ def engine_info(raw: dict[str, Any]) -> EngineInfo:
 
 
 class DockerBackend:
-    def __init__(self, api: docker.APIClient | None = None, *, spares_per_kind: int = 1, warm_kinds: int = 1,
+    def __init__(self, api: EngineClient | None = None, *, spares_per_kind: int = 1, warm_kinds: int = 1,
                  spares_in_all: int | None = None, spare_idle_s: float = SPARE_IDLE_S) -> None:
         self.api = api or connect()
         self.owner = owner_label()
@@ -120,7 +76,7 @@ class DockerBackend:
             return self._info
 
     def check(self, limits: Limits) -> None:
-        if getattr(self.api, "unreachable", None):
+        if self.api.unreachable:
             # The last call found no engine: ask it again (EngineUnavailable if it is
             # still away) rather than take a run that cannot be carried out.
             self.api.ping()
@@ -141,7 +97,8 @@ class DockerBackend:
         traits = runtime(limits.runtime)
         # The init sets every limit on the program itself where the runtime lets it; else
         # Docker sets the message-queue limit (/dev/mqueue stays writable otherwise).
-        ulimits = [] if traits.init_sets_msgqueue else [Ulimit(name="msgqueue", soft=0, hard=0)]
+        ulimits: list[dict[str, int | str]] = (
+            [] if traits.init_sets_msgqueue else [{"Name": "msgqueue", "Soft": 0, "Hard": 0}])
         # The init's watchers are part of our seccomp policy: with a profile of your own
         # (or under gVisor, which has no listener) the walls are not watched.
         watch = watched_calls() if traits.init_watches_calls else ()
@@ -177,6 +134,6 @@ class DockerBackend:
         self.spares.close()
         # What Docker removes by itself needs nobody to wait for it. With the engine away,
         # what is left carries our label: the next process's reaper removes it.
-        self.removals.wait(3 if getattr(self.api, "unreachable", None) else 30, auto_removed=False)
+        self.removals.wait(3 if self.api.unreachable else 30, auto_removed=False)
         self._reaper.join(5)
         self.api.close()

@@ -12,8 +12,7 @@ import socket
 import threading
 import time
 
-import docker
-import docker.errors
+from .client import APIError, EngineClient, NotFound
 
 LABEL = "tui-sandbox"
 OWNER_LABEL = "tui-sandbox.owner"
@@ -32,7 +31,7 @@ class Removals:
     AUTO_REMOVE_WAIT_S = 10
     RETRY_S = 2.0
 
-    def __init__(self, api: docker.APIClient) -> None:
+    def __init__(self, api: EngineClient) -> None:
         self._api = api
         self._queue: queue.Queue[tuple[str, bool]] = queue.Queue()     # (id, auto)
         self._thread: threading.Thread | None = None
@@ -82,12 +81,12 @@ class Removals:
                 try:
                     self._api.wait(container_id, timeout=self.AUTO_REMOVE_WAIT_S, condition="removed")
                     return True
-                except docker.errors.NotFound:
+                except NotFound:
                     return True    # removed already
                 except Exception:  # noqa: BLE001 - not removed in time: do it ourselves
                     pass
             self._api.remove_container(container_id, v=True, force=True)
-        except docker.errors.APIError:
+        except APIError:
             pass  # gone already
         except Exception:  # noqa: BLE001 - the engine went away: again in a while
             return False
@@ -118,7 +117,7 @@ def process_start_ticks(pid: int) -> str:
         return "?"
 
 
-def reap_stale_containers(api: docker.APIClient) -> list[str]:
+def reap_stale_containers(api: EngineClient) -> list[str]:
     """Remove our containers whose owning process is gone (it was SIGKILLed, or the
     machine rebooted). Containers of live owners, here or elsewhere, are left alone."""
     removed: list[str] = []

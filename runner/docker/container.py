@@ -10,10 +10,6 @@ import socket
 import struct
 import threading
 
-import docker
-import docker.errors
-from docker.types import LogConfig, Ulimit
-
 from ..backend import ExitFacts
 from ..errors import ImageMissing, SandboxError
 from ..events import Stream
@@ -22,6 +18,7 @@ from ..limits import Limits
 from ..protocol import CONTAINER_USER, INIT_CAPABILITIES, STREAMS
 from ..runtimes import runtime
 from .cleanup import LABEL, OWNER_LABEL, Removals
+from .client import APIError, EngineClient, ImageNotFound
 from .images import build_command
 from .stats import DockerStatsFeed
 
@@ -49,8 +46,8 @@ class FrameSplitter:
 
 
 class DockerContainer:
-    def __init__(self, api: docker.APIClient, removals: Removals, *, image: str, language: Language, limits: Limits,
-                 command: list[str], owner: str, host_pids: int, ulimits: list[Ulimit],
+    def __init__(self, api: EngineClient, removals: Removals, *, image: str, language: Language, limits: Limits,
+                 command: list[str], owner: str, host_pids: int, ulimits: list[dict[str, int | str]],
                  seccomp: str | None, sysctls: dict[str, str] | None = None) -> None:
         self._api, self._removals = api, removals
         self._runtime = runtime(limits.runtime)
@@ -68,48 +65,48 @@ class DockerContainer:
         self.host_stats: DockerStatsFeed | None = None
         self.id = self._create(image, language, limits, command, owner, host_pids, ulimits, seccomp, sysctls)
         try:
-            response = self._api.attach_socket(
-                self.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            self._sock: socket.socket = self._api.attach_socket(self.id, params={"stdin": 1, "stdout": 1, "stderr": 1,
+                                                                                   "stream": 1})
         except Exception:
             self.release()
             raise
-        self._keepalive = response   # the SDK's response object owns the socket
-        self._sock: socket.socket = getattr(response, "_sock", response)
 
     def _create(self, image: str, language: Language, limits: Limits, command: list[str], owner: str,
-                host_pids: int, ulimits: list[Ulimit], seccomp: str | None, sysctls: dict[str, str] | None) -> str:
-        security = ["no-new-privileges"] + ([seccomp] if seccomp else [])
-        host_config = self._api.create_host_config(
-            mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
-            pids_limit=host_pids, network_mode="bridge" if limits.network else "none",
-            read_only=limits.read_only,
-            tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={limits.tmp_size},mode=1777"},
-            cap_drop=["ALL"], cap_add=list(INIT_CAPABILITIES), security_opt=security, ulimits=ulimits,
-            ipc_mode="none",                               # no writable /dev/shm
-            sysctls=sysctls,
-            auto_remove=self._auto_remove,
-            log_config=LogConfig(type="none"),             # output is read from the attach stream
-            runtime=limits.runtime)
+                host_pids: int, ulimits: list[dict[str, int | str]], seccomp: str | None,
+                sysctls: dict[str, str] | None) -> str:
+        host_config = {
+            "Memory": limits.memory, "MemorySwap": limits.memory, "NanoCpus": int(limits.cpus * 1e9),
+            "PidsLimit": host_pids, "NetworkMode": "bridge" if limits.network else "none",
+            "ReadonlyRootfs": limits.read_only,
+            "Tmpfs": {"/tmp": f"rw,exec,nosuid,nodev,size={limits.tmp_size},mode=1777"},
+            "CapDrop": ["ALL"], "CapAdd": list(INIT_CAPABILITIES),
+            "SecurityOpt": ["no-new-privileges"] + ([seccomp] if seccomp else []), "Ulimits": ulimits,
+            "IpcMode": "none",                                    # no writable /dev/shm
+            **({"Sysctls": sysctls} if sysctls else {}),
+            "AutoRemove": self._auto_remove,
+            "LogConfig": {"Type": "none", "Config": {}},          # output is read from the attach stream
+            "Runtime": limits.runtime}
         environment = {"HOME": "/home/sandbox", "LANG": "C.UTF-8", "TERM": "dumb", **dict(language.env)}
+        config = {
+            "Image": image, "Cmd": command, "User": CONTAINER_USER, "WorkingDir": CODE_DIR,
+            "Env": [f"{key}={value}" for key, value in environment.items()], "Hostname": HOSTNAME, "Tty": False,
+            # Attached before it starts; Docker closes the program's stdin when we close
+            # ours: end of file at once.
+            "OpenStdin": True, "StdinOnce": True, "AttachStdin": True, "AttachStdout": True, "AttachStderr": True,
+            # Network off: the container still gets a network namespace of its own with
+            # only lo, but Docker skips libnetwork's sandbox and hook for it, which is
+            # over half of its start (about 130 of 230 ms here). No /etc/hosts either:
+            # the images resolve localhost with libnss-myhostname.
+            "NetworkDisabled": not limits.network,
+            "Labels": {LABEL: "1", OWNER_LABEL: owner, "tui-sandbox.language": language.name},
+            "HostConfig": host_config}
         try:
-            config = self._api.create_container_config(
-                image, command, user=CONTAINER_USER, working_dir=CODE_DIR,
-                environment=environment, stdin_open=True, tty=False, hostname=HOSTNAME,
-                host_config=host_config,
-                # Network off: the container still gets a network namespace of its own with
-                # only lo, but Docker skips libnetwork's sandbox and hook for it, which is
-                # over half of its start (about 130 of 230 ms here). No /etc/hosts either:
-                # the images resolve localhost with libnss-myhostname.
-                network_disabled=not limits.network,
-                labels={LABEL: "1", OWNER_LABEL: owner, "tui-sandbox.language": language.name})
-            # Docker closes the program's stdin when we close ours: end of file at once.
-            config["StdinOnce"] = True
-            container_id: str = self._api.create_container_from_config(config)["Id"]
+            container_id: str = self._api.create_container(config)["Id"]
             return container_id
-        except docker.errors.ImageNotFound:
+        except ImageNotFound:
             raise ImageMissing(f"the {language.name} runner image {image} is not built",
                                build_command()) from None
-        except docker.errors.APIError as exc:
+        except APIError as exc:
             raise SandboxError(f"Docker refused to create the container: {exc.explanation or exc}") from None
 
     # --- the Container protocol ------------------------------------------------------
@@ -120,7 +117,7 @@ class DockerContainer:
         self._started = True
         try:
             self._api.start(self.id)
-        except docker.errors.APIError as exc:
+        except APIError as exc:
             raise SandboxError(f"Docker could not start the container: {exc.explanation or exc}") from None
         if not self._runtime.guest_sees_cgroup:
             # The guest cannot read the container's cgroup (gVisor): Docker's stream fills in.
@@ -222,18 +219,16 @@ class DockerContainer:
             state = self._api.inspect_container(self.id)["State"]
             return ExitFacts(exit_code=state.get("ExitCode", exit_code),
                              oom_killed=bool(state.get("OOMKilled")))
-        except docker.errors.APIError:
+        except APIError:
             return ExitFacts(exit_code=exit_code)
 
     def release(self) -> None:
         if self._released:
             return
         self._released = True
-        try:
-            self._sock.close()
-        except OSError:
-            pass
-        self._keepalive = None
+        sock = getattr(self, "_sock", None)       # None: the attach itself failed
+        if sock is not None:
+            sock.close()
         if self._started and self._ended and self._auto_remove:
             self._removals.expect(self.id)
         else:

@@ -19,12 +19,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import docker
-import docker.errors
-
 from ..backend import BUILD_IMAGES, ImageStatus, Progress
 from ..errors import SandboxError
 from ..languages import BUILTIN, Language
+from .client import APIError, EngineClient, ImageNotFound
 
 IMAGE_DIR = Path(__file__).resolve().parent.parent / "images"
 ONLINE_BASE = "debian:bookworm-slim"
@@ -64,7 +62,7 @@ def build_command() -> str:
     return BUILD_IMAGES
 
 
-def list_images(api: docker.APIClient, languages: dict[str, Language] | None = None) -> list[ImageStatus]:
+def list_images(api: EngineClient, languages: dict[str, Language] | None = None) -> list[ImageStatus]:
     present: dict[str, int | None] = {}
     for image in api.images(filters={"label": LABEL}):
         for tag in image.get("RepoTags") or []:
@@ -73,7 +71,7 @@ def list_images(api: docker.APIClient, languages: dict[str, Language] | None = N
             for lang in built_here(languages)]
 
 
-def build_images(api: docker.APIClient, offline: bool, progress: Progress = print,
+def build_images(api: EngineClient, offline: bool, progress: Progress = print,
                  languages: dict[str, Language] | None = None) -> list[str]:
     """Build the init and the language images that are missing; return the refs built."""
     base = ensure_offline_base(api, progress) if offline else ONLINE_BASE
@@ -95,7 +93,7 @@ def build_images(api: docker.APIClient, offline: bool, progress: Progress = prin
     return built
 
 
-def remove_stale_images(api: docker.APIClient, languages: dict[str, Language] | None = None) -> list[str]:
+def remove_stale_images(api: EngineClient, languages: dict[str, Language] | None = None) -> list[str]:
     """Our images whose tag no longer matches what goes into them."""
     current = {init_ref(), *(image_ref(lang) for lang in built_here(languages))}
     removed = []
@@ -105,24 +103,23 @@ def remove_stale_images(api: docker.APIClient, languages: dict[str, Language] | 
                 try:
                     api.remove_image(tag)
                     removed.append(tag)
-                except docker.errors.APIError:
+                except APIError:
                     pass  # still used by a container; the next build tries again
     return removed
 
 
-def _exists(api: docker.APIClient, ref: str) -> bool:
+def _exists(api: EngineClient, ref: str) -> bool:
     try:
         api.inspect_image(ref)
         return True
-    except docker.errors.ImageNotFound:
+    except ImageNotFound:
         return False
 
 
-def _build(api: docker.APIClient, dockerfile: str, ref: str, buildargs: dict[str, str], progress: Progress) -> None:
+def _build(api: EngineClient, dockerfile: str, ref: str, buildargs: dict[str, str], progress: Progress) -> None:
     progress(f"building {ref} from {dockerfile}")
     last_lines: list[str] = []
-    for chunk in api.build(path=str(IMAGE_DIR), dockerfile=dockerfile, tag=ref, buildargs=buildargs,
-                           rm=True, forcerm=True, decode=True, labels={LABEL: "1"}):
+    for chunk in api.build(IMAGE_DIR, dockerfile=dockerfile, tag=ref, buildargs=buildargs, labels={LABEL: "1"}):
         if "error" in chunk:
             detail = "\n".join(last_lines[-15:])
             raise SandboxError(f"building {ref} failed: {chunk['error'].strip()}\n{detail}",
@@ -168,7 +165,7 @@ def offline_base_ref() -> str:
     return f"{OFFLINE_BASE_REPO}:{host_codename()}"
 
 
-def ensure_offline_base(api: docker.APIClient, progress: Progress) -> str:
+def ensure_offline_base(api: EngineClient, progress: Progress) -> str:
     ref = offline_base_ref()
     if _exists(api, ref):
         progress(f"{ref}: present")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import docker
-
 from ..events import Stats
+from .client import EngineClient
 
 
 class DockerStatsFeed:
@@ -15,7 +14,7 @@ class DockerStatsFeed:
     container's cgroup. About one frame a second, the first after about a second: the
     init's samples still set the pace, and this fills in what they lack."""
 
-    def __init__(self, api: docker.APIClient, container_id: str) -> None:
+    def __init__(self, api: EngineClient, container_id: str) -> None:
         self._api, self._id = api, container_id
         self._lock = threading.Lock()
         self.memory: int | None = None
@@ -30,7 +29,7 @@ class DockerStatsFeed:
 
     def _follow(self) -> None:
         try:
-            for frame in self._api.stats(self._id, decode=True, stream=True):
+            for frame in self._api.stats(self._id, stream=True):
                 self._take(frame)
         except Exception:  # noqa: BLE001 - the stream ends with the container, one way or another
             return

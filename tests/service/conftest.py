@@ -102,11 +102,11 @@ def wait_until(predicate, timeout: float = 15, every: float = 0.1):
 
 def container_gone(sandbox, container_id: str) -> bool:
     """The engine no longer has this container at all (not merely stopped)."""
-    import docker.errors
+    from runner.docker.client import NotFound
 
     try:
         sandbox.backend.api.inspect_container(container_id)
-    except docker.errors.NotFound:
+    except NotFound:
         return True
     return False
 
