@@ -64,10 +64,10 @@ class DockerBackend:
         self.spare_idle_s = spare_idle_s
         self.spares = SparePool(self._new_container, per_kind=spares_per_kind, kinds=warm_kinds,
                                 max_age_s=spare_idle_s * 0.75, total=spares_in_all)
-        # Containers of dead owners go, but never on a run's critical path.
+        # Containers of dead owners go, but never on a run's critical path: the reaper's
+        # listing starts once this process's first container is made, not before it.
         self._reaper = threading.Thread(target=reap_stale_containers, args=(self.api,), daemon=True,
                                         name="tui-sandbox-reap")
-        self._reaper.start()
 
     def info(self) -> EngineInfo:
         with self._info_lock:
@@ -89,6 +89,11 @@ class DockerBackend:
     def container(self, language: Language, limits: Limits) -> DockerContainer:
         return self.spares.take((language, limits)) or self._new_container((language, limits))
 
+    def _reap_once(self) -> None:
+        with self._info_lock:
+            if self._reaper.ident is None:
+                self._reaper.start()
+
     def warm(self, language: Language, limits: Limits) -> None:
         self.spares.want((language, limits))
 
@@ -106,7 +111,7 @@ class DockerBackend:
         watch_network = watching and not limits.network
         if watching not in self._seccomp:    # a bad custom profile raises, every time
             self._seccomp[watching] = security_option(init_watches=watching) or ""
-        return DockerContainer(
+        container = DockerContainer(
             self.api, self.removals, image=image_ref(language), language=language, limits=limits,
             command=init_command(language, limits, process_limit=traits.guest_process_limit,
                                  idle_s=self.spare_idle_s, watch=watch, watch_network=watch_network,
@@ -114,6 +119,8 @@ class DockerBackend:
             owner=self.owner, host_pids=traits.host_pids(limits.pids), ulimits=ulimits,
             sysctls=NETWORK_WATCH_SYSCTLS if watch_network else None,
             seccomp=self._seccomp[watching] or None)
+        self._reap_once()
+        return container
 
     def wait_for_cleanup(self, timeout: float = 30) -> bool:
         return self.removals.wait(timeout)
@@ -135,5 +142,6 @@ class DockerBackend:
         # What Docker removes by itself needs nobody to wait for it. With the engine away,
         # what is left carries our label: the next process's reaper removes it.
         self.removals.wait(3 if self.api.unreachable else 30, auto_removed=False)
-        self._reaper.join(5)
+        if self._reaper.ident is not None:
+            self._reaper.join(5)
         self.api.close()

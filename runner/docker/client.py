@@ -21,7 +21,6 @@ import os
 import select
 import socket
 import ssl
-import tarfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -191,6 +190,8 @@ class EngineClient:
     def build(self, context: Path, dockerfile: str, tag: str, buildargs: dict[str, str],
               labels: dict[str, str]) -> Iterator[Json]:
         """Build from a folder (sent whole, as a tar): Docker's progress, a JSON object a line."""
+        import tarfile  # here: no run needs it
+
         archive = io.BytesIO()
         with tarfile.open(fileobj=archive, mode="w") as tar:
             for item in sorted(context.iterdir()):
