@@ -138,3 +138,11 @@ def default_runtime(registered: Iterable[str]) -> DefaultRuntime:
     offered = ", ".join(ordered(names)) or "none"
     raise RuntimeUnavailable(f"no runtime as isolated as runc is registered to run by default (the engine has "
                              f"{offered})", "name one: --runtime " + (ordered(names)[0] if names else "runc"))
+
+
+def default_name(registered: Iterable[str]) -> str | None:
+    """default_runtime's name, or None where none of these runtimes can be the default."""
+    try:
+        return default_runtime(registered).name
+    except RuntimeUnavailable:
+        return None

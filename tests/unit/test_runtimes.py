@@ -8,7 +8,7 @@ import pytest
 
 from runner import EngineInfo, LimitError, Limits, RuntimeUnavailable, Sandbox
 from runner.docker.backend import engine_info
-from runner.runtimes import AUTO, KNOWN, RUNC, DefaultRuntime, default_runtime, ordered, runtime
+from runner.runtimes import AUTO, KNOWN, RUNC, DefaultRuntime, default_name, default_runtime, ordered, runtime
 from runner.units import MiB
 
 ENGINE = EngineInfo(product="Docker", name="Docker 20.10", cpus=2, memory_bytes=4 << 30, min_memory_bytes=6 * MiB,
@@ -89,6 +89,7 @@ def test_gvisor_and_runtimes_the_table_does_not_know_are_never_the_default():
     assert refused.value.message == ("no runtime as isolated as runc is registered to run by default (the engine "
                                      "has runsc, youki)")
     assert refused.value.fix == "name one: --runtime runsc"
+    assert default_name({"runsc": [], "youki": []}) is None and default_name(["runc", "crun"]) == "crun"
 
 
 def test_the_default_says_why():

@@ -23,8 +23,8 @@ import logging
 import threading
 import time
 
-from runner import Failed, Finished, RuntimeUnavailable, Sandbox, SandboxError
-from runner.runtimes import AUTO, default_runtime
+from runner import Failed, Finished, Sandbox, SandboxError
+from runner.runtimes import AUTO, default_name
 
 from ..service.outcomes import record_of
 from ..service.requests import RunRequest
@@ -97,10 +97,7 @@ class Worker:
         await self.broker.check()
         info = await asyncio.to_thread(lambda: self.sandbox.info)
         self.runtimes = self.runtimes or tuple(sorted(info.runtimes))
-        try:
-            self.default_runtime = default_runtime(self.runtimes).name
-        except RuntimeUnavailable:
-            self.default_runtime = None
+        self.default_runtime = default_name(self.runtimes)
         await self.broker.ensure_groups()
         await self._take_over_my_name()
         await self._beat()

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 from runner import Engine, EngineInfo, Finished, Limits, RunResult, Sandbox, SandboxError, Verdict
 from runner.errors import LanguageError
 from runner.languages import load_languages, resolve
-from runner.runtimes import AUTO, default_runtime, ordered, runtime
+from runner.runtimes import AUTO, default_name, ordered, runtime
 
 from ..experiments import Experiment, load_experiments
 
@@ -249,10 +249,7 @@ def baseline(names: Iterable[str]) -> str:
     none would get among them (crun, else runc: the host's kernel, as a learner's run gets
     it), or the first of them where none could be the default."""
     names = ordered(set(names))
-    try:
-        return default_runtime(names).name
-    except SandboxError:
-        return names[0]
+    return default_name(names) or names[0]
 
 
 def engine_runtimes(info: EngineInfo, wanted: Iterable[str] | None = None) -> list[str]:

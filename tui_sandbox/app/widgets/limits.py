@@ -13,7 +13,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Select, Switch
 from textual.widgets.select import InvalidSelectValueError
 
-from runner import EngineInfo, LimitError, Limits, RuntimeUnavailable, parse_limits, runtimes
+from runner import EngineInfo, LimitError, Limits, parse_limits, runtimes
 from runner.units import format_size
 
 
@@ -98,10 +98,7 @@ class LimitsPanel(Vertical):
         what it can give (its CPUs, its smallest memory limit)."""
         self.engine = engine
         names = runtimes.ordered(engine.runtimes)
-        try:
-            self.default_runtime = runtimes.default_runtime(names).name
-        except RuntimeUnavailable:
-            self.default_runtime = names[0] if names else runtimes.AUTO
+        self.default_runtime = runtimes.default_name(names) or (names[0] if names else runtimes.AUTO)
         # What was named stays; else the picker shows the runtime the engine would pick.
         current = self.runtime.value if self.runtime.value in names else self.default_runtime
         self.runtime.set_options([(runtimes.runtime(name).label + (" (default)" if name == self.default_runtime
