@@ -256,7 +256,8 @@ async def broker_ceiling(url: str, runs: int, clients: int, workers: int = 2) ->
     async def client(number: int) -> None:
         for i in range(number, runs, clients):
             run_id = f"{number}-{i}"
-            request = RunRequest(source=HELLO, language="python", limits=Limits(), user=f"u{number}")
+            # Named: the no-op workers offer runc alone (a run that names none needs a worker with a default).
+            request = RunRequest(source=HELLO, language="python", limits=Limits(runtime="runc"), user=f"u{number}")
             code, _ = await front.admit(run_id, request, per_user=10, total=10_000, queued_at=time.time(),
                                         front="bench")
             assert code == 0

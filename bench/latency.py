@@ -97,7 +97,7 @@ def main() -> int:
         cli = [sys.executable, "-m", "tui_sandbox", "run", f.name, "--json"]
     bare = bare_command(limits)
     program_times: list[float] = []
-    kind = (warm_box.language("python"), limits)
+    kind = (warm_box.language("python"), warm_box.check(limits))     # spares are kept by the runtime that runs
 
     def in_process(box: Sandbox, run_limits: Limits = limits) -> None:
         result = box.run(SOURCE, "python", run_limits)

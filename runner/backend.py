@@ -75,6 +75,9 @@ class Container(Protocol):
 
 
 class Backend(Protocol):
+    """The limits a backend is given name their runtime: Sandbox.check has made a runtime
+    left to the engine (runtimes.AUTO) concrete before anything here sees them."""
+
     def info(self) -> EngineInfo: ...
 
     def check(self, limits: Limits) -> None:

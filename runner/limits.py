@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .errors import LimitError
 from .info import EngineInfo
+from .runtimes import AUTO, default_runtime
 from .units import KiB, MiB, format_size, parse_size
 
 # Below this no language runtime starts; an engine may ask for more (Docker: 6 MiB).
@@ -28,7 +30,7 @@ class Limits:
     output: int = 1 * MiB            # stdout and stderr together
     file_size: int = 16 * MiB        # largest file the program may write
     open_files: int = 256
-    runtime: str = "runc"
+    runtime: str = AUTO              # the engine's default until resolved()
 
     def with_(self, **changes: Any) -> Limits:
         return replace(self, **changes)
@@ -63,11 +65,18 @@ class Limits:
             raise LimitError("the file size cap must be at least 1 KiB")
         if self.open_files < 16:
             raise LimitError("the open files cap must be at least 16")
-        if engine is not None and self.runtime not in engine.runtimes:
+        if engine is not None and self.runtime != AUTO and self.runtime not in engine.runtimes:
             raise LimitError(f"unknown runtime {self.runtime!r}: the engine has "
                              f"{', '.join(sorted(engine.runtimes))}",
                              f"use --runtime {' or '.join(sorted(engine.runtimes))}")
         return self
+
+    def resolved(self, registered: Iterable[str]) -> Limits:
+        """These limits as an engine with these runtimes runs them: a runtime left to it
+        (AUTO) made its default (runner.runtimes.default_runtime); a named one kept."""
+        if self.runtime != AUTO:
+            return self
+        return self.with_(runtime=default_runtime(registered).name)
 
     def to_dict(self) -> dict[str, Any]:
         """The limits as data, with their units in the names: what the CLI's --json, the
@@ -158,7 +167,8 @@ LIMIT_FIELDS: tuple[LimitField, ...] = (
     LimitField("file_size", "file_size_bytes", "file_size", "size", "largest file the program may write"),
     LimitField("open_files", "open_files", "open_files", "whole", "open files cap"),
     LimitField("runtime", "runtime", "runtime", "name", "OCI runtime: any the engine has registered "
-               "(runc, runsc for gVisor, crun, ...; `tui-sandbox doctor` lists them)", ceiling=False),
+               "(runc, runsc for gVisor, crun, ...), or auto: the fastest as isolated as runc, crun where "
+               "registered, else runc (`tui-sandbox doctor` says which)", ceiling=False),
 )
 LIMITS_BY_FLAG = {field.flag: field for field in LIMIT_FIELDS}
 

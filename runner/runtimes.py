@@ -7,12 +7,23 @@ runs the program on the host's kernel, in a cgroup the guest can read, under our
 profile (crun and youki are such). One that is not (a VM-class runtime such as Kata
 Containers, or one built on Firecracker, on a host with hardware virtualization) needs
 an entry of its own: what its guest can see decides how a run's end is known.
+
+A run that names no runtime (AUTO) gets the fastest registered one as isolated as runc:
+crun where it is registered, else runc (Runtime.default_rank, default_runtime). The engine
+resolves it once (Limits.resolved, from Sandbox.check); whatever comes after (the spares,
+the container, the result, the history) sees the concrete name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+
+from .errors import RuntimeUnavailable
+
+# The runtime a run asks for when it names none: the engine's default, made concrete by
+# default_runtime before anything else sees it.
+AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,13 @@ class Runtime:
     init_watches_calls: bool = True
     # Registered with this argument, the runtime has no networking: network-on runs are refused.
     network_off_arg: str | None = None
+    # Its place in the choice for a run that names no runtime (AUTO): the registered one
+    # ranked lowest is taken. Only runtimes as isolated as runc are ranked, so a run left to
+    # the engine is never less isolated than under runc, nor slowed by a stronger runtime
+    # (gVisor) it did not ask for; one without a rank runs only when asked for by name.
+    default_rank: int | None = None
+    # Why it is taken before those ranked after it, for doctor.
+    preferred_because: str = ""
 
     def host_pids(self, pids: int) -> int:
         """The host's pids limit for a run allowed `pids` processes."""
@@ -67,7 +85,7 @@ class Runtime:
             f"network-on runs refused ({self.network_off_arg})" if refused else "network on allowed"])
 
 
-RUNC = Runtime("runc", "runc", "the standard OCI runtime: the program runs on the host's kernel")
+RUNC = Runtime("runc", "runc", "the standard OCI runtime: the program runs on the host's kernel", default_rank=1)
 KNOWN = {runtime.name: runtime for runtime in (
     RUNC,
     Runtime("runsc", "gVisor (runsc)",
@@ -77,7 +95,9 @@ KNOWN = {runtime.name: runtime for runtime in (
             guest_process_limit=True, host_pids_extra=512, init_sets_msgqueue=False, sees_input_wait=False,
             init_watches_calls=False,
             network_off_arg="--network=none"),
-    Runtime("crun", "crun", "an OCI runtime in C, like runc: the program runs on the host's kernel"),
+    Runtime("crun", "crun", "an OCI runtime in C, like runc: the program runs on the host's kernel",
+            default_rank=0, preferred_because="an OCI runtime in C, as isolated as runc (the same namespaces, "
+            "cgroups and seccomp profile), that starts containers faster"),
 )}
 
 
@@ -86,10 +106,43 @@ def runtime(name: str) -> Runtime:
     known = KNOWN.get(name)
     if known is not None:
         return known
-    return replace(RUNC, name=name, label=name,
+    # Taken as runc-like to run it, but never by default: how isolated it is, is not known.
+    return replace(RUNC, name=name, label=name, default_rank=None,
                    description="not known to tui-sandbox: taken as runc-like (an OCI runtime on the host's kernel)")
 
 
 def ordered(names: Iterable[str]) -> list[str]:
     """Registered runtimes in the order to offer them: the known ones first, runc first."""
     return sorted(names, key=lambda name: (list(KNOWN).index(name) if name in KNOWN else len(KNOWN), name))
+
+
+@dataclass(frozen=True)
+class DefaultRuntime:
+    """The runtime of a run that names none, on an engine, and why that one."""
+    name: str
+    why: str
+
+
+def default_runtime(registered: Iterable[str]) -> DefaultRuntime:
+    """Of these registered runtimes, the one a run that names none runs under: the lowest
+    Runtime.default_rank. RuntimeUnavailable if none of them is ranked."""
+    names = set(registered)
+    ranked = sorted((known for known in KNOWN.values() if known.default_rank is not None),
+                    key=lambda known: known.default_rank or 0)
+    for place, candidate in enumerate(ranked):
+        if candidate.name in names:
+            skipped = [better.name for better in ranked[:place]]
+            why = (f"{' and '.join(skipped)} {'is' if len(skipped) == 1 else 'are'} not registered here" if skipped
+                   else "registered here" + (f"; {candidate.preferred_because}" if candidate.preferred_because else ""))
+            return DefaultRuntime(candidate.name, why)
+    offered = ", ".join(ordered(names)) or "none"
+    raise RuntimeUnavailable(f"no runtime as isolated as runc is registered to run by default (the engine has "
+                             f"{offered})", "name one: --runtime " + (ordered(names)[0] if names else "runc"))
+
+
+def default_name(registered: Iterable[str]) -> str | None:
+    """default_runtime's name, or None where none of these runtimes can be the default."""
+    try:
+        return default_runtime(registered).name
+    except RuntimeUnavailable:
+        return None

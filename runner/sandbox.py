@@ -61,7 +61,11 @@ class Sandbox(Engine):
         return self.backend.info()
 
     def check(self, limits: Limits) -> Limits:
-        """Validate limits against this engine: raises LimitError or RuntimeUnavailable."""
+        """The limits as this engine runs them, checked: a runtime left to the engine made
+        its default (Limits.resolved), the one place that is decided, so that a run, its
+        spare and its result all name the same runtime. Raises LimitError or
+        RuntimeUnavailable."""
+        limits = limits.resolved(self.info.runtimes)
         self.backend.check(limits)
         return limits
 
@@ -72,8 +76,9 @@ class Sandbox(Engine):
               stdin: str | bytes | None = None, *, interactive: bool = False,
               expected_output: str | None = None) -> Run:
         """Check everything that can be checked before the run; return it, not yet begun.
-        Its container is made (or taken from the spares) meanwhile, in the background,
-        while the engine checks the limits: a refusal discards it.
+        Its container is made (or taken from the spares) in the background meanwhile, for
+        the limits as the engine runs them (check): a spare warmed for the same request
+        matches.
 
         The program's standard input is `stdin`, then end of file; or, when interactive,
         `stdin` and then whatever run.send_input() sends, until run.close_input().
@@ -85,12 +90,10 @@ class Sandbox(Engine):
         if len(code) > MAX_SOURCE_BYTES:
             raise SourceError(f"the program is {len(code)} bytes; the most is {MAX_SOURCE_BYTES}")
         data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
+        # Checked before the container is asked for: the check needs the engine's runtimes
+        # (its first call asks the engine), and then costs nothing a container would wait on.
+        limits = self.check(limits)
         reservation = _Reservation(self.backend, lang, limits)
-        try:
-            self.check(limits)
-        except BaseException:
-            reservation.discard()
-            raise
         return Run(reservation.take, language=lang, source=code, limits=limits, stdin=data,
                    interactive=interactive, expected_output=expected_output)
 
@@ -213,9 +216,3 @@ class _Reservation:
             raise outcome
         assert outcome is not None, "_make has set it, one way or the other"
         return outcome
-
-    def discard(self) -> None:
-        """Wait for it and remove it: only on a refusal, so nothing here is hurried."""
-        self._thread.join()
-        if self._made is not None:
-            self._made.release()

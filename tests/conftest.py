@@ -14,6 +14,7 @@ import pytest
 from runner import Limits, Sandbox, SandboxError
 from runner.docker.cleanup import LABEL, OWNER_LABEL
 from runner.docker.images import build_command, list_images
+from runner.runtimes import runtime as traits_of
 
 
 @pytest.fixture(scope="session")
@@ -58,10 +59,11 @@ def no_container_left(request):
 
 
 def left_by(sandbox: Sandbox, pid: int, runtime: str = "runc", within: float = 10) -> list[dict]:
-    """What a finished tui-sandbox process left behind. Under runc Docker removes an ended
-    container by itself, a moment after the process that read its result has gone: that
-    removal gets `within` seconds. Under gVisor the process removes it before it exits."""
-    deadline = time.monotonic() + (within if runtime == "runc" else 0)
+    """What a finished tui-sandbox process left behind. Under runc (and crun: any runtime
+    whose guest reads its cgroup) Docker removes an ended container by itself, a moment
+    after the process that read its result has gone: that removal gets `within` seconds.
+    Under gVisor the process removes it before it exits."""
+    deadline = time.monotonic() + (within if traits_of(runtime).guest_sees_cgroup else 0)
     while (left := containers_owned_by(sandbox, pid)) and time.monotonic() < deadline:
         time.sleep(0.1)
     return left

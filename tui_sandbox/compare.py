@@ -1,6 +1,6 @@
 """Two runs of the same program, and the difference between them in one line, taken from
 what the runs really did: their verdicts first, then their output. F6 uses it for a
-toggle off and on; the report for the same, and for runc against gVisor. No Textual.
+toggle off and on; the report for the same, and for one runtime against another. No Textual.
 
 Numbers and container ids are set aside before outputs are compared (a loop's count,
 an address, a host name differ between any two runs), so a difference stated here is

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from runner import Sandbox, SandboxError
 from runner.backend import BUILD_IMAGES
-from runner.runtimes import ordered, runtime
+from runner.runtimes import default_runtime, ordered, runtime
 
 FEATURES = (("MemoryLimit", "memory limits"), ("SwapLimit", "swap limits (no swap on top)"),
             ("PidsLimit", "PID limits"), ("CpuCfsQuota", "CPU quotas"))
@@ -36,6 +36,12 @@ def doctor_lines() -> Iterator[tuple[bool, str]]:
         for name in ordered(info.runtimes):
             traits = runtime(name)
             yield True, f"runtime: {name} registered, {traits.description}; {traits.traits(info.runtimes[name])}"
+        try:
+            chosen = default_runtime(info.runtimes)
+            yield True, (f"runtime by default: {chosen.name}: {chosen.why} (another runs only when named: "
+                         "--runtime NAME)")
+        except SandboxError as exc:
+            yield False, f"runtime by default: {exc.message} (fix: {exc.fix})"
         for name in ("runsc", "crun"):
             if name not in info.runtimes:
                 yield True, (f"runtime: {name} ({runtime(name).label}) not registered, optional (fix: "

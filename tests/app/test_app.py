@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Select, Static
 
 from runner import Limits, Sandbox, Verdict
 from runner.docker.cleanup import LABEL, OWNER_LABEL, owner_label
@@ -204,6 +204,25 @@ async def test_a_python_traceback_is_highlighted(sandbox):
         traceback = [line for line in lines if line.stream == "stderr"]
         assert traceback[0].text.startswith("Traceback") and traceback[-1].text.startswith("ZeroDivisionError")
         assert all(line.rich is not None and line.rich.spans for line in traceback)
+
+
+async def test_the_runtime_picker_shows_the_default_this_engine_gives_and_the_run_uses_it(sandbox):
+    if "crun" not in sandbox.info.runtimes:
+        pytest.fail("this engine has no crun runtime: scripts/docker-engine.sh registers it")
+    app = SandboxApp(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        picker = app.query_one("#limit-runtime", Select)
+        assert picker.value == "crun"
+        assert str(app.query_one("#limit-runtime #label", Static).content) == "crun (default)"
+        app.main_screen.load_experiment(app.experiments[0])
+        await run_to_end(pilot, app)
+        assert banner(app).startswith(" OK ") and banner(app).rstrip().endswith("· crun")
+        assert app.runs.last_result.runtime == "crun"
+        # runc, chosen, is what runs.
+        picker.value = "runc"
+        await run_to_end(pilot, app)
+        assert app.runs.last_result.runtime == "runc"
 
 
 async def test_gvisor_runtime_is_offered_and_used(sandbox):

@@ -46,12 +46,14 @@ def test_main_screen_80x24(snap_compare, sandbox):
     assert snap_compare(app_with("hello.py", sandbox), terminal_size=(80, 24), run_before=settle)
 
 
-TIMEOUT_LIMITS = Limits(timeout=2.0)
+# The fixed runs ran as a run that names no runtime does on the test engine: under crun.
+RAN_UNDER = "crun"
+TIMEOUT_LIMITS = Limits(timeout=2.0, runtime=RAN_UNDER)
 TIMEOUT_RESULT = RunResult(
     verdict=Verdict.TIMEOUT, exit_code=None, signal="SIGKILL",
     kill_reason="Timed out after 2 s and was killed",
     output="still spinning after 1 s (4,282,756 turns)\n", error="", duration_s=2.0,
-    peak_memory_bytes=4_089_446, truncated=False, language="python", runtime="runc",
+    peak_memory_bytes=4_089_446, truncated=False, language="python", runtime=RAN_UNDER,
     limits=TIMEOUT_LIMITS, cpu_seconds=1.0, blocked=(), walls_watched=tuple(sorted(WALL_KINDS)))
 
 
@@ -60,7 +62,7 @@ async def finished_timeout(pilot) -> None:
     app = pilot.app
     app.show_run_starting(TIMEOUT_LIMITS)
     run_id = app.runs.begin(TIMEOUT_LIMITS)          # what runs.start does before its worker
-    events = [Started("0123456789abcdef", "python", "runc", TIMEOUT_LIMITS),
+    events = [Started("0123456789abcdef", "python", RAN_UNDER, TIMEOUT_LIMITS),
               Stats(0.25, None, 3_500_000, 1),
               Output("stdout", "still spinning after 1 s (4,282,756 turns)\n"),
               Stats(1.0, 49.7, 3_900_000, 1), Stats(1.5, 50.1, 4_000_000, 1),
@@ -84,13 +86,13 @@ def test_experiments_picker(snap_compare, sandbox):
 
 # --- the new screens, fed fixed results through the same messages the workers post ----------
 
-NETWORK_LIMITS = Limits(network=True)
+NETWORK_LIMITS = Limits(network=True, runtime=RAN_UNDER)
 
 
 def network_result(limits: Limits, output: str) -> RunResult:
     return RunResult(verdict=Verdict.OK, exit_code=0, signal=None, kill_reason="Finished normally", output=output,
                      error="", duration_s=0.07, peak_memory_bytes=5_000_000, truncated=False, language="python",
-                     runtime="runc", limits=limits, cpu_seconds=0.05, blocked=(),
+                     runtime=RAN_UNDER, limits=limits, cpu_seconds=0.05, blocked=(),
                      walls_watched=tuple(sorted(WALL_KINDS)))
 
 
@@ -125,11 +127,11 @@ def test_both_ways_80x24(snap_compare, sandbox):
 async def waiting_for_input(pilot) -> None:
     await settle(pilot)
     app = pilot.app
-    limits = Limits()
+    limits = Limits(runtime=RAN_UNDER)
     app.editor.load('name = input("Your name? ")\nprint("Hello,", name)\n')
     app.show_run_starting(limits, interactive=True)
     run_id = app.runs.begin(limits)
-    for event in [Started("0123456789abcdef", "python", "runc", limits), Output("stdout", "Your name? "),
+    for event in [Started("0123456789abcdef", "python", RAN_UNDER, limits), Output("stdout", "Your name? "),
                   Stats(0.5, 0.1, 3_500_000, 1, reading_input=True)]:
         app.runs.post_event(run_id, event)
     await pilot.pause()
@@ -146,7 +148,7 @@ async def long_lines_after_a_run(pilot) -> None:
     app = pilot.app
     app.show_run_starting(TIMEOUT_LIMITS)
     run_id = app.runs.begin(TIMEOUT_LIMITS)
-    for event in [Started("0123456789abcdef", "python", "runc", TIMEOUT_LIMITS),
+    for event in [Started("0123456789abcdef", "python", RAN_UNDER, TIMEOUT_LIMITS),
                   Output("stdout", "still spinning after 1 s (4,282,756 turns)\n"), Finished(TIMEOUT_RESULT)]:
         app.runs.post_event(run_id, event)
     await pilot.pause()

@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 from runner import Limits, RunResult, Verdict
+from runner.runtimes import default_runtime
 from tui_sandbox.experiments import load_experiments
 from tui_sandbox.history.store import History, RunRecord
-from tui_sandbox.report import SEEDS, Case, Report, experiments_markdown, plan, seed_experiments
+from tui_sandbox.report import SEEDS, Case, Report, engine_runtimes, experiments_markdown, plan, seed_experiments
 
 from .pilot import palette, wait_until
 
@@ -45,7 +46,10 @@ def test_the_report_runs_every_seed_experiment_for_real(tmp_path, sandbox):
     assert positions == sorted(positions)
     info = sandbox.info
     assert info.name in text and time.strftime("%Y-%m-%d") in text
-    runtimes = ["runc"] + (["gVisor (runsc)"] if "runsc" in info.runtimes else [])
+    # The runtime a run that names none gets (the baseline), and gVisor against it.
+    base = default_runtime(info.runtimes).name
+    assert base == "crun", "scripts/docker-engine.sh registers crun"
+    runtimes = [base] + (["gVisor (runsc)"] if "runsc" in info.runtimes else [])
     rows = table_rows(text)
     titles = {e.title for e in seed_experiments()}
     assert len(titles) == len(SEEDS)
@@ -63,8 +67,8 @@ def test_the_report_runs_every_seed_experiment_for_real(tmp_path, sandbox):
         assert "<details><summary>The code (main.py)</summary>" in entry and "Output" in entry
         assert ("**As expected**" in entry) == (judged == "yes")
         assert ("**Unexpected**" in entry) == (judged == "**unexpected**")
-    # Under runc these are steady: the sandbox did what index.toml says.
-    runc = {(row[0], row[2]): row for row in rows if row[1] == "runc"}
+    # Under the baseline these are steady: the sandbox did what index.toml says.
+    runc = {(row[0], row[2]): row for row in rows if row[1] == base}
     assert runc[("Hello, world (python)", "default")][3] == "OK"
     assert runc[("Infinite loop (python)", "default")][3] == "TIMEOUT"
     assert runc[("Memory bomb (python)", "default")][3] == "OOM"
@@ -72,13 +76,15 @@ def test_the_report_runs_every_seed_experiment_for_real(tmp_path, sandbox):
     assert runc[("Network check (python)", "network on")][5] == "yes"
     # The walls index.toml says each must hit are there: the report judged them so.
     assert runc[("Network check (python)", "network off")][5] == "yes"
-    network = text.split("### Network check (python) · runc · network off\n", 1)[1].split("\n### ", 1)[0]
+    network = text.split(f"### Network check (python) · {base} · network off\n", 1)[1].split("\n### ", 1)[0]
     assert "network  dns  example.com  blocked (EAI_AGAIN)" in network, network
     assert "network  connect  93.184.216.34:80/tcp  blocked (ENETUNREACH, predicted)" in network, network
     assert runc[("Write to /tmp and the root filesystem (python)", "read-only root")][5] == "yes"
     assert runc[("Write to /tmp and the root filesystem (python)", "writable root")][5] == "yes"
     learned = text.split("## What I learned", 1)[1]
-    assert "The timeout holds under runc" in learned
+    assert f"The timeout holds under {base}" in learned
+    assert f"{base} and gVisor (runsc) gave the same verdict in " in learned
+    assert "| System calls | " in text and f"(under {base}; not under gVisor (runsc): a kernel of its own" in text
     assert "With the network on: “interfaces: lo, eth0”" in learned
     # Anything unexpected is said so in what I learned too, never left out.
     for row in rows:
@@ -88,7 +94,7 @@ def test_the_report_runs_every_seed_experiment_for_real(tmp_path, sandbox):
 
 def test_an_experiment_that_misbehaves_is_reported_as_unexpected():
     loop = next(e for e in load_experiments() if e.file == "infinite_loop.py")
-    limits = Limits()
+    limits = Limits(runtime="runc")
     finished = RunResult(verdict=Verdict.OK, exit_code=0, signal=None, kill_reason="Finished normally",
                          output="done\n", error="", duration_s=0.5, peak_memory_bytes=1 << 20, truncated=False,
                          language="python", runtime="runc", limits=limits)
@@ -129,6 +135,24 @@ def test_the_walls_an_experiment_must_hit_are_checked_where_they_can_be_seen():
     assert "- **Walls hit**: `process  fork  blocked (EAGAIN): the PID limit of 64`" in text
     assert "and did not hit the process fork wall" in text
     assert "- **Walls hit**: walls not observable under runsc" in text
+    # Each other runtime against the baseline: the one a run that names none would get.
+    assert "| Runtimes | crun (a run's default here: the others are compared with it), runc, gVisor (runsc) |" in text
+    learned = text.split("## What I learned", 1)[1]
+    assert "crun and runc gave the same verdict in all 1 experiments that ran under both." in learned
+    assert "crun and gVisor (runsc) gave the same verdict in all 1 experiments that ran under both." in learned
+
+
+def test_the_report_compares_the_default_runtime_with_those_of_a_kernel_of_their_own():
+    from runner import EngineInfo
+
+    def engine(*names: str) -> EngineInfo:
+        return EngineInfo(product="Docker", name="Docker 99", cpus=2, memory_bytes=1 << 30,
+                          runtimes={name: [] for name in names})
+
+    assert engine_runtimes(engine("runc", "runsc", "crun")) == ["runsc", "crun"]
+    assert engine_runtimes(engine("runc", "runsc")) == ["runc", "runsc"]
+    assert engine_runtimes(engine("runc", "runsc", "crun"), ["auto"]) == ["crun"]
+    assert engine_runtimes(engine("runc", "runsc", "crun"), ["all"]) == ["runc", "runsc", "crun"]
 
 
 def test_the_plan_covers_both_runtimes_and_the_toggles():

@@ -68,21 +68,24 @@ async def test_an_engine_the_app_made_is_warmed_for_the_next_run_and_closed():
     engine = ScriptedEngine()
     app = SandboxApp()
     app.runs = RunController(make_engine=lambda: engine)
+    # What the picker holds once the engine answers: the runtime a run that names none
+    # gets there (this engine's only one).
+    shown = Limits(runtime="runc")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: engine.warmed)
         await settle(pilot)
-        assert engine.warmed == [("python", Limits())]        # once, for the settings on screen
+        assert engine.warmed == [("python", shown)]        # once, for the settings on screen
         app.query_one("#limit-network").value = True
         app.query_one("#limit-read-only").value = False
         await settle(pilot)                                    # one request for the two changes
-        assert engine.warmed[1:] == [("python", Limits(network=True, read_only=False))]
+        assert engine.warmed[1:] == [("python", shown.with_(network=True, read_only=False))]
         app.query_one("#limit-memory").value = "1m"            # below the engine's minimum
         await settle(pilot)
         assert len(engine.warmed) == 2
         app.query_one("#limit-memory").value = "64m"
         app.query_one("#language").value = "javascript"
         await settle(pilot)
-        assert engine.warmed[2:] == [("javascript", Limits(memory=64 * MiB, network=True, read_only=False))]
+        assert engine.warmed[2:] == [("javascript", shown.with_(memory=64 * MiB, network=True, read_only=False))]
 
         app.query_one("#editor").load("console.log('hello')\n")
         await pilot.press("ctrl+r")
@@ -93,8 +96,8 @@ async def test_an_engine_the_app_made_is_warmed_for_the_next_run_and_closed():
         engine.gate.set()
         await wait_until(pilot, lambda: not app.runs.running)
         await settle(pilot)                                    # and again once it has ended
-        assert engine.warmed[3:] == [("javascript", Limits(memory=64 * MiB, read_only=False))]
-        assert app.runs.last_result.limits == Limits(memory=64 * MiB, network=True, read_only=False)
+        assert engine.warmed[3:] == [("javascript", shown.with_(memory=64 * MiB, read_only=False))]
+        assert app.runs.last_result.limits == shown.with_(memory=64 * MiB, network=True, read_only=False)
     for thread in threading.enumerate():
         if thread.name == "tui-sandbox-close":
             thread.join(10)

@@ -29,6 +29,8 @@ def test_the_seeds_requests_through_a_front_with_two_workers(cluster):
     body = answer.json()
     assert (body["output"], body["verdict"]) == ("42\n", "ok")
     assert body["worker"] in ("w1", "w2")
+    # No runtime named: the worker ran it under its engine's default, and says which.
+    assert body["runtime"] == body["limits"]["runtime"] == "crun"
     with client.stream("POST", "/runs", json={"code": "import sys; print(sys.stdin.read())", "language": "python",
                                               "stdin": "hello"}) as stream:
         events = [json.loads(line) for line in stream.iter_lines() if line.strip()]
@@ -109,6 +111,21 @@ def test_a_worker_takes_only_runs_of_a_runtime_it_offers(cluster):
         body = answer.json()
         assert (body["output"], body["runtime"]) == (f"{i}\n", runtime), body
         assert body["worker"] == ("gvisor" if runtime == "runsc" else "plain"), body
+    # A run that names none goes to a worker with a runtime as isolated as runc, and runs
+    # under the default among those it offers: runc there (it does not offer crun).
+    for i in range(2):
+        body = run(client, "print('by default')", user=f"d{i}").json()
+        assert (body["output"], body["worker"], body["runtime"]) == ("by default\n", "plain", "runc"), body
+
+
+def test_a_run_that_names_no_runtime_is_refused_where_no_worker_has_a_default(cluster):
+    cluster.worker("gvisor", 1, "--runtime", "runsc")
+    _front, client = cluster.front()
+    refused = run(client, "print(1)")
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"] == ("no worker has a runtime as isolated as runc to run by default (they offer "
+                                       "runsc)")
+    assert run(client, "print(1)", runtime="runsc").json()["runtime"] == "runsc"
 
 
 def test_a_wall_crosses_the_broker_as_it_happens_and_into_the_history(cluster):

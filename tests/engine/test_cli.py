@@ -51,7 +51,7 @@ def test_json_has_the_result_fields_language_runtime_and_limits(sandbox, program
     assert data["limits"]["network"] is False and data["limits"]["read_only"] is True
 
 
-@pytest.mark.parametrize("runtime", ["runc", "runsc"])
+@pytest.mark.parametrize("runtime", ["auto", "runc", "runsc"])     # auto: the default, crun here
 def test_the_command_leaves_nothing_unwritten_or_unremoved(sandbox, program, runtime):
     # `run` skips the interpreter's teardown: what it buffered must still go out whole, and
     # its container must be gone (under gVisor nothing removes it but the command).
@@ -156,6 +156,10 @@ def test_doctor_and_images_list_on_a_working_engine(sandbox):
         line = next(line for line in lines if line.startswith(f"ok  runtime: {name} registered"))
         assert "seccomp profile" in line and "network" in line, line
     assert "seccomp profile not loaded" in next(line for line in lines if "runtime: runsc registered" in line)
+    # Which one a run that names none gets here, and why.
+    default = next(line for line in lines if line.startswith("ok  runtime by default: "))
+    assert default.startswith("ok  runtime by default: crun: registered here; an OCI runtime in C, as isolated "
+                              "as runc") and "starts containers faster" in default, default
     listing = cli("images", "list").stdout.decode()
     assert listing.count("present") == 4
 

@@ -28,7 +28,7 @@ def warm_box(sandbox):
 def warm_and_wait(box: Sandbox, language: str, limits: Limits) -> str:
     """Ask for a spare, wait until it is up, and return its container id."""
     box.warm(language, limits)
-    kind = (box.language(language), limits)
+    kind = (box.language(language), box.check(limits))     # kept by the runtime that runs them
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         ids = box.backend.spares.ids(kind)
@@ -80,7 +80,7 @@ def test_a_spare_of_other_limits_is_never_used_and_is_dropped(warm_box, sandbox)
     large_id = warm_and_wait(warm_box, "python", large)   # the app keeps one kind: small goes
     started, result = run_events(warm_box, "print(1)", "python", small)
     assert started.container_id not in (small_id, large_id)
-    assert result.limits == small and result.verdict is Verdict.OK
+    assert result.limits == warm_box.check(small) and result.verdict is Verdict.OK
     assert warm_box.wait_for_cleanup(30)
     ids = {c["Id"] for c in sandbox.backend.api.containers(all=True)}
     assert small_id not in ids
@@ -99,7 +99,7 @@ def test_a_spare_whose_owner_is_sigkilled_ends_and_is_removed(sandbox, tmp_path)
             "from runner import Limits, Sandbox\n"
             "box = Sandbox()\n"
             "box.warm('python', Limits())\n"
-            "kind = (box.language('python'), Limits())\n"
+            "kind = (box.language('python'), box.check(Limits()))\n"
             "while not box.backend.spares.ids(kind): time.sleep(0.02)\n"
             "print('warm', flush=True)\n"
             "time.sleep(120)\n")
@@ -140,6 +140,6 @@ def test_spares_of_all_kinds_together_stay_within_their_bound(sandbox):
             box.warm("python", limits)
         time.sleep(4)   # time enough to make six, were there no bound
         pool = box.backend.spares
-        assert sum(len(pool.ids((box.language("python"), limits))) for limits in kinds) == 2
+        assert sum(len(pool.ids((box.language("python"), box.check(limits)))) for limits in kinds) == 2
     finally:
         box.close()

@@ -76,7 +76,10 @@ def test_stdin_and_limits_with_the_clis_names_and_units(server):
     limits = answer["limits"]
     assert (limits["memory_bytes"], limits["cpus"], limits["pids"], limits["timeout_s"], limits["read_only"]) == (
         64 << 20, 0.25, 16, 5, False)
-    assert server.run({"code": "print(1)", "memory": 100 << 20})["limits"]["memory_bytes"] == 100 << 20
+    # No runtime named: the engine's default here (crun), said by the result and its limits.
+    assert answer["runtime"] == limits["runtime"] == "crun"
+    named = server.run({"code": "print(1)", "memory": 100 << 20, "runtime": "runc"})
+    assert named["limits"]["memory_bytes"] == 100 << 20 and named["runtime"] == named["limits"]["runtime"] == "runc"
     network = server.run({"code": "import socket; print(sorted(n for _, n in socket.if_nameindex()))",
                           "network": True})
     assert "eth0" in network["output"]
@@ -125,6 +128,7 @@ def test_runs_read_back_live_and_from_the_history(server):
         live = wait_until(lambda: (row := server.client.get(f"/runs/{run_id}").json())["output"] == "so far\n"
                           and row)
         assert live and live["state"] == "running" and live["verdict"] is None
+        assert live["runtime"] == live["limits"]["runtime"] == "crun"       # as the engine runs it, while it runs
         assert live["user"] == "ada-reads" and "time.sleep(30)" in live["source"]
         listed = server.client.get("/runs", params={"user": "ada-reads"}).json()["runs"]
         assert [r["id"] for r in listed] == [run_id, done["id"]]

@@ -25,7 +25,9 @@ def test_a_run_over_http_gives_the_engines_events(serve):
                if not isinstance(e, Queued)]   # every run is queued first, if only for a moment
         assert isinstance(log[0], Started) and isinstance(log[-1], Finished)
         result = log[-1].result
-        assert result.verdict is Verdict.OK and result.output == "over http\n" and result.limits == Limits()
+        assert result.verdict is Verdict.OK and result.output == "over http\n"
+        # No runtime named: the server's engine chose its default, and the result says which.
+        assert result.limits == Limits(runtime="crun") and result.runtime == log[0].runtime == "crun"
         assert "".join(e.text for e in log if isinstance(e, Output)) == "over http\n"
     finally:
         remote.close()
@@ -115,7 +117,7 @@ def test_every_limit_reaches_the_server_or_is_refused_there(serve):
     remote = RemoteSandbox(server.url, user="ada")
     try:
         asked = Limits(memory=96 << 20, cpus=0.25, pids=20, timeout=4, read_only=False, tmp_size=8 << 20,
-                       output=2 << 20, file_size=1 << 20, open_files=64)
+                       output=2 << 20, file_size=1 << 20, open_files=64, runtime="runc")   # not the default
         result = events_of(remote.start("import resource\nprint(resource.getrlimit(resource.RLIMIT_NOFILE)[0])",
                                         "python", asked))[-1].result
         assert result.verdict is Verdict.OK and result.output == "64\n", result

@@ -121,7 +121,7 @@ def test_tui_sandbox_history_lists_and_shows_the_runs(serve, tmp_path):
     full = history(ok["id"], path=server.history)
     assert full.returncode == 0
     assert f"run {ok['id']}: ok: Finished normally" in full.stdout
-    assert "user ada (from http) · python · runc" in full.stdout
+    assert "user ada (from http) · python · crun" in full.stdout      # no runtime named: the engine's default
     assert "── source\nprint('hello from ada')\n── output\nhello from ada" in full.stdout
     assert json.loads(history(oom["id"], "--json", path=server.history).stdout)["kill_reason"] == oom["kill_reason"]
     missing = history("nope", path=server.history)

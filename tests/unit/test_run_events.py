@@ -35,7 +35,7 @@ PYTHON_SCRIPT = [
 
 def test_events_come_in_order_and_one_finished_ends_them():
     events, container = play(list(PYTHON_SCRIPT), source="print('one'); print('two')")
-    limits = Limits()
+    limits = Limits(runtime="runc")       # the fake engine's only runtime: the one a default run gets
     assert events[:-1] == [
         Started(container.id, "python", "runc", limits),
         Stats(elapsed_s=0.0, cpu_percent=None, memory_bytes=1 * MiB, pids=1, reading_input=False),
@@ -81,7 +81,7 @@ def test_a_compiled_language_says_compiling_then_running():
     ]
     events, container = play(script, source="int main(void){int x; return 0;}", language="c")
     assert events[:-1] == [
-        Started(container.id, "c", "runc", Limits()),
+        Started(container.id, "c", "runc", Limits(runtime="runc")),
         Phase("compiling"),
         Stats(elapsed_s=0.0, cpu_percent=None, memory_bytes=60 * MiB, pids=3, reading_input=None),
         Output("stderr", "main.c:2:5: warning: unused variable 'x'\n"),   # before the phase moves on
@@ -100,9 +100,12 @@ def test_sandbox_run_returns_the_result_and_asks_the_backend_for_the_run():
     sandbox = fake_sandbox(container)
     limits = Limits(memory=64 * MiB, timeout=3)
     result = sandbox.run("print('hi')", "py", limits)
-    assert (result.verdict, result.output, result.limits) == (Verdict.OK, "hi\n", limits)
+    # The runtime left to the engine is its default (the fake's only one) for the
+    # container asked for and the result alike.
+    ran = limits.with_(runtime="runc")
+    assert (result.verdict, result.output, result.limits, result.runtime) == (Verdict.OK, "hi\n", ran, "runc")
     [(language, asked)] = sandbox.backend.asked
-    assert (language.name, asked) == ("python", limits)
+    assert (language.name, asked) == ("python", ran)
     assert container.releases == 1
 
 

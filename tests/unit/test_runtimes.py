@@ -1,13 +1,14 @@
 """The runtime table: what differs per OCI runtime, a runtime it does not know taken as
-runc-like, and the limits check taking any runtime the engine has registered."""
+runc-like, the limits check taking any runtime the engine has registered, and which one
+a run that names none gets (crun where registered, else runc; never gVisor)."""
 
 import dataclasses
 
 import pytest
 
-from runner import EngineInfo, LimitError, Limits
+from runner import EngineInfo, LimitError, Limits, RuntimeUnavailable, Sandbox
 from runner.docker.backend import engine_info
-from runner.runtimes import KNOWN, RUNC, ordered, runtime
+from runner.runtimes import AUTO, KNOWN, RUNC, DefaultRuntime, default_name, default_runtime, ordered, runtime
 from runner.units import MiB
 
 ENGINE = EngineInfo(product="Docker", name="Docker 20.10", cpus=2, memory_bytes=4 << 30, min_memory_bytes=6 * MiB,
@@ -36,7 +37,8 @@ def test_gvisor_has_its_own_kernel_and_needs_the_engine_for_what_its_guest_canno
 def test_a_runtime_the_table_does_not_know_is_taken_as_runc_like():
     youki = runtime("youki")
     assert youki.name == youki.label == "youki" and "runc-like" in youki.description
-    assert youki == dataclasses.replace(RUNC, name="youki", label="youki", description=youki.description)
+    assert youki == dataclasses.replace(RUNC, name="youki", label="youki", description=youki.description,
+                                        default_rank=None)
 
 
 def test_registered_runtimes_are_offered_known_ones_first():
@@ -67,6 +69,57 @@ def test_an_unregistered_runtime_is_refused_naming_the_ones_there_are():
         Limits(runtime="kata").validate(ENGINE)
     assert refused.value.message == "unknown runtime 'kata': the engine has crun, runc, runsc"
     assert refused.value.fix == "use --runtime crun or runc or runsc"
+
+
+def test_a_run_that_names_no_runtime_gets_crun_where_registered_else_runc():
+    assert Limits().runtime == AUTO
+    assert Limits().resolved(ENGINE.runtimes).runtime == "crun"
+    no_crun = {"runc": [], "runsc": ["--network=none"]}
+    assert Limits().resolved(no_crun).runtime == "runc"
+    # One asked for by name is kept, whatever the default.
+    assert Limits(runtime="runc").resolved(ENGINE.runtimes).runtime == "runc"
+    assert Limits(runtime="runsc").resolved(no_crun).runtime == "runsc"
+
+
+def test_gvisor_and_runtimes_the_table_does_not_know_are_never_the_default():
+    assert [name for name, known in KNOWN.items() if known.default_rank is not None] == ["runc", "crun"]
+    assert runtime("youki").default_rank is None
+    with pytest.raises(RuntimeUnavailable) as refused:
+        default_runtime({"runsc": [], "youki": []})
+    assert refused.value.message == ("no runtime as isolated as runc is registered to run by default (the engine "
+                                     "has runsc, youki)")
+    assert refused.value.fix == "name one: --runtime runsc"
+    assert default_name({"runsc": [], "youki": []}) is None and default_name(["runc", "crun"]) == "crun"
+
+
+def test_the_default_says_why():
+    crun = default_runtime(["runc", "crun", "runsc"])
+    assert crun.name == "crun" and crun.why.startswith("registered here; an OCI runtime in C, as isolated as runc")
+    assert "faster" in crun.why
+    assert default_runtime(["runsc", "runc"]) == DefaultRuntime("runc", "crun is not registered here")
+
+
+def test_the_limits_check_takes_auto_and_the_engine_resolves_it_without_crun():
+    """A Sandbox over an engine that has no crun (its facts made by hand: no Docker API
+    here) resolves a run that names none to runc, in its one check."""
+    no_crun = dataclasses.replace(ENGINE, runtimes={"runc": [], "runsc": ["--network=none"]})
+    assert Limits().validate(no_crun).runtime == AUTO         # nothing to refuse: the engine decides
+
+    class Engine:
+        checked: list[Limits] = []
+
+        def info(self) -> EngineInfo:
+            return no_crun
+
+        def check(self, limits: Limits) -> None:
+            limits.validate(no_crun)
+            self.checked.append(limits)
+
+    backend = Engine()
+    sandbox = Sandbox(backend=backend)  # type: ignore[arg-type]
+    assert sandbox.check(Limits()).runtime == "runc"
+    assert sandbox.check(Limits(runtime="runsc")).runtime == "runsc"
+    assert [limits.runtime for limits in backend.checked] == ["runc", "runsc"]
 
 
 def test_docker_info_gives_every_registered_runtime_but_containerds_aliases_of_runc():

@@ -22,9 +22,9 @@ def add_report_parser(commands) -> None:
                      help="with --from-history: your last N runs (default 20)")
     rep.add_argument("--lang", default="python", choices=["python", "javascript", "all"],
                      help="the experiments' language (default python)")
-    rep.add_argument("--runtime", metavar="NAME|all",
-                     help="one runtime the engine has, or all of them (default: runc and gVisor, or any "
-                     "runtime with a kernel of its own)")
+    rep.add_argument("--runtime", metavar="NAME|auto|all",
+                     help="one runtime the engine has (auto: the one a run that names none gets), or all of "
+                     "them (default: that one, crun or runc, and every runtime with a kernel of its own, gVisor)")
     rep.add_argument("--jobs", type=int, default=4, metavar="N", help="runs at once (default 4)")
     rep.set_defaults(handler=cmd_report)
 

@@ -9,6 +9,7 @@ import asyncio
 
 from runner import EngineInfo, EngineUnavailable, Language, Limits, RuntimeUnavailable
 from runner.languages import load_languages, resolve
+from runner.runtimes import AUTO
 
 from ..service.requests import RunRequest
 from .outage import describe
@@ -48,10 +49,17 @@ class ClusterEngine:
                           runtimes={name: [] for name in runtimes}, seccomp="each worker's")
 
     def check(self, limits: Limits) -> Limits:
-        """A runtime no worker offers is refused; with no worker up, the run waits for one."""
+        """A runtime no worker offers is refused; with no worker up, the run waits for one.
+        A run that names none stays so: the worker that takes it runs it under its own
+        default (each worker has its own engine), so here it needs one that has a default."""
         up = [w for w in self._service.workers.values() if w["up"]]
         offered = {name for worker in up for name in worker.get("runtimes") or ["runc"]}
-        if up and limits.runtime not in offered:
+        if up and limits.runtime == AUTO:
+            if not any(worker.get("default_runtime") for worker in up):
+                raise RuntimeUnavailable(f"no worker has a runtime as isolated as runc to run by default (they "
+                                         f"offer {', '.join(sorted(offered))})",
+                                         f"ask for one of those by name (runtime: {min(offered)})")
+        elif up and limits.runtime not in offered:
             raise RuntimeUnavailable(f"no worker offers the {limits.runtime} runtime (they offer "
                                      f"{', '.join(sorted(offered))})", "ask for one of those")
         return limits

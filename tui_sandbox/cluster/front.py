@@ -145,7 +145,7 @@ class ClusterService:
     # --- asking for runs -------------------------------------------------------------
 
     async def submit(self, request: RunRequest, *, job_id: str | None = None) -> Job:
-        await admit(request, self.sandbox, self.ceilings, lambda: self._stopping)
+        request = await admit(request, self.sandbox, self.ceilings, lambda: self._stopping)
         job = ClusterJob(request, job_id or os.urandom(8).hex(), self.broker)
         job.on_lost = self._lost
         try:

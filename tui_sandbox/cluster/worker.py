@@ -24,6 +24,7 @@ import threading
 import time
 
 from runner import Failed, Finished, Sandbox, SandboxError
+from runner.runtimes import AUTO, default_name
 
 from ..service.outcomes import record_of
 from ..service.requests import RunRequest
@@ -76,6 +77,9 @@ class Worker:
         self.sandbox = sandbox or Sandbox(spares_per_kind=min(2, max_running), warm_kinds=4,
                                           spares_in_all=max_running)
         self.runtimes = runtimes
+        # What it runs a run that names no runtime under: the default among those it
+        # offers (None: it takes no such run).
+        self.default_runtime: str | None = None
         self.carried: dict[str, Carried] = {}
         self.busy = 0              # places taken: a run counts from when it is taken, not when it is read
         self._tasks: set[asyncio.Task] = set()
@@ -93,6 +97,7 @@ class Worker:
         await self.broker.check()
         info = await asyncio.to_thread(lambda: self.sandbox.info)
         self.runtimes = self.runtimes or tuple(sorted(info.runtimes))
+        self.default_runtime = default_name(self.runtimes)
         await self.broker.ensure_groups()
         await self._take_over_my_name()
         await self._beat()
@@ -164,7 +169,7 @@ class Worker:
     async def _beat(self) -> None:
         r, k = self.broker.redis, self.broker.keys
         figures = {**here(), "cap": self.cap, "running": self.busy, "runtimes": list(self.runtimes),
-                   "started_at": self.started_at, "seen_at": time.time()}
+                   "default_runtime": self.default_runtime, "started_at": self.started_at, "seen_at": time.time()}
         async with r.pipeline(transaction=False) as pipe:
             pipe.set(k.alive(self.name), "1", px=int(ALIVE_S * 1000))
             pipe.hset(k.workers, self.name, json.dumps(figures))
@@ -183,11 +188,11 @@ class Worker:
                 await self._freed.wait()
                 continue
             try:
-                got = await self.broker.take(self.name, self.runtimes)
+                got = await self.broker.take(self.name, self.takes)
                 if got is None:
                     # Blocked until a run this worker can run is queued: it returns as soon
                     # as one is (the timeout only bounds a nudge lost to a broker restart).
-                    await r.blpop([k.wake(runtime) for runtime in self.runtimes], timeout=1)
+                    await r.blpop([k.wake(runtime) for runtime in self.takes], timeout=1)
                     continue
             except ResponseError as exc:
                 if "NOGROUP" in str(exc):
@@ -202,6 +207,12 @@ class Worker:
             task = asyncio.create_task(self._carry_out(got), name=f"tui-sandbox-run-{got.run_id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    @property
+    def takes(self) -> tuple[str, ...]:
+        """The runtimes of the runs it takes from the queue: those it offers, and auto
+        (a run that names none) where one of them can be the default."""
+        return self.runtimes + ((AUTO,) if self.default_runtime else ())
 
     # --- one run ----------------------------------------------------------------------
 
@@ -226,10 +237,14 @@ class Worker:
     async def _run(self, carried: Carried) -> None:
         request = carried.request
         r, k = self.broker.redis, self.broker.keys
-        # A spare for the next run of this kind, as the embedded service keeps (within
-        # the sandbox's cap of spares): the next such run skips Docker's create and start.
-        self.sandbox.warm(request.language, request.limits)
         try:
+            # A run that names no runtime gets this worker's default, among the runtimes
+            # it offers: from here on (its spare, its container, its result) it names it.
+            request = carried.request = dataclasses.replace(
+                request, limits=request.limits.resolved(self.runtimes))
+            # A spare for the next run of this kind, as the embedded service keeps (within
+            # the sandbox's cap of spares): the next such run skips Docker's create and start.
+            self.sandbox.warm(request.language, request.limits)
             options = {"interactive": request.interactive}
             if getattr(request, "expected_output", None) is not None:
                 options["expected_output"] = request.expected_output

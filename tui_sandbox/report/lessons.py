@@ -1,16 +1,18 @@
 """What I learned, each lesson built from the runs themselves: what did not go as
-expected first, then what each experiment showed, then what the toggles and the two
-runtimes changed (said as F6 says it, compare.py)."""
+expected first, then what each experiment showed, then what the toggles changed and what
+each other runtime changed against the baseline, the runtime a run that names none gets
+(said as F6 says it, compare.py)."""
 
 from __future__ import annotations
 
 import re
 
 from runner import format_size
+from runner.runtimes import ordered, runtime
 from runner.verdicts import headline
 
 from ..compare import Side, difference, how_it_ended, last_error_line
-from .runs import Case
+from .runs import Case, baseline
 
 
 def quote(text: str) -> str:
@@ -118,26 +120,34 @@ def learned(cases: list[Case]) -> list[str]:
         sides = [Side(_phrase(c.variant), c.result, c.refused.message if c.refused else None) for c in (base, case)]
         lines.append(f"{case.experiment.title} ({case.experiment.language}) {_under(case)}, {base.variant} "
                      f"against {case.variant}: {difference(*sides)}.")
-    # The same run under both runtimes: where they differ.
-    if len({c.limits.runtime for c in cases}) > 1:
-        agree, differ = 0, []
-        for case in cases:
-            if case.limits.runtime != "runc" or case.result is None:
-                continue
-            other = next((c for c in cases if c.experiment is case.experiment and c.toggled == case.toggled
-                          and c.limits.runtime != "runc" and c.result is not None), None)
-            if other is None:
-                continue
-            if headline(case.result) == headline(other.result):
-                agree += 1
-            else:
-                title = (case.experiment.title + (f" ({case.experiment.language})" if several else "")
-                         + (f", {case.variant}" if case.variant else ""))
-                differ.append(f"{title}: " + difference(Side("under runc", case.result),
-                                                        Side(f"under {other.runtime}", other.result)))
-        if differ:
-            lines.append(f"runc and gVisor gave the same verdict in {agree} of {agree + len(differ)} experiments "
-                         "that ran under both; where they differ: " + "; ".join(differ) + ".")
-        else:
-            lines.append(f"runc and gVisor gave the same verdict in all {agree} experiments that ran under both.")
+    # The same runs under each other runtime against the baseline: where they differ.
+    names = {c.limits.runtime for c in cases}
+    compared_to = baseline(names)
+    for name in ordered(names - {compared_to}):
+        lines += _against(cases, compared_to, name, several)
     return lines
+
+
+def _against(cases: list[Case], base: str, name: str, several: bool) -> list[str]:
+    """Whether the runs under runtime `name` gave the verdicts they gave under `base`."""
+    agree, differ, labels = 0, [], (runtime(base).label, runtime(name).label)
+    for case in cases:
+        if case.limits.runtime != base or case.result is None:
+            continue
+        other = next((c for c in cases if c.experiment is case.experiment and c.toggled == case.toggled
+                      and c.limits.runtime == name and c.result is not None), None)
+        if other is None:
+            continue
+        if headline(case.result) == headline(other.result):
+            agree += 1
+        else:
+            title = (case.experiment.title + (f" ({case.experiment.language})" if several else "")
+                     + (f", {case.variant}" if case.variant else ""))
+            differ.append(f"{title}: " + difference(Side(f"under {labels[0]}", case.result),
+                                                    Side(f"under {labels[1]}", other.result)))
+    if not agree and not differ:
+        return []
+    if differ:
+        return [f"{labels[0]} and {labels[1]} gave the same verdict in {agree} of {agree + len(differ)} experiments "
+                "that ran under both; where they differ: " + "; ".join(differ) + "."]
+    return [f"{labels[0]} and {labels[1]} gave the same verdict in all {agree} experiments that ran under both."]

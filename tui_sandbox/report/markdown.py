@@ -13,7 +13,7 @@ from runner.verdicts import figures, headline
 
 from ..compare import first_lines
 from .lessons import learned
-from .runs import ERROR_LINES, OUTPUT_LINES, Case, Report
+from .runs import ERROR_LINES, OUTPUT_LINES, Case, Report, baseline
 
 
 def date(unix_time: float) -> str:
@@ -96,17 +96,25 @@ def experiments_markdown(report: Report) -> str:
     ran = [c for c in cases if c.result is not None]
     unexpected = [c for c in ran if not c.as_expected]
     refused = [c for c in cases if c.result is None]
-    runtimes = ordered({c.limits.runtime for c in cases})
+    # The baseline first: the others are compared against it (lessons.py).
+    base = baseline(c.limits.runtime for c in cases) if cases else ""
+    runtimes = sorted(ordered({c.limits.runtime for c in cases}), key=lambda name: name != base)
+    shown = ", ".join(runtime(r).label + (" (a run's default here: the others are compared with it)"
+                                          if r == base and len(runtimes) > 1 else "") for r in runtimes)
     lines = [
         "# What the sandbox did: an experiment report", "",
         f"Written by `tui-sandbox report` on {date(report.written_at)}, from {len(ran)} real runs, each in a "
         "fresh container that was removed afterwards. Everything below is what those runs did.", "",
         "| | |", "| --- | --- |",
         f"| Engine | {cell(info.name)}, {info.cpus} CPUs, cgroup v{info.cgroup_version} |",
-        f"| Runtimes | {', '.join(runtime(r).label for r in runtimes)} |",
+        f"| Runtimes | {shown} |",
     ]
     if report.seccomp:
-        lines.append(f"| System calls | {cell(report.seccomp)} (under runc; gVisor has its own kernel) |")
+        loaded = [runtime(r).label for r in runtimes if runtime(r).seccomp_loaded]
+        own = [runtime(r).label for r in runtimes if not runtime(r).seccomp_loaded]
+        lines.append(f"| System calls | {cell(report.seccomp)} (under {', '.join(loaded) or 'none of these'}"
+                     + (f"; not under {', '.join(own)}: a kernel of its own answers the calls" if own else "")
+                     + ") |")
     lines += [f"| Default limits | {cell(limits_line(Limits()).rsplit(', ', 1)[0])} |", ""]
     tally = f"**{len(ran) - len(unexpected)} of {len(cases)} runs behaved as expected.**"
     if unexpected:

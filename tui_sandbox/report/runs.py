@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 from runner import Engine, EngineInfo, Finished, Limits, RunResult, Sandbox, SandboxError, Verdict
 from runner.errors import LanguageError
 from runner.languages import load_languages, resolve
-from runner.runtimes import ordered, runtime
+from runner.runtimes import AUTO, default_name, ordered, runtime
 
 from ..experiments import Experiment, load_experiments
 
@@ -244,15 +244,26 @@ def _run_one(sandbox: Engine, case: Case, stopper: Stopper) -> RunResult:
     raise SandboxError("the run ended without a result")
 
 
+def baseline(names: Iterable[str]) -> str:
+    """Of these runtimes, the one the others are compared against: the one a run that names
+    none would get among them (crun, else runc: the host's kernel, as a learner's run gets
+    it), or the first of them where none could be the default."""
+    names = ordered(set(names))
+    return default_name(names) or names[0]
+
+
 def engine_runtimes(info: EngineInfo, wanted: Iterable[str] | None = None) -> list[str]:
-    """What the report compares by default: runc, and every registered runtime with a
-    kernel of its own (gVisor; a VM-class runtime) — the host's kernel against a
-    sandbox's. Or just those asked for ("all": every registered runtime)."""
+    """What the report compares by default: the runtime a run that names none gets (crun
+    or runc), and every registered runtime with a kernel of its own (gVisor; a VM-class
+    runtime) — the host's kernel against a sandbox's. Or just those asked for ("all":
+    every registered runtime; "auto": the default)."""
     if wanted is None:
-        return [name for name in ordered(info.runtimes) if name == "runc" or runtime(name).own_kernel]
+        base = baseline(info.runtimes)
+        return [name for name in ordered(info.runtimes) if name == base or runtime(name).own_kernel]
     if tuple(wanted) == ("all",):
         return ordered(info.runtimes)
-    return [name for name in wanted if name in info.runtimes]
+    return [baseline(info.runtimes) if name == AUTO else name for name in wanted
+            if name == AUTO or name in info.runtimes]
 
 
 @dataclass

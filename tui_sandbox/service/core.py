@@ -98,7 +98,7 @@ class SandboxService:
         """Check the request and queue it; raises Refused (or SandboxError for a bad
         language or limits, or no engine) with a message for the client. job_id: the id
         a front gives its runs in its own form (Judge0's tokens are UUIDs)."""
-        await admit(request, self.sandbox, self.ceilings, lambda: self._stopping)
+        request = await admit(request, self.sandbox, self.ceilings, lambda: self._stopping)
         if self._rate is not None:
             self._rate.hit(request.user)
         job = Job(request, job_id)

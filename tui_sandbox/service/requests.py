@@ -6,7 +6,7 @@ request over one is a CeilingExceeded, a 422 like every other bad limit."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol
 
 from runner import Language, Limits, SandboxError
@@ -55,17 +55,20 @@ class _Checks(Protocol):
     def check(self, limits: Limits) -> Limits: ...
 
 
-async def admit(request: RunRequest, engine: _Checks, ceilings: Ceilings, stopping: Callable[[], bool]) -> None:
+async def admit(request: RunRequest, engine: _Checks, ceilings: Ceilings, stopping: Callable[[], bool]) -> RunRequest:
     """What every service checks of a request before it queues it, in this order, each
     with its message for the client: not while stopping, a language the engine has,
     limits that make sense, within the operator's ceilings, and what the engine can give
     (asked off the event loop: it may ask the engine). Rates and the queue's room are the
-    service's own (a cluster's are in its broker)."""
+    service's own (a cluster's are in its broker). Returns the request with its limits as
+    the engine runs them (a runtime left to it made its default), for the queue, the
+    spares and the history to see the runtime that will run it."""
     if stopping():
         raise Stopping("the server is stopping", "try again when it is back")
     engine.language(request.language)            # LanguageError
     request.limits.validate()                    # LimitError
     ceilings.check(request.limits)               # CeilingExceeded
-    await asyncio.to_thread(engine.check, request.limits)
+    limits = await asyncio.to_thread(engine.check, request.limits)
     if stopping():       # it began while the engine was asked: the queue may be drained already
         raise Stopping("the server is stopping", "try again when it is back")
+    return replace(request, limits=limits)

@@ -1,7 +1,8 @@
 """The limit controls, always on screen: memory, CPU, PIDs and timeout as text inputs
 checked with the engine's own rules and messages, switches for network and read-only,
-the runtime picker when the engine has more than one runtime, and where the next run's
-standard input comes from (typed as it runs, or prepared with F8)."""
+the runtime picker when the engine has more than one runtime (the one a run that names
+none gets marked "default"), and where the next run's standard input comes from (typed as
+it runs, or prepared with F8)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ class LimitsPanel(Vertical):
         super().__init__(id=id)
         self.initial = limits
         self.engine: EngineInfo | None = None     # what the engine can give, once it answers
+        # The runtime a run that names none gets there; until it answers, the engine decides.
+        self.default_runtime = runtimes.AUTO
         self.border_title = "Limits (next run)"
 
     def compose(self) -> ComposeResult:
@@ -95,8 +98,11 @@ class LimitsPanel(Vertical):
         what it can give (its CPUs, its smallest memory limit)."""
         self.engine = engine
         names = runtimes.ordered(engine.runtimes)
-        current = self.runtime.value if self.runtime.value in names else "runc"
-        self.runtime.set_options([(runtimes.runtime(name).label, name) for name in names])
+        self.default_runtime = runtimes.default_name(names) or (names[0] if names else runtimes.AUTO)
+        # What was named stays; else the picker shows the runtime the engine would pick.
+        current = self.runtime.value if self.runtime.value in names else self.default_runtime
+        self.runtime.set_options([(runtimes.runtime(name).label + (" (default)" if name == self.default_runtime
+                                                                    else ""), name) for name in names])
         self.runtime.value = current
         self.runtime_row.display = len(names) > 1
         self.show_problem()
@@ -108,7 +114,7 @@ class LimitsPanel(Vertical):
         return parse_limits(
             self.initial, network=self.switches["network"].value,
             read_only=self.switches["read-only"].value,
-            runtime=runtime if isinstance(runtime, str) else "runc", **text).validate(self.engine)
+            runtime=runtime if isinstance(runtime, str) else self.default_runtime, **text).validate(self.engine)
 
     def set_limits(self, limits: Limits) -> None:
         """Show these limits (a run reopened from the history): they apply to the next run."""
@@ -119,7 +125,7 @@ class LimitsPanel(Vertical):
         self.switches["network"].value = limits.network
         self.switches["read-only"].value = limits.read_only
         try:
-            self.runtime.value = limits.runtime
+            self.runtime.value = self.default_runtime if limits.runtime == runtimes.AUTO else limits.runtime
         except InvalidSelectValueError:
             pass        # a runtime this engine does not offer: the current one stays
 
