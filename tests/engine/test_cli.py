@@ -175,7 +175,7 @@ def test_run_imports_neither_textual_nor_any_server_library(sandbox, program):
 def test_a_socket_not_permitted_is_status_125_with_the_fix(tmp_path):
     # Drop to nobody after the imports (this interpreter lives where nobody may not read),
     # then meet the root-owned, group-docker socket as a user outside that group would.
-    code = ("import os, sys, json, docker, requests, urllib3, runner.sandbox, runner.docker.backend\n"
+    code = ("import os, sys, json, http.client, runner.sandbox, runner.docker.backend\n"
             "from tui_sandbox.cli import main\n"
             "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
             "sys.exit(main(['run', '-', '-l', 'python', '--json']))\n")

@@ -68,6 +68,9 @@ def warm_box(sandbox):
     the shared one then finds none of this process's containers left)."""
     box = Sandbox()
     yield box
+    # The run's own container is Docker's to remove once it ends (auto-remove): this
+    # box's removals know when that is done, the shared sandbox's do not.
+    assert box.wait_for_cleanup(30)
     box.close()
 
 
