@@ -5,8 +5,12 @@
    a bare `docker run --rm` with the same flags, interleaved (target: 0.3x or less).
 2. Throughput: 200 short runs from 20 concurrent clients, each its own user, with the
    default cap: runs per second, every result correct, the number of runs executing
-   never above the cap (the service's own count, polled) nor Docker's running containers
-   above the cap plus the warm spares, and no container left afterwards.
+   never above the cap (the service's own count, polled every 100 ms) nor Docker's
+   running containers above the cap plus the warm spares (followed from Docker's event
+   stream: docker_events.py), and no container left afterwards. Over this phase only, the
+   CPU each part used per run (Docker's daemons, the runtime, the server, the programs,
+   the bench's own clients) and the cores' idle share, from perf (cpu_parts.py), when
+   perf is installed and allowed.
 
     .venv/bin/python bench/service.py [--sequential 20] [--runs 200] [--clients 20]
 
@@ -34,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from cpu_parts import CpuProfile  # noqa: E402
+from docker_events import RunningContainers  # noqa: E402
 from latency import bare_command, percentile  # noqa: E402
 
 from runner import Limits  # noqa: E402
@@ -96,10 +102,13 @@ def mib(n: float | None) -> str:
     return "n/a" if n is None else f"{n / MIB:.1f} MiB"
 
 
+def owner_prefix(pid: int) -> str:
+    return f"{socket.gethostname()}:{pid}:"
+
+
 def server_containers(api, pid: int) -> list[dict]:
-    prefix = f"{socket.gethostname()}:{pid}:"
     return [c for c in api.containers(all=True, filters={"label": LABEL})
-            if (c.get("Labels") or {}).get(OWNER_LABEL, "").startswith(prefix)]
+            if (c.get("Labels") or {}).get(OWNER_LABEL, "").startswith(owner_prefix(pid))]
 
 
 def main() -> int:
@@ -114,7 +123,10 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="tui-sandbox-bench-") as tmp:
         server = start_server(Path(tmp), port)
+        # Followed from before the server makes its first container.
+        docker_running = RunningContainers(owner_prefix(server.pid))
         try:
+            docker_running.open()
             health = httpx.get(f"{base}/health").json()
             cap = health["queue"]["cap"] if "queue" in health else health.get("cap")
             client = httpx.Client(base_url=base, timeout=60)
@@ -151,17 +163,16 @@ def main() -> int:
                   f"(target 0.3x or less: {'met' if http_median / bare_median <= 0.3 else 'NOT met'})")
 
             # Throughput: every client its own user, one request at a time.
-            peaks = {"executing": 0, "docker_running": 0}
+            peaks = {"executing": 0}
             stop_polling = threading.Event()
 
             def poll() -> None:
+                # /health asks the engine for its images each time: every 100 ms, not 20,
+                # so that the bench's own asking stays out of what it measures.
                 with httpx.Client(base_url=base, timeout=10) as poller:
-                    while not stop_polling.is_set():
+                    while not stop_polling.wait(0.1):
                         queue = poller.get("/health").json().get("queue", {})
                         peaks["executing"] = max(peaks["executing"], queue.get("running", 0))
-                        running = [c for c in server_containers(api, server.pid) if c["State"] == "running"]
-                        peaks["docker_running"] = max(peaks["docker_running"], len(running))
-                        time.sleep(0.02)
 
             poller = threading.Thread(target=poll, daemon=True)
             poller.start()
@@ -178,21 +189,32 @@ def main() -> int:
                         elif answer.json()["output"] != f"{i * 2}\n":
                             wrong.append(answer.text)
 
-            began = time.perf_counter()
+            profile = CpuProfile({server.pid: "the server", os.getpid(): "the bench's clients"})
+            if profile.start():
+                time.sleep(0.5)     # perf's start-up, before the phase: its samples are not counted
+            load = os.getloadavg()
+            docker_running.count(True)
+            began = time.monotonic()
             with ThreadPoolExecutor(args.clients) as pool:
                 list(pool.map(one_client, range(args.clients)))
-            elapsed = time.perf_counter() - began
+            ended = time.monotonic()
+            docker_running.count(False)
+            elapsed = ended - began
+            profile.stop()
             stop_polling.set()
             poller.join()
-            spares = max(0, peaks["docker_running"] - cap)
-            print(f"\nthroughput: {args.runs} runs from {args.clients} clients, cap {cap}")
+            spares = max(0, docker_running.peak - cap)
+            print(f"\nthroughput: {args.runs} runs from {args.clients} clients, cap {cap} "
+                  f"(load average before it {load[0]:.2f}, a shared machine's noise)")
             print(f"  {args.runs / elapsed:.1f} runs/s ({elapsed:.1f} s), wrong results {len(wrong)}, "
                   f"refused {len(refused)}")
             print(f"  runs executing at once, at most {peaks['executing']} (cap {cap}); Docker's running "
-                  f"containers at most {peaks['docker_running']} (the cap plus {spares} warm spares)")
+                  f"containers at most {docker_running.peak} (the cap plus {spares} warm spares)")
+            print("\n".join(profile.report(began, ended, args.runs)))
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(60)
+            docker_running.close()
         left = server_containers(api, server.pid)
         print(f"  containers left after the server stopped: {len(left)}")
         return 0 if not wrong and not refused and not left and peaks["executing"] <= cap else 1
