@@ -99,12 +99,16 @@ class CpuProfile:
                 counts[(self.parts_by_pid.get(process) or part_of(comm), comm)] += 1
         return counts
 
-    def report(self, began: float, ended: float, runs: int) -> list[str]:
-        """The table: each part's CPU per run, in ms, and the cores' idle share."""
+    def report(self, began: float, ended: float, runs: int,
+               quiet: tuple[float, float] | None = None) -> list[str]:
+        """The table: each part's CPU per run, in ms, and the cores' idle share. quiet: a
+        while before the phase with the service idle, whose busy share says how much of
+        the machine others were using (the table counts processes by name, theirs too)."""
         try:
             if self.unavailable or self._perf is None:
                 return [f"  CPU by part: {self.unavailable or 'not measured'}"]
             counts = self.samples(began, ended)
+            before = self.samples(*quiet) if quiet else None
         finally:
             shutil.rmtree(self._dir, ignore_errors=True)
         by_part: Counter[str] = Counter()
@@ -119,12 +123,15 @@ class CpuProfile:
                  f"{total / FREQUENCY / cores / (ended - began):.0%} of the expected were taken):"]
         order = [DAEMONS, RUNTIME, *dict.fromkeys(self.parts_by_pid.values()), PROGRAMS, OTHER]
         for part in order:
-            detail = ""
-            if part == OTHER and by_part[OTHER]:
-                top = Counter({comm: n for (p, comm), n in counts.items() if p == OTHER}).most_common(4)
-                detail = "   (" + ", ".join(f"{comm} {n * ms_per_run:.1f}" for comm, n in top) + ")"
+            top = Counter({comm: n for (p, comm), n in counts.items() if p == part}).most_common(4)
+            detail = "   (" + ", ".join(f"{comm} {n * ms_per_run:.1f}" for comm, n in top) + ")" if top else ""
             lines.append(f"    {part:<20} {by_part[part] * ms_per_run:6.1f} ms a run  "
                          f"{by_part[part] / total:5.1%} of the cores{detail}")
         lines.append(f"    {IDLE:<20} {by_part[IDLE] * ms_per_run:6.1f} ms a run  "
                      f"{by_part[IDLE] / total:5.1%} of the cores idle")
+        if before:
+            busy = Counter({comm: n for (part, comm), n in before.items() if part != IDLE})
+            top = ", ".join(f"{comm} {n / sum(before.values()):.0%}" for comm, n in busy.most_common(3))
+            lines.append(f"  before the phase, the service idle: {sum(busy.values()) / sum(before.values()):.0%} "
+                         f"of the cores busy ({top}): others' work, on a shared machine, counts above too")
         return lines
