@@ -25,6 +25,7 @@ import time
 
 from runner import Failed, Finished, Sandbox, SandboxError
 
+from ..service.core import host_sandbox
 from ..service.outcomes import record_of
 from ..service.requests import RunRequest
 from ..service.views import stream_event
@@ -73,8 +74,7 @@ class Worker:
                  drain_s: float = 10.0, sandbox: Sandbox | None = None) -> None:
         self.broker = Broker(broker_url)
         self.name, self.cap, self.drain_s = name, max_running, drain_s
-        self.sandbox = sandbox or Sandbox(spares_per_kind=min(2, max_running), warm_kinds=4,
-                                          spares_in_all=max_running)
+        self.sandbox = sandbox or host_sandbox(max_running)
         self.runtimes = runtimes
         self.carried: dict[str, Carried] = {}
         self.busy = 0              # places taken: a run counts from when it is taken, not when it is read
@@ -227,7 +227,8 @@ class Worker:
         request = carried.request
         r, k = self.broker.redis, self.broker.keys
         # A spare for the next run of this kind, as the embedded service keeps (within
-        # the sandbox's cap of spares): the next such run skips Docker's create and start.
+        # its bound of spares: service.core.host_sandbox): the next such run skips
+        # Docker's create and start.
         self.sandbox.warm(request.language, request.limits)
         try:
             options = {"interactive": request.interactive}
