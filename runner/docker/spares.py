@@ -111,8 +111,9 @@ class SparePool(Generic[KindT, SpareT]):
             return sum(self._making.values())
 
     def _ensure_workers(self) -> None:
-        """Under the lock: a worker for each spare that may be in the making at once."""
-        self._workers = [worker for worker in self._workers if worker.is_alive()]
+        """Under the lock: a worker for each spare that may be in the making at once,
+        started with the first want. A worker ends only at close (a make's failure is
+        caught), so none is looked for dead: want() comes with every run a server takes."""
         while len(self._workers) < self.most_in_making:
             worker = threading.Thread(target=self._fill, daemon=True, name="tui-sandbox-spares")
             self._workers.append(worker)
