@@ -81,6 +81,11 @@ class CpuProfile:
         if self._perf.returncode not in (0, -signal.SIGINT) or not self._data.exists():
             self.unavailable = f"perf record failed: {err.decode(errors='replace').strip()[-300:]}"
 
+    def discard(self) -> None:
+        """Stop perf and remove its data, with no table (the phase failed)."""
+        self.stop()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
     def samples(self, began: float, ended: float) -> Counter[tuple[str, str]]:
         """(part, comm) -> samples taken between began and ended (time.monotonic())."""
         done = subprocess.run(["perf", "script", "-i", str(self._data), "-F", "comm,pid,time"],

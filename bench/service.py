@@ -212,8 +212,12 @@ def main() -> int:
             load = os.getloadavg()
             docker_running.count(True)
             began = time.monotonic()
-            with ThreadPoolExecutor(args.clients) as pool:
-                list(pool.map(one_client, range(args.clients)))
+            try:
+                with ThreadPoolExecutor(args.clients) as pool:
+                    list(pool.map(one_client, range(args.clients)))
+            except BaseException:
+                profile.discard()   # perf record -a must not outlive the bench
+                raise
             ended = time.monotonic()
             docker_running.count(False)
             elapsed = ended - began
