@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from runner import Limits, Sandbox, Started, Verdict
+from runner import Language, Limits, Sandbox, Started, Verdict
+from runner.docker.cleanup import LABEL, OWNER_LABEL
 
 from ..conftest import containers_owned_by
 
@@ -143,3 +144,63 @@ def test_spares_of_all_kinds_together_stay_within_their_bound(sandbox):
         assert sum(len(pool.ids((box.language("python"), box.check(limits)))) for limits in kinds) == 2
     finally:
         box.close()
+
+
+def own_containers(sandbox, box: Sandbox) -> list[dict]:
+    """The containers of the box's owner, this process: the shared sandbox has none of its
+    own between tests (the autouse check), so these are the box's."""
+    return [c for c in sandbox.backend.api.containers(all=True, filters={"label": LABEL})
+            if (c.get("Labels") or {}).get(OWNER_LABEL) == box.backend.owner]
+
+
+def test_spares_are_made_at_once_up_to_their_total_and_all_go_at_close(sandbox):
+    box = Sandbox(spares_per_kind=4, warm_kinds=2, spares_in_all=4)
+    kind = (box.language("python"), Limits())
+    pool = box.backend.spares
+    most_making = most_containers = 0
+    try:
+        box.warm("python", Limits())
+        deadline = time.monotonic() + 30
+        while len(pool.ids(kind)) < 4 and time.monotonic() < deadline:
+            most_making = max(most_making, pool.making())
+            most_containers = max(most_containers, len(own_containers(sandbox, box)))
+        ready = pool.ids(kind)
+        assert len(ready) == 4
+        assert most_making > 1          # two or more were being made together
+        time.sleep(1)                   # and no more come once the total is reached
+        assert len(own_containers(sandbox, box)) == 4 and pool.making() == 0
+        assert most_containers <= 4
+        started, result = run_events(box, "print('from one of four')", "python", Limits())
+        assert started.container_id in ready and result.output == "from one of four\n"
+    finally:
+        box.close()
+    assert own_containers(sandbox, box) == []
+
+
+def test_a_close_while_spares_are_being_made_leaves_none(sandbox):
+    box = Sandbox(spares_per_kind=4, warm_kinds=1, spares_in_all=4)
+    pool = box.backend.spares
+    box.warm("python", Limits())
+    deadline = time.monotonic() + 20
+    while pool.making() < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert pool.making() >= 2, "the spares were made before they could be seen in the making"
+    box.close()
+    assert pool.making() == 0
+    assert own_containers(sandbox, box) == []
+
+
+def test_a_kind_that_cannot_be_made_is_tried_again_ever_less_often(sandbox):
+    ghost = Language("ghost", image="tui-sandbox-ghost:0", file="main.py", run=("python3", "{file}"))
+    box = Sandbox(languages={"ghost": ghost}, spares_per_kind=4, warm_kinds=1, spares_in_all=4)
+    try:
+        box.warm("ghost", Limits())
+        time.sleep(3)
+        pool = box.backend.spares
+        # A few tries, one at a time once one has failed, each after a longer wait: not a
+        # try every few milliseconds from each of the four workers.
+        assert 1 <= pool.failures <= 8
+        assert pool.ids((ghost, Limits())) == []
+    finally:
+        box.close()
+    assert own_containers(sandbox, box) == []

@@ -26,6 +26,7 @@ import time
 from runner import Failed, Finished, Sandbox, SandboxError
 from runner.runtimes import AUTO, default_name
 
+from ..service.core import host_sandbox
 from ..service.outcomes import record_of
 from ..service.requests import RunRequest
 from ..service.views import stream_event
@@ -74,8 +75,7 @@ class Worker:
                  drain_s: float = 10.0, sandbox: Sandbox | None = None) -> None:
         self.broker = Broker(broker_url)
         self.name, self.cap, self.drain_s = name, max_running, drain_s
-        self.sandbox = sandbox or Sandbox(spares_per_kind=min(2, max_running), warm_kinds=4,
-                                          spares_in_all=max_running)
+        self.sandbox = sandbox or host_sandbox(max_running)
         self.runtimes = runtimes
         # What it runs a run that names no runtime under: the default among those it
         # offers (None: it takes no such run).
@@ -243,7 +243,8 @@ class Worker:
             request = carried.request = dataclasses.replace(
                 request, limits=request.limits.resolved(self.runtimes))
             # A spare for the next run of this kind, as the embedded service keeps (within
-            # the sandbox's cap of spares): the next such run skips Docker's create and start.
+            # its bound of spares: service.core.host_sandbox): the next such run skips
+            # Docker's create and start.
             self.sandbox.warm(request.language, request.limits)
             options = {"interactive": request.interactive}
             if getattr(request, "expected_output", None) is not None:

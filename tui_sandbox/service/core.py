@@ -34,13 +34,34 @@ from .requests import Busy, CeilingExceeded, Ceilings, RateLimited, Refused, Run
 
 # What the service is asked and what it refuses live in requests.py; they are named
 # here too, where the fronts and the tests have always found them.
-__all__ = ["SandboxService", "Job", "Failed", "ServiceEvent", "STOP_WAIT_S", "Refused", "CeilingExceeded",
-           "RateLimited", "Busy", "Stopping", "Ceilings", "RunRequest"]
+__all__ = ["SandboxService", "host_sandbox", "Job", "Failed", "ServiceEvent", "STOP_WAIT_S", "Refused",
+           "CeilingExceeded", "RateLimited", "Busy", "Stopping", "Ceilings", "RunRequest"]
 
 log = logging.getLogger("tui_sandbox.service")
 
 # A run asked for and not begun within this long of a stop is cancelled, not waited for.
 STOP_WAIT_S = 20.0
+
+# Warm spares a host keeps for each place under its cap, made or in the making. A waiting
+# spare executes nothing, so spares do not count against the cap, which bounds what runs
+# at once: the programs' CPU (half a core each) and their memory limits. A spare costs
+# ~6.5 MB (its containerd shim 5.8 MB and its init 0.4 MB of PSS, measured; its memory
+# limit is only ever filled by a program) and the engine's CPU to make it, which a run
+# without a spare spends anyway, inside its place. What the number decides is how many are
+# made at once (spares.py): with a spare a run holds its place ~30-50 ms, so a cap of 2 can
+# take ~20 spares a second; one takes the engine ~100 ms to make alone, 250-400 ms with
+# both cores busy (bench/service.py), so by Little's law 20 a second needs 5-8 in the
+# making. Three a place: 6 on a 2-core host, ~40 MB, less than one run's memory limit.
+# More only adds memory and a burst of engine work when a class starts at once: the cores
+# are busy by then. All of one kind may have them all: a class mostly runs one.
+SPARES_PER_PLACE = 3
+
+
+def host_sandbox(cap: int) -> Sandbox:
+    """The engine of one host running up to `cap` runs at once (the service, a cluster's
+    worker), with its warm spares sized for that cap."""
+    spares = SPARES_PER_PLACE * cap
+    return Sandbox(spares_per_kind=spares, warm_kinds=4, spares_in_all=spares)
 
 
 class SandboxService:
@@ -49,9 +70,7 @@ class SandboxService:
                  ceilings: Ceilings | None = None, history: History | None = None,
                  finished_memory_bytes: int = DEFAULT_FINISHED_BYTES) -> None:
         self.cap = max_running or os.cpu_count() or 1
-        # A few warm spares per kind in use, never more than the cap's worth in all.
-        self.sandbox = sandbox or Sandbox(spares_per_kind=min(2, self.cap), warm_kinds=4,
-                                          spares_in_all=self.cap)
+        self.sandbox = sandbox or host_sandbox(self.cap)
         self.ceilings = ceilings or Ceilings()
         self.history = history
         self.demo: DemoBoard = MemoryDemoBoard()
