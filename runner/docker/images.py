@@ -15,7 +15,6 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -180,6 +179,8 @@ def ensure_offline_base(api: EngineClient, progress: Progress) -> str:
     if os.geteuid() != 0:
         raise SandboxError("debootstrap needs root to make the offline base image",
                            "run it once as root: sudo tui-sandbox images build --offline")
+    import subprocess  # here: only the offline base's first build runs a program
+
     progress(f"making {ref} with debootstrap from the host's mirror (about a minute)")
     with tempfile.TemporaryDirectory(prefix="tui-sandbox-base-") as tmp:
         root = Path(tmp) / "root"
