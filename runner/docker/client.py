@@ -14,22 +14,21 @@ of 400 or more; EngineUnavailable when the engine cannot be reached, with the fi
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import os
-import select
 import socket
-import ssl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from typing import Any, BinaryIO
+from urllib.parse import quote, urlencode
 
 from ..errors import EngineUnavailable
+from .connection import Connection, Endpoint, Response, engine_host, upgrade
 
-DEFAULT_HOST = "unix:///var/run/docker.sock"
+__all__ = ["APIError", "EngineClient", "ImageNotFound", "NotFound", "engine_host"]
+
 Json = Any      # Docker's answers are JSON, handled as such where they are read
 Params = dict[str, Any]
 CLIENT_TIMEOUT = -1.0   # a call's timeout: the client's own
@@ -52,64 +51,6 @@ class ImageNotFound(NotFound):
     pass
 
 
-def engine_host() -> str:
-    return os.environ.get("DOCKER_HOST") or DEFAULT_HOST
-
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float | None) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(self.timeout)
-            sock.connect(self._path)
-        except BaseException:
-            sock.close()
-            raise
-        self.sock = sock
-
-
-class Endpoint:
-    """Where the engine listens, from DOCKER_HOST as the docker CLI reads it: a unix
-    socket, or tcp:// (with TLS when DOCKER_TLS_VERIFY or DOCKER_CERT_PATH is set)."""
-
-    def __init__(self, host: str) -> None:
-        self.host = host
-        url = urlsplit(host)
-        self.scheme = url.scheme
-        self._tls: ssl.SSLContext | None = None
-        if url.scheme in ("unix", "http+unix"):
-            self.path = url.path
-        elif url.scheme in ("tcp", "http", "https"):
-            self.address = (url.hostname or "localhost", url.port or 2375)
-            cert_path = os.environ.get("DOCKER_CERT_PATH")
-            if url.scheme == "https" or os.environ.get("DOCKER_TLS_VERIFY") or cert_path:
-                self._tls = _tls_context(Path(cert_path) if cert_path else Path.home() / ".docker",
-                                         verify=bool(os.environ.get("DOCKER_TLS_VERIFY")))
-        else:
-            raise EngineUnavailable(f"DOCKER_HOST={host}: only unix:// and tcp:// engines are supported",
-                                    "forward a remote engine's socket (ssh -L /tmp/docker.sock:/var/run/docker.sock "
-                                    "HOST) and set DOCKER_HOST=unix:///tmp/docker.sock")
-
-    def connection(self, timeout: float | None) -> http.client.HTTPConnection:
-        if self.scheme in ("unix", "http+unix"):
-            return _UnixConnection(self.path, timeout)
-        if self._tls is not None:
-            return http.client.HTTPSConnection(*self.address, timeout=timeout, context=self._tls)
-        return http.client.HTTPConnection(*self.address, timeout=timeout)
-
-
-def _tls_context(folder: Path, verify: bool) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(folder / "ca.pem")) if verify else \
-        ssl._create_unverified_context()   # DOCKER_CERT_PATH without DOCKER_TLS_VERIFY: the CLI's "--tls"
-    if (folder / "cert.pem").exists():
-        context.load_cert_chain(str(folder / "cert.pem"), str(folder / "key.pem"))
-    return context
-
-
 class EngineClient:
     """One engine, shared by every thread of a process: each call takes an idle kept-alive
     connection or opens one. Once a call has got through, a call that cannot reach the
@@ -123,7 +64,7 @@ class EngineClient:
         self.timeout = timeout
         self.connected = False
         self.unreachable: str | None = None
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[Connection] = []
         self._lock = threading.Lock()
 
     # --- the calls the engine makes ------------------------------------------------
@@ -226,17 +167,19 @@ class EngineClient:
         response, connection = self._send(method, path, params, data, headers, timeout)
         try:
             payload = response.read()
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, ValueError) as exc:
             connection.close()
+            if isinstance(exc, TimeoutError):
+                raise
             raise self._unavailable(exc) from None
         self._done(connection, response, missing, payload)
         if not payload:
             return None
-        if (response.getheader("Content-Type") or "").startswith("application/json"):
+        if response.content_type.startswith("application/json"):
             return json.loads(payload)
         return payload.decode("utf-8", "replace")
 
-    def _lines(self, method: str, path: str, params: Params | None = None, *, data: Any = None,
+    def _lines(self, method: str, path: str, params: Params | None = None, *, data: bytes | BinaryIO | None = None,
                timeout: float | None = CLIENT_TIMEOUT, headers: dict[str, str] | None = None) -> Iterator[Json]:
         """A streamed answer, one JSON value a line. Its connection is not kept."""
         response, connection = self._send(method, path, params, data, headers or {}, timeout)
@@ -245,90 +188,78 @@ class EngineClient:
 
         def lines() -> Iterator[Json]:
             try:
-                for line in response:
+                for line in response.lines():
                     if line.strip():
                         yield json.loads(line)
             finally:
                 connection.close()
         return lines()
 
-    def _send(self, method: str, path: str, params: Params | None, data: Any, headers: dict[str, str],
-              timeout: float | None) -> tuple[http.client.HTTPResponse, http.client.HTTPConnection]:
-        url = path + ("?" + urlencode(params) if params else "")
+    def _send(self, method: str, path: str, params: Params | None, data: bytes | BinaryIO | None,
+              headers: dict[str, str], timeout: float | None) -> tuple[Response, Connection]:
+        target = path + ("?" + urlencode(params) if params else "")
         reused, connection = self._connection(timeout)
         try:
-            connection.request(method, url, body=data, headers=headers)
-            response = connection.getresponse()
-        except (OSError, http.client.HTTPException) as exc:
+            response = connection.request(method, target, data, headers)
+        except (OSError, ValueError) as exc:
             connection.close()
             if isinstance(exc, TimeoutError):
                 raise
-            if reused and isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)):
+            if reused and isinstance(exc, (BrokenPipeError, ConnectionResetError)):
                 # A kept-alive connection the engine closed while it was idle (it restarted).
                 return self._send(method, path, params, data, headers, timeout)
             raise self._unavailable(exc) from None
         self.connected, self.unreachable = True, None
         return response, connection
 
-    def _connection(self, timeout: float | None) -> tuple[bool, http.client.HTTPConnection]:
+    def _connection(self, timeout: float | None) -> tuple[bool, Connection]:
         """(reused, connection): an idle one whose other end is still there, or a new one."""
         if timeout == CLIENT_TIMEOUT:
             with self._lock:
                 while self._idle:
                     connection = self._idle.pop()
-                    if connection.sock is not None and not select.select([connection.sock], [], [], 0)[0]:
+                    if connection.idle_and_open():
                         return True, connection
-                    connection.close()       # readable while idle: the engine closed it
-        return False, self.endpoint.connection(self.timeout if timeout == CLIENT_TIMEOUT else timeout)
+                    connection.close()
+            timeout = self.timeout
+        try:
+            return False, Connection(self.endpoint.open(timeout), timeout)
+        except OSError as exc:
+            raise self._unavailable(exc) from None
 
-    def _done(self, connection: http.client.HTTPConnection, response: http.client.HTTPResponse,
-              missing: type[NotFound], payload: bytes) -> None:
+    def _done(self, connection: Connection, response: Response, missing: type[NotFound], payload: bytes) -> None:
         """Keep the connection for the next call, or raise the engine's error."""
-        if response.will_close or connection.timeout != self.timeout:
-            connection.close()
-        else:
+        kept = False
+        if not response.will_close and connection.timeout == self.timeout:
             with self._lock:
                 if len(self._idle) < self.MAX_IDLE:
                     self._idle.append(connection)
-                    connection = None   # type: ignore[assignment]
-            if connection is not None:
-                connection.close()
+                    kept = True
+        if not kept:
+            connection.close()
         if response.status >= 400:
-            try:
-                explanation = str(json.loads(payload).get("message") or "")
-            except (ValueError, AttributeError):
-                explanation = payload.decode("utf-8", "replace").strip()
-            error = missing if response.status == 404 else APIError
-            raise error(response.status, explanation or response.reason)
+            raise _error(response.status, payload, missing, response.reason)
 
     def _hijack(self, method: str, path: str, params: Params) -> socket.socket:
-        connection = self.endpoint.connection(self.timeout)
         try:
-            connection.connect()
-            sock = connection.sock
-            assert sock is not None
-            sock.sendall(f"{method} {path}?{urlencode(params)} HTTP/1.1\r\nHost: docker\r\n"
-                         "Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n".encode())
-            head = _read_head(sock)
+            sock = self.endpoint.open(self.timeout)
         except OSError as exc:
-            connection.close()
             raise self._unavailable(exc) from None
-        status = int(head.split(b" ", 2)[1]) if head.count(b" ") >= 1 else 0
+        try:
+            status, head = upgrade(sock, method, f"{path}?{urlencode(params)}")
+        except OSError as exc:
+            sock.close()
+            raise self._unavailable(exc) from None
         if status not in (101, 200):
             sock.settimeout(1)
             try:
                 body = sock.recv(65536)
             except OSError:
                 body = b""
-            connection.close()
-            try:
-                explanation = str(json.loads(body).get("message") or "")
-            except (ValueError, AttributeError):
-                explanation = body.decode("utf-8", "replace").strip()
-            raise (NotFound if status == 404 else APIError)(status, explanation or head.decode("latin-1"))
+            sock.close()
+            raise _error(status, body, NotFound, head.decode("latin-1").splitlines()[0])
         self.connected, self.unreachable = True, None
         sock.settimeout(None)
-        connection.sock = None        # the socket is the caller's now
         return sock
 
     def _unavailable(self, exc: BaseException) -> EngineUnavailable:
@@ -349,6 +280,15 @@ class EngineClient:
                                  "check that dockerd is running and DOCKER_HOST is right")
 
 
+def _error(status: int, payload: bytes, missing: type[NotFound], fallback: str) -> APIError:
+    """The engine's error in its own words (its JSON `message`)."""
+    try:
+        explanation = str(json.loads(payload).get("message") or "")
+    except (ValueError, AttributeError):
+        explanation = payload.decode("utf-8", "replace").strip()
+    return (missing if status == 404 else APIError)(status, explanation or fallback)
+
+
 def _path(template: str, name: str) -> str:
     return template.format(quote(name, safe="/:"))
 
@@ -359,19 +299,3 @@ def _filters(filters: dict[str, Any] | None) -> Params:
         return {}
     return {"filters": json.dumps({key: [value] if isinstance(value, str) else list(value)
                                    for key, value in filters.items()})}
-
-
-def _read_head(sock: socket.socket) -> bytes:
-    """The answer's status line and headers, and not one byte of the stream after them."""
-    head = b""
-    while b"\r\n\r\n" not in head:
-        if isinstance(sock, ssl.SSLSocket):
-            chunk = sock.recv(1)           # TLS cannot peek
-        else:
-            peeked = sock.recv(4096, socket.MSG_PEEK)
-            end = (head + peeked).find(b"\r\n\r\n")
-            chunk = sock.recv(end + 4 - len(head) if end >= 0 else len(peeked))
-        if not chunk:
-            raise ConnectionResetError("the engine closed the connection")
-        head += chunk
-    return head
