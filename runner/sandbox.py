@@ -22,6 +22,7 @@ from .front import Engine
 from .languages import Language, load_languages, resolve
 from .limits import Limits
 from .run import Run
+from .runtimes import KNOWN
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
@@ -39,6 +40,7 @@ class Sandbox(Engine):
         self._backend_options = backend_options
         self._lock = threading.Lock()
         self._languages = languages
+        self._engine_answered = False
 
     @property
     def backend(self) -> Backend:
@@ -90,12 +92,32 @@ class Sandbox(Engine):
         if len(code) > MAX_SOURCE_BYTES:
             raise SourceError(f"the program is {len(code)} bytes; the most is {MAX_SOURCE_BYTES}")
         data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
-        # Checked before the container is asked for: the check needs the engine's runtimes
-        # (its first call asks the engine), and then costs nothing a container would wait on.
-        limits = self.check(limits)
-        reservation = _Reservation(self.backend, lang, limits)
+        if self._engine_answered:
+            # The engine's runtimes are known: checking costs nothing a container waits on.
+            limits = self.check(limits)
+            reservation = _Reservation(self.backend, lang, limits)
+        else:
+            reservation, limits = self._first_reservation(lang, limits)
         return Run(reservation.take, language=lang, source=code, limits=limits, stdin=data,
                    interactive=interactive, expected_output=expected_output)
+
+    def _first_reservation(self, lang: Language, limits: Limits) -> tuple[_Reservation, Limits]:
+        """Until the engine has answered once (a command's only run), its runtimes are not
+        known: the container is made for the one a run that names none most likely gets
+        while the engine is asked (its /info is a few milliseconds of a cold run), and made
+        again in the rare case the engine's choice is another."""
+        likely = limits.resolved(KNOWN)
+        reservation = _Reservation(self.backend, lang, likely)
+        try:
+            checked = self.check(limits)
+        except BaseException:
+            reservation.discard()
+            raise
+        self._engine_answered = True
+        if checked != likely:
+            reservation.discard()
+            reservation = _Reservation(self.backend, lang, checked)
+        return reservation, checked
 
     def warm(self, language: str | Language, limits: Limits | None = None) -> None:
         """Keep a spare container ready for runs of exactly this language and these
@@ -216,3 +238,9 @@ class _Reservation:
             raise outcome
         assert outcome is not None, "_make has set it, one way or the other"
         return outcome
+
+    def discard(self) -> None:
+        """Wait for it and remove it: the run will not have it."""
+        self._thread.join()
+        if self._made is not None:
+            self._made.release()

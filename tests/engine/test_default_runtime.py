@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from runner import Finished, Limits, Sandbox, Started, Verdict
+from runner import Finished, Limits, RuntimeUnavailable, Sandbox, Started, Verdict
 from runner.docker.cleanup import LABEL, OWNER_LABEL
 
 from .test_cli import cli
@@ -101,3 +101,17 @@ def test_a_spare_warmed_for_a_run_that_names_no_runtime_is_taken_by_it(warm_box,
     started, hosted, finished = carried_out(warm_box, asked)
     assert started.container_id == spare and hosted == "crun"
     assert finished.result.runtime == "crun"
+
+
+def test_a_first_run_refused_by_the_engine_leaves_no_container(sandbox):
+    """A process's first run has its container made while the engine is asked what it
+    has: refused then (gVisor is registered here without a network), that container goes."""
+    box = Sandbox()
+    try:
+        with pytest.raises(RuntimeUnavailable):
+            box.start(PAUSED, "python", Limits(runtime="runsc", network=True))
+        assert box.wait_for_cleanup(30)
+        assert [c for c in box.backend.api.containers(all=True, filters={"label": LABEL})
+                if (c.get("Labels") or {}).get(OWNER_LABEL) == box.backend.owner] == []
+    finally:
+        box.close()
