@@ -317,6 +317,27 @@ def test_the_command_line_reports_a_bad_profile_without_a_traceback(tmp_path):
 
 # The profile itself, no engine needed.
 
+# getpid through the 32-bit x86 table (int 0x80, eax = 20), from a 64-bit program.
+I386_GETPID = """#include <stdio.h>
+int main(void) {
+    long ret;
+    __asm__ volatile ("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+    printf("i386 getpid: %ld\\n", ret);
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the 32-bit x86 table exists on x86-64 hosts only")
+@pytest.mark.parametrize("runtime", SECCOMP_LOADED)
+def test_a_call_through_the_32_bit_table_is_refused_where_the_profile_is_loaded(run, runtime):
+    """Docker's default allows each call through the 32-bit and x32 tables too; ours holds
+    the program to the host's own ABI, so the kernel kills the thread that tries."""
+    result = run(I386_GETPID, "c", runtime=runtime)
+    assert result.verdict is Verdict.SIGNAL and result.signal == "SIGSYS", result
+    assert "i386 getpid" not in result.output
+
+
 def allowed(profile: dict) -> set[str]:
     return {name for rule in profile["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" for name in rule["names"]}
 
@@ -334,6 +355,9 @@ def test_the_profile_is_dockers_default_less_the_denied_calls():
     assert [rule["args"] for rule in personality] == [[{"index": 0, "value": 0xFFFFFFFF, "op": "SCMP_CMP_EQ"}]]
     clone3 = [rule for rule in ours["syscalls"] if "clone3" in rule["names"]]
     assert [(rule["action"], rule["errnoRet"]) for rule in clone3] == [("SCMP_ACT_ERRNO", 38)]
+    # The host's own ABI only: no 32-bit or x32 table beside it.
+    assert ours["archMap"] and all(arch["subArchitectures"] == [] for arch in ours["archMap"])
+    assert [arch["architecture"] for arch in ours["archMap"]] == [arch["architecture"] for arch in docker["archMap"]]
 
 
 def test_security_option_and_describe(monkeypatch, tmp_path):
