@@ -112,10 +112,6 @@ class EngineClient:
             return self._lines("GET", _path("/containers/{}/stats", container), {"stream": 1})
         return self._call("GET", _path("/containers/{}/stats", container), {"stream": 0})
 
-    def events(self, filters: dict[str, Any] | None = None) -> Iterator[Json]:
-        """Docker's events as they happen, until the iterator is closed."""
-        return self._lines("GET", "/events", _filters(filters), timeout=None)
-
     def images(self, filters: dict[str, Any] | None = None) -> Json:
         return self._call("GET", "/images/json", _filters(filters))
 
