@@ -80,6 +80,9 @@ class Backend(Protocol):
 
     def info(self) -> EngineInfo: ...
 
+    def known_info(self) -> EngineInfo | None:
+        """The engine's facts if they are at hand without asking it (asked already), else None."""
+
     def check(self, limits: Limits) -> None:
         """Raise LimitError or RuntimeUnavailable if this engine cannot honour these limits."""
 

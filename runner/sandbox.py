@@ -40,7 +40,6 @@ class Sandbox(Engine):
         self._backend_options = backend_options
         self._lock = threading.Lock()
         self._languages = languages
-        self._engine_answered = False
 
     @property
     def backend(self) -> Backend:
@@ -92,7 +91,7 @@ class Sandbox(Engine):
         if len(code) > MAX_SOURCE_BYTES:
             raise SourceError(f"the program is {len(code)} bytes; the most is {MAX_SOURCE_BYTES}")
         data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
-        if self._engine_answered:
+        if self.backend.known_info() is not None:
             # The engine's runtimes are known: checking costs nothing a container waits on.
             limits = self.check(limits)
             reservation = _Reservation(self.backend, lang, limits)
@@ -102,7 +101,7 @@ class Sandbox(Engine):
                    interactive=interactive, expected_output=expected_output)
 
     def _first_reservation(self, lang: Language, limits: Limits) -> tuple[_Reservation, Limits]:
-        """Until the engine has answered once (a command's only run), its runtimes are not
+        """Until the engine has been asked (a command's only run), its runtimes are not
         known: the container is made for the one a run that names none most likely gets
         while the engine is asked (its /info is a few milliseconds of a cold run), and made
         again in the rare case the engine's choice is another."""
@@ -113,7 +112,6 @@ class Sandbox(Engine):
         except BaseException:
             reservation.discard()
             raise
-        self._engine_answered = True
         if checked != likely:
             reservation.discard()
             reservation = _Reservation(self.backend, lang, checked)

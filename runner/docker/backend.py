@@ -75,6 +75,9 @@ class DockerBackend:
                 self._info = engine_info(self.api.info())
             return self._info
 
+    def known_info(self) -> EngineInfo | None:
+        return self._info
+
     def check(self, limits: Limits) -> None:
         if self.api.unreachable:
             # The last call found no engine: ask it again (EngineUnavailable if it is

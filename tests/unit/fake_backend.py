@@ -315,6 +315,9 @@ class FakeBackend:
         return EngineInfo(product="Fake", name="Fake 1.0", cpus=2, memory_bytes=4 * GiB,
                           runtimes={"runc": []})
 
+    def known_info(self) -> EngineInfo:
+        return self.info()
+
     def check(self, limits: Limits) -> None:
         if self.check_error is not None:
             raise self.check_error

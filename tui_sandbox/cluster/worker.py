@@ -77,14 +77,11 @@ class Worker:
         self.name, self.cap, self.drain_s = name, max_running, drain_s
         self.sandbox = sandbox or host_sandbox(max_running)
         self.runtimes = runtimes
-        # What it runs a run that names no runtime under: the default among those it
-        # offers (None: it takes no such run).
-        self.default_runtime: str | None = None
+        self.default_runtime: str | None = None   # for runs naming none; None: it takes none
         self.carried: dict[str, Carried] = {}
         self.busy = 0              # places taken: a run counts from when it is taken, not when it is read
         self._tasks: set[asyncio.Task] = set()
-        self._stopping = asyncio.Event()
-        self._freed = asyncio.Event()
+        self._stopping, self._freed = asyncio.Event(), asyncio.Event()
         self.outage = Outage(broker_url, f"tui-sandbox worker {name}", "the runs under way go on and their "
                              "results wait here; no new runs are taken until it is back")
         self.started_at = time.time()
@@ -210,8 +207,7 @@ class Worker:
 
     @property
     def takes(self) -> tuple[str, ...]:
-        """The runtimes of the runs it takes from the queue: those it offers, and auto
-        (a run that names none) where one of them can be the default."""
+        """The runtimes of the runs it takes: those it offers, and auto where one can be the default."""
         return self.runtimes + ((AUTO,) if self.default_runtime else ())
 
     # --- one run ----------------------------------------------------------------------
@@ -242,9 +238,7 @@ class Worker:
             # it offers: from here on (its spare, its container, its result) it names it.
             request = carried.request = dataclasses.replace(
                 request, limits=request.limits.resolved(self.runtimes))
-            # A spare for the next run of this kind, as the embedded service keeps (within
-            # its bound of spares: service.core.host_sandbox): the next such run skips
-            # Docker's create and start.
+            # A spare for the next run of this kind (service.core.host_sandbox bounds them).
             self.sandbox.warm(request.language, request.limits)
             options = {"interactive": request.interactive}
             if getattr(request, "expected_output", None) is not None:
