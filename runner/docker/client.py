@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any, BinaryIO
 from urllib.parse import quote, urlencode
 
 from ..errors import EngineUnavailable
-from .connection import Connection, Endpoint, Response, engine_host, upgrade
+from .connection import Connection, Endpoint, RawStream, Response, engine_host, upgrade
 
 __all__ = ["APIError", "EngineClient", "ImageNotFound", "NotFound", "engine_host"]
 
@@ -85,7 +84,7 @@ class EngineClient:
         """POST /containers/create with Docker's own container config (HostConfig inside)."""
         return self._call("POST", "/containers/create", body=config, missing=ImageNotFound)
 
-    def attach_socket(self, container: str, params: Params) -> socket.socket:
+    def attach_socket(self, container: str, params: Params) -> RawStream:
         """The container's standard streams as one socket: Docker's hijacked connection,
         upgraded to raw TCP, multiplexed as it says (the caller splits the frames)."""
         return self._hijack("POST", _path("/containers/{}/attach", container), params)
@@ -236,9 +235,9 @@ class EngineClient:
         if response.status >= 400:
             raise _error(response.status, payload, missing, response.reason)
 
-    def _hijack(self, method: str, path: str, params: Params) -> socket.socket:
+    def _hijack(self, method: str, path: str, params: Params) -> RawStream:
         try:
-            sock = self.endpoint.open(self.timeout)
+            sock = self.endpoint.open_stream(self.timeout)
         except OSError as exc:
             raise self._unavailable(exc) from None
         try:

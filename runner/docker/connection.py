@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import select
 import socket
-import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import urlsplit
 
 from ..errors import EngineUnavailable
@@ -52,6 +52,12 @@ class Endpoint:
                                     "forward a remote engine's socket (ssh -L /tmp/docker.sock:/var/run/docker.sock "
                                     "HOST) and set DOCKER_HOST=unix:///tmp/docker.sock")
 
+    def open_stream(self, timeout: float | None) -> RawStream:
+        """A connection to become a container's attached streams (see TlsStream)."""
+        if self._tls is None:
+            return self.open(timeout)
+        return TlsStream(socket.create_connection(self._address, timeout=timeout), self._tls, self._address[0])
+
     def open(self, timeout: float | None) -> socket.socket:
         if self._unix is not None:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -66,6 +72,110 @@ class Endpoint:
         if self._tls is not None:
             return self._tls.wrap_socket(sock, server_hostname=self._address[0])
         return sock
+
+
+class RawStream(Protocol):
+    """A container's attached streams: a socket, or TLS over one (TlsStream)."""
+
+    def fileno(self) -> int: ...
+    def setblocking(self, flag: bool) -> None: ...
+    def settimeout(self, value: float | None) -> None: ...
+    def recv(self, size: int, flags: int = 0) -> bytes: ...
+    def send(self, data: bytes | memoryview) -> int: ...
+    def sendall(self, data: bytes) -> None: ...
+    def shutdown(self, how: int) -> None: ...
+    def close(self) -> None: ...
+
+
+class TlsStream:
+    """TLS over a socket whose writing half can be closed while its reading half goes on,
+    as a container's input ends before its output does. Python's SSLSocket cannot: its
+    shutdown() drops TLS both ways, and what follows reads as raw records. Here the
+    records pass through memory, and the end of input is TLS's close_notify."""
+
+    def __init__(self, sock: socket.socket, context: ssl.SSLContext, hostname: str) -> None:
+        import ssl
+
+        self._ssl = ssl
+        self._sock = sock
+        self._incoming, self._outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=hostname)
+        self._lock = threading.Lock()     # one TLS state for the reading and the writing thread
+        while True:
+            try:
+                with self._lock:
+                    self._tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._flush()
+                if not self._fill():
+                    raise ConnectionResetError("the engine closed the connection during the TLS handshake") from None
+        self._flush()
+
+    def _flush(self) -> None:
+        with self._lock:
+            data = self._outgoing.read()
+        while data:
+            try:
+                data = data[self._sock.send(data):]
+            except BlockingIOError:     # the reading thread made the socket non-blocking
+                select.select([], [self._sock], [], 1.0)
+
+    def _fill(self) -> bool:
+        data = self._sock.recv(65536)    # BlockingIOError when non-blocking and nothing came
+        with self._lock:
+            if data:
+                self._incoming.write(data)
+            else:
+                self._incoming.write_eof()
+        return bool(data)
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        while True:
+            try:
+                with self._lock:
+                    return self._tls.read(size)
+            except self._ssl.SSLWantReadError:
+                if not self._fill():
+                    return b""
+            except (self._ssl.SSLZeroReturnError, self._ssl.SSLEOFError):
+                return b""
+
+    def pending(self) -> int:
+        with self._lock:
+            return self._tls.pending()
+
+    def send(self, data: bytes | memoryview) -> int:
+        with self._lock:
+            written = self._tls.write(data)
+        self._flush()
+        return written
+
+    def sendall(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[self.send(view):]
+
+    def shutdown(self, how: int) -> None:
+        """The writing half: close_notify; the engine reads it as the end of input."""
+        try:
+            with self._lock:
+                self._tls.unwrap()
+        except self._ssl.SSLWantReadError:
+            pass        # sent; the engine's own close_notify comes with the end of the output
+        self._flush()
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def setblocking(self, flag: bool) -> None:
+        self._sock.setblocking(flag)
+
+    def settimeout(self, value: float | None) -> None:
+        self._sock.settimeout(value)
+
+    def close(self) -> None:
+        self._sock.close()
 
 
 def _tls_context(folder: Path, verify: bool) -> ssl.SSLContext:
@@ -180,15 +290,14 @@ def _exactly(reader: BinaryIO, size: int) -> bytes:
     return data
 
 
-def upgrade(sock: socket.socket, method: str, target: str) -> tuple[int, bytes]:
+def upgrade(sock: RawStream, method: str, target: str) -> tuple[int, bytes]:
     """Ask for the connection to become the raw stream (Docker's attach): the status and
     the head of the answer, reading not one byte of the stream after it."""
     sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
                  "Content-Length: 0\r\n\r\n".encode("latin-1"))
-    tls = "ssl" in sys.modules and isinstance(sock, sys.modules["ssl"].SSLSocket)
     head = b""
     while b"\r\n\r\n" not in head:
-        if tls:
+        if isinstance(sock, TlsStream):
             chunk = sock.recv(1)           # TLS cannot peek
         else:
             peeked = sock.recv(4096, socket.MSG_PEEK)

@@ -19,6 +19,7 @@ from ..protocol import CONTAINER_USER, INIT_CAPABILITIES, STREAMS
 from ..runtimes import runtime
 from .cleanup import LABEL, OWNER_LABEL, Removals
 from .client import APIError, EngineClient, ImageNotFound
+from .connection import RawStream
 from .images import build_command
 from .stats import DockerStatsFeed
 
@@ -65,7 +66,7 @@ class DockerContainer:
         self.host_stats: DockerStatsFeed | None = None
         self.id = self._create(image, language, limits, command, owner, host_pids, ulimits, seccomp, sysctls)
         try:
-            self._sock: socket.socket = self._api.attach_socket(self.id, params={"stdin": 1, "stdout": 1, "stderr": 1,
+            self._sock: RawStream = self._api.attach_socket(self.id, params={"stdin": 1, "stdout": 1, "stderr": 1,
                                                                                    "stream": 1})
         except Exception:
             self.release()
