@@ -10,6 +10,7 @@ host's own apt sources: no registry is needed, and no mirror is written here.
 
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import os
@@ -30,6 +31,7 @@ LABEL = "tui-sandbox.image"
 
 
 
+@functools.cache   # the files are the installed package's: a server read them for every container
 def _digest(*names: str, extra: str = "") -> str:
     h = hashlib.sha256()
     for name in names:
