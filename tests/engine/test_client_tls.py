@@ -128,5 +128,5 @@ def test_without_the_client_certificate_the_engine_is_not_reached(tls_front, tmp
     monkeypatch.setenv("DOCKER_TLS_VERIFY", "1")
     monkeypatch.setenv("DOCKER_CERT_PATH", str(tmp_path))
     with pytest.raises(EngineUnavailable) as error:
-        Sandbox().info
+        Sandbox().run("print(1)", "python")
     assert f"tcp://127.0.0.1:{tls_front.port}" in str(error.value)
