@@ -40,6 +40,7 @@ class Sandbox(Engine):
         self._backend_options = backend_options
         self._lock = threading.Lock()
         self._languages = languages
+        self._closed = False
 
     @property
     def backend(self) -> Backend:
@@ -122,9 +123,16 @@ class Sandbox(Engine):
         limits, so the next such run skips Docker's create and start. Never blocks: a
         bad request or an engine that is not there only means no spare."""
         def want() -> None:
+            if self._closed:
+                return
             try:
                 lang, checked = self.language(language), self.check(limits or Limits())
-                self.backend.warm(lang, checked)
+                # Closed meanwhile (a server stopping as its last requests come in), the
+                # spare would go to an engine connection nobody closes: none is made.
+                with self._lock:
+                    backend = None if self._closed else self._backend
+                if backend is not None:
+                    backend.warm(lang, checked)
             except Exception:  # noqa: BLE001 - the run itself reports what is wrong
                 pass
 
@@ -179,8 +187,10 @@ class Sandbox(Engine):
         return backend.wait_for_cleanup(timeout) if backend is not None else True
 
     def close(self) -> None:
-        """Remove spares and finished runs' containers, and wait for it. Safe to call twice."""
+        """Remove spares and finished runs' containers, and wait for it. Safe to call twice.
+        From then on warm() makes no spare."""
         with self._lock:
+            self._closed = True
             backend, self._backend = self._backend, None
         if backend is not None:
             backend.close()

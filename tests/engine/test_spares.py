@@ -204,3 +204,15 @@ def test_a_kind_that_cannot_be_made_is_tried_again_ever_less_often(sandbox):
     finally:
         box.close()
     assert own_containers(sandbox, box) == []
+
+
+def test_a_spare_asked_for_once_the_sandbox_is_closed_is_never_made(sandbox):
+    """A server stopping as its last requests come in: their warm() calls come after its
+    close(), and a spare made then would belong to an engine connection nobody closes."""
+    box = Sandbox()
+    box.run("print(1)", "python")
+    box.close()
+    box.warm("python", Limits())
+    time.sleep(3)             # time enough to make one, were it asked for
+    assert [c for c in sandbox.backend.api.containers(all=True, filters={"label": LABEL})
+            if (c.get("Labels") or {}).get(OWNER_LABEL) == sandbox.backend.owner] == []
