@@ -86,8 +86,18 @@ class Removals:
                 except Exception:  # noqa: BLE001 - not removed in time: do it ourselves
                     pass
             self._api.remove_container(container_id, v=True, force=True)
-        except APIError:
+        except NotFound:
             pass  # gone already
+        except APIError:
+            # Docker is removing it already: a spare killed by the forced removal ends, and
+            # its auto-remove races ours (409, "removal already in progress"). Gone only
+            # once Docker says so, or a check right after would still list it.
+            try:
+                self._api.wait(container_id, timeout=self.AUTO_REMOVE_WAIT_S, condition="removed")
+            except NotFound:
+                pass
+            except Exception:  # noqa: BLE001 - not yet: again in a while
+                return False
         except Exception:  # noqa: BLE001 - the engine went away: again in a while
             return False
         return True
