@@ -76,29 +76,28 @@ class Removals:
 
     def _remove(self, container_id: str, wait_for_docker: bool) -> bool:
         """Removed, or gone already; False if the engine could not be reached."""
+        if wait_for_docker and self._removed_by_docker(container_id):
+            return True          # else not removed in time: do it ourselves
         try:
-            if wait_for_docker:
-                try:
-                    self._api.wait(container_id, timeout=self.AUTO_REMOVE_WAIT_S, condition="removed")
-                    return True
-                except NotFound:
-                    return True    # removed already
-                except Exception:  # noqa: BLE001 - not removed in time: do it ourselves
-                    pass
             self._api.remove_container(container_id, v=True, force=True)
         except NotFound:
-            pass  # gone already
+            return True          # gone already
         except APIError:
             # Docker is removing it already: a spare killed by the forced removal ends, and
             # its auto-remove races ours (409, "removal already in progress"). Gone only
             # once Docker says so, or a check right after would still list it.
-            try:
-                self._api.wait(container_id, timeout=self.AUTO_REMOVE_WAIT_S, condition="removed")
-            except NotFound:
-                pass
-            except Exception:  # noqa: BLE001 - not yet: again in a while
-                return False
+            return self._removed_by_docker(container_id)
         except Exception:  # noqa: BLE001 - the engine went away: again in a while
+            return False
+        return True
+
+    def _removed_by_docker(self, container_id: str) -> bool:
+        """Wait for Docker's own removal: True once it is gone, False if not in time."""
+        try:
+            self._api.wait(container_id, timeout=self.AUTO_REMOVE_WAIT_S, condition="removed")
+        except NotFound:
+            pass                 # removed already
+        except Exception:  # noqa: BLE001 - not yet, or the engine went away
             return False
         return True
 
