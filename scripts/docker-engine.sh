@@ -30,15 +30,39 @@ install_missing() {
 
 RUNTIME_PACKAGES=(runsc:runsc crun:crun)
 
+# crun copies its own binary into a sealed memfd and runs that copy, for each of its four
+# calls per container (CVE-2019-5736: a container must not be able to overwrite the host's
+# runtime through /proc/self/exe), unless the binary it runs from is on a read-only mount,
+# which the attack cannot write through either. Here the engine runs crun from such a mount:
+# a read-only bind of crun's own folder, so it is the packaged binary, upgraded in place by
+# apt as before. Under it lies a link to that binary, so after a reboot, before this script
+# mounts it again, crun still runs from here, copying itself as it did.
+# (8 ms less CPU a container here, a third of crun's; bench/service.py.)
+READ_ONLY_RUNTIMES=/var/lib/tui-sandbox/read-only-runtimes
+
+read_only_crun() {
+  local crun; crun=$(command -v crun) || return 0
+  crun=$(readlink -f "$crun")
+  if ! mountpoint -q "$READ_ONLY_RUNTIMES"; then
+    as_root mkdir -p "$READ_ONLY_RUNTIMES"
+    as_root ln -sfn "$crun" "$READ_ONLY_RUNTIMES/crun"
+    as_root mount --bind -o ro "$(dirname "$crun")" "$READ_ONLY_RUNTIMES" \
+      || echo "could not mount crun's folder read-only: crun will copy itself for every container" >&2
+  fi
+}
+
 register_runtimes() {
   # Each installed runtime gets an entry in daemon.json beside what is there already
-  # (an entry of the same name is kept as it is, so this runs again harmlessly).
+  # (an entry of the same name is kept as it is, so this runs again harmlessly; crun's
+  # entry as this script wrote it before it ran crun from a read-only mount is moved there).
   # gVisor must run with its own networking off here: with it on, runsc refuses to
   # start in the root network namespace. The engine refuses network-on runs for it.
+  local crun=""
+  command -v crun >/dev/null && crun="$READ_ONLY_RUNTIMES/crun"
   as_root mkdir -p /etc/docker
-  as_root python3 - /etc/docker/daemon.json "$(command -v runsc || true)" "$(command -v crun || true)" <<'PY'
+  as_root python3 - /etc/docker/daemon.json "$(command -v runsc || true)" "$crun" "$(command -v crun || true)" <<'PY'
 import json, os, sys
-path, runsc, crun = sys.argv[1:]
+path, runsc, crun, crun_before = sys.argv[1:]
 config = {}
 if os.path.exists(path) and os.path.getsize(path):
     with open(path) as file:
@@ -46,10 +70,13 @@ if os.path.exists(path) and os.path.getsize(path):
 runtimes = config.setdefault("runtimes", {})
 wanted = {"runsc": runsc and {"path": runsc, "runtimeArgs": ["--network=none"]},
           "crun": crun and {"path": crun}}
-added = [name for name, spec in wanted.items() if spec and name not in runtimes]
-for name in added:
+ours_before = {"crun": {"path": crun_before}}
+changed = [name for name, spec in wanted.items()
+           if spec and (name not in runtimes or runtimes[name] == ours_before.get(name))
+           and runtimes.get(name) != spec]
+for name in changed:
     runtimes[name] = wanted[name]
-if added:
+if changed:
     with open(path + ".new", "w") as file:
         json.dump(config, file, indent=2)
         file.write("\n")
@@ -73,10 +100,11 @@ cgroup_controllers_for_crun() {
 }
 
 unloaded_runtimes() {
-  # Registered in daemon.json but not yet known to the running engine.
+  # Registered in daemon.json but not yet known to the running engine, or known at another path.
   local known; known=$(docker info --format '{{json .Runtimes}}' 2>/dev/null) || return 1
   python3 -c 'import json, sys; config = json.load(open(sys.argv[1])); known = json.loads(sys.argv[2])
-print(" ".join(name for name in config.get("runtimes", {}) if name not in known))' \
+print(" ".join(name for name, spec in config.get("runtimes", {}).items()
+               if known.get(name, {}).get("path") != spec.get("path")))' \
     /etc/docker/daemon.json "$known"
 }
 
@@ -85,6 +113,7 @@ start() {
     # A running engine: add the runtimes it lacks and have dockerd reload its config.
     # SIGHUP reloads the runtimes without restarting dockerd or any container.
     install_missing "${RUNTIME_PACKAGES[@]}"
+    read_only_crun
     register_runtimes
     cgroup_controllers_for_crun
     if [ -n "$(unloaded_runtimes)" ] && pgrep -x dockerd >/dev/null; then
@@ -95,6 +124,7 @@ start() {
     return 0
   fi
   install_missing dockerd:docker.io "${RUNTIME_PACKAGES[@]}" debootstrap:debootstrap
+  read_only_crun
   register_runtimes
   cgroup_controllers_for_crun
   as_root sh -c "nohup dockerd >'$LOGFILE' 2>&1 & echo \$! >'$PIDFILE'"

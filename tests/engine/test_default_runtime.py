@@ -6,6 +6,8 @@ a run that names none is the one such a run takes."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 
 import pytest
@@ -44,6 +46,18 @@ def test_a_run_that_names_no_runtime_runs_under_crun(sandbox):
     assert hosted == "crun"
     assert started.runtime == started.limits.runtime == "crun"
     assert finished.result.runtime == finished.result.limits.runtime == "crun"
+
+
+def test_crun_runs_from_a_read_only_mount_of_the_packaged_binary(sandbox):
+    """crun copies itself into memory for each call unless its binary is on a read-only
+    mount (its CVE-2019-5736 guard, src/libcrun/cloned_binary.c): the engine runs the
+    packaged crun, not a copy that apt would leave behind, from such a mount."""
+    registered = sandbox.backend.api.info()["Runtimes"]["crun"]["path"]
+    packaged = shutil.which("crun")
+    assert packaged is not None, "crun is installed by scripts/docker-engine.sh"
+    assert os.path.samefile(registered, packaged), (registered, packaged)
+    assert os.statvfs(registered).f_flag & os.ST_RDONLY, f"{registered} is on a writable mount"
+    assert not os.statvfs(packaged).f_flag & os.ST_RDONLY, "the package's own path stays writable for apt"
 
 
 def test_a_named_runtime_is_the_one_that_runs(sandbox):
