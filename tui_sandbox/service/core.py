@@ -45,16 +45,18 @@ STOP_WAIT_S = 20.0
 # Warm spares a host keeps for each place under its cap, made or in the making. A waiting
 # spare executes nothing, so spares do not count against the cap, which bounds what runs
 # at once: the programs' CPU (half a core each) and their memory limits. A spare costs
-# ~6.5 MB (its containerd shim 5.8 MB and its init 0.4 MB of PSS, measured; its memory
-# limit is only ever filled by a program) and the engine's CPU to make it, which a run
-# without a spare spends anyway, inside its place. What the number decides is how many are
-# made at once (spares.py): with a spare a run holds its place ~30-50 ms, so a cap of 2 can
-# take ~20 spares a second; one takes the engine ~100 ms to make alone, 250-400 ms with
+# ~4-6.5 MB (its containerd shim 3.8-5.8 MB and its init 0.2-0.4 MB of PSS, measured; its
+# memory limit is only ever filled by a program) and the engine's CPU to make it, which a
+# run without a spare spends anyway, inside its place. What the number decides is how many
+# are made at once (spares.py): with a spare a run holds its place ~30-50 ms, so a cap of 2
+# can take ~20 spares a second; one takes the engine ~100 ms to make alone, 250-400 ms with
 # both cores busy (bench/service.py), so by Little's law 20 a second needs 5-8 in the
-# making. Three a place: 6 on a 2-core host, ~40 MB, less than one run's memory limit.
-# More only adds memory and a burst of engine work when a class starts at once: the cores
-# are busy by then. All of one kind may have them all: a class mostly runs one.
-SPARES_PER_PLACE = 3
+# making. Four a place: 8 on a 2-core host, ~32 MB, a quarter of one run's memory limit.
+# With three, the cores sat idle 1.3-3% of a busy phase while every maker waited on the
+# engine (its fsyncs); with four, 1.0-1.1%, and 0.3-0.8 runs a second more in three of
+# four pairs of runs of the bench. More only adds memory and a burst of engine work when
+# a class starts at once. All of one kind may have them all: a class mostly runs one.
+SPARES_PER_PLACE = 4
 
 
 def host_sandbox(cap: int) -> Sandbox:
