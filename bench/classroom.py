@@ -51,7 +51,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-import asyncssh
 import pyte
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +62,7 @@ from service import mib, rss_pss  # noqa: E402
 
 from runner.docker.backend import connect  # noqa: E402
 from runner.docker.cleanup import LABEL, OWNER_LABEL  # noqa: E402
+from tui_sandbox.classroom.sshlib import asyncssh  # noqa: E402  (asyncssh, without cryptography's DSA warning)
 
 CODE = "bench-class-7"
 SIZE = (100, 30)        # the students' terminal, columns x rows (--size)

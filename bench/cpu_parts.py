@@ -128,7 +128,10 @@ class CpuProfile:
                  f"{total / FREQUENCY / cores / (ended - began):.0%} of the expected were taken):"]
         order = [DAEMONS, RUNTIME, *dict.fromkeys(self.parts_by_pid.values()), PROGRAMS, OTHER]
         for part in order:
-            top = Counter({comm: n for (p, comm), n in counts.items() if p == part}).most_common(4)
+            # A comm under 0.05 ms a run is left out: perf names a thread it saw no comm for
+            # ":-1", which would read as a part of its own.
+            top = [(comm, n) for comm, n in Counter({comm: n for (p, comm), n in counts.items()
+                                                     if p == part}).most_common(4) if n * ms_per_run >= 0.05]
             detail = "   (" + ", ".join(f"{comm} {n * ms_per_run:.1f}" for comm, n in top) + ")" if top else ""
             lines.append(f"    {part:<20} {by_part[part] * ms_per_run:6.1f} ms a run  "
                          f"{by_part[part] / total:5.1%} of the cores{detail}")

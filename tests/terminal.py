@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import fcntl
 import os
-import pty
 import select
 import struct
+import subprocess
 import sys
 import termios
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyte
@@ -19,16 +19,30 @@ import pyte
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def at_terminal(argv: Sequence[str], *, env: dict[str, str] | None = None, rows: int = 24,
+                columns: int = 80) -> tuple[subprocess.Popen[bytes], int]:
+    """argv started in the project's folder on a new pseudo-terminal of rows x columns, as
+    its session's controlling terminal (util-linux's `setsid --ctty`); the terminal's side
+    to read and type on. Not pty.fork(): forking a test process that runs threads may
+    deadlock its child before the exec (Python warns of it), and subprocess never does."""
+    ours, theirs = os.openpty()
+    fcntl.ioctl(theirs, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    try:
+        process = subprocess.Popen(["setsid", "--ctty", *argv], stdin=theirs, stdout=theirs, stderr=theirs,
+                                   cwd=ROOT, env={**os.environ, **(env or {})})
+    finally:
+        os.close(theirs)
+    return process, ours
+
+
 class AppAtTerminal:
     """`python -m tui_sandbox ARGS` in a pseudo-terminal of rows x columns, with env added."""
 
     def __init__(self, *args: str, env: dict[str, str], rows: int = 30, columns: int = 100) -> None:
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            os.chdir(ROOT)
-            os.environ.update({"TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows), **env})
-            os.execv(sys.executable, [sys.executable, "-m", "tui_sandbox", *args])
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        self.process, self.fd = at_terminal(
+            [sys.executable, "-m", "tui_sandbox", *args], rows=rows, columns=columns,
+            env={"TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows), **env})
+        self.pid = self.process.pid
         self.screen = pyte.Screen(columns, rows)
         self._stream = pyte.ByteStream(self.screen)
         self.seen = b""
@@ -70,6 +84,6 @@ class AppAtTerminal:
         deadline = time.monotonic() + timeout
         while not self.ended and time.monotonic() < deadline:
             self.read()
-        _, status = os.waitpid(self.pid, 0)
+        code = self.process.wait()
         os.close(self.fd)
-        return os.waitstatus_to_exitcode(status)
+        return code

@@ -205,15 +205,14 @@ def test_a_closed_pipe_ends_quietly_and_leaves_no_container(sandbox, program):
 
 
 def test_at_a_terminal_the_program_reads_what_is_typed(sandbox, program):
-    import pty
     import select
     import time
 
+    from ..terminal import at_terminal
+
     path = program('name = input("Your name? ")\nprint("Hello,", name)\n')
-    pid, terminal = pty.fork()
-    if pid == 0:   # the child: tui-sandbox run with a terminal on its standard input
-        os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "tui_sandbox", "run", path])
+    # tui-sandbox run with a terminal on its standard input
+    process, terminal = at_terminal([sys.executable, "-m", "tui_sandbox", "run", path])
     seen, answered, deadline = b"", False, time.monotonic() + 30
     while time.monotonic() < deadline:
         if select.select([terminal], [], [], 0.2)[0]:
@@ -227,9 +226,10 @@ def test_at_a_terminal_the_program_reads_what_is_typed(sandbox, program):
             if b"Your name? " in seen and not answered:
                 os.write(terminal, b"Ada\n")
                 answered = True
-    _, status = os.waitpid(pid, 0)
+    code = process.wait()
+    os.close(terminal)
     text = seen.decode()
-    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert code == 0, text
     assert "Hello, Ada" in text and "── OK: Finished normally" in text
 
 
