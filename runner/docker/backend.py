@@ -68,6 +68,7 @@ class DockerBackend:
         # listing starts once this process's first container is made, not before it.
         self._reaper = threading.Thread(target=reap_stale_containers, args=(self.api,), daemon=True,
                                         name="tui-sandbox-reap")
+        self._reaper_lock = threading.Lock()
 
     def info(self) -> EngineInfo:
         with self._info_lock:
@@ -93,7 +94,7 @@ class DockerBackend:
         return self.spares.take((language, limits)) or self._new_container((language, limits))
 
     def _reap_once(self) -> None:
-        with self._info_lock:
+        with self._reaper_lock:
             if self._reaper.ident is None:
                 self._reaper.start()
 

@@ -71,9 +71,6 @@ class EngineClient:
     def ping(self) -> bool:
         return bool(self._call("GET", "/_ping") == "OK")
 
-    def version(self) -> Json:
-        return self._call("GET", "/version")
-
     def info(self) -> Json:
         return self._call("GET", "/info")
 
@@ -163,10 +160,7 @@ class EngineClient:
         try:
             payload = response.read()
         except (OSError, ValueError) as exc:
-            connection.close()
-            if isinstance(exc, TimeoutError):
-                raise
-            raise self._unavailable(exc) from None
+            raise self._broken(connection, exc) from None
         self._done(connection, response, missing, payload)
         if not payload:
             return None
@@ -197,13 +191,11 @@ class EngineClient:
         try:
             response = connection.request(method, target, data, headers)
         except (OSError, ValueError) as exc:
-            connection.close()
-            if isinstance(exc, TimeoutError):
-                raise
             if reused and isinstance(exc, (BrokenPipeError, ConnectionResetError)):
                 # A kept-alive connection the engine closed while it was idle (it restarted).
+                connection.close()
                 return self._send(method, path, params, data, headers, timeout)
-            raise self._unavailable(exc) from None
+            raise self._broken(connection, exc) from None
         self.connected, self.unreachable = True, None
         return response, connection
 
@@ -256,6 +248,12 @@ class EngineClient:
         self.connected, self.unreachable = True, None
         sock.settimeout(None)
         return sock
+
+    def _broken(self, connection: Connection, exc: Exception) -> Exception:
+        """A call's connection failed: it is closed. A timeout stays one (the caller's
+        deadline, as a wait's); anything else means the engine cannot be reached."""
+        connection.close()
+        return exc if isinstance(exc, TimeoutError) else self._unavailable(exc)
 
     def _unavailable(self, exc: BaseException) -> EngineUnavailable:
         host = self.endpoint.host
